@@ -1,0 +1,161 @@
+//! The pipeline, stage after stage: read and scan every input, fix each
+//! input's year and zone, resolve entities, detect, correlate, and hand the
+//! results to the report builder. Inputs that fail are recorded and skipped.
+
+use std::time::Instant;
+
+use chrono::{DateTime, FixedOffset};
+
+use crate::correlate::correlate;
+use crate::detect::{detect, Event};
+use crate::entity::{Entity, EntityGraph, IdResolver};
+use crate::input::{self, InputScan, Source};
+use crate::matcher::RuleSet;
+use crate::report::{self, Analysis, InputFailure, InputSummary, Report, Stats};
+use crate::time::{Fallback, Overrides, TimeContext};
+
+/// What the caller decides; no field here is read from the environment.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub sources: Vec<Source>,
+    pub overrides: Overrides,
+    /// The zone assumed when the logs do not reveal theirs.
+    pub local_offset: FixedOffset,
+    /// The newest a line of stdin can be (the run's start).
+    pub now: DateTime<FixedOffset>,
+    /// Findings on one pod at most this far apart form one incident.
+    pub merge_window_s: i64,
+}
+
+pub fn run(rules: &RuleSet, options: &Options) -> Report {
+    let started = Instant::now();
+    let mut scans = Vec::new();
+    let mut errors = Vec::new();
+    for source in &options.sources {
+        match input::read(source, rules) {
+            Ok(scan) => scans.push(scan),
+            Err(e) => errors.push(InputFailure {
+                path: e.name,
+                message: e.message,
+            }),
+        }
+    }
+    let contexts: Vec<TimeContext> = scans.iter().map(|s| time_context(s, options)).collect();
+
+    let resolver = IdResolver::new(
+        scans
+            .iter()
+            .flat_map(|s| {
+                s.output
+                    .events
+                    .iter()
+                    .flat_map(|e| e.entities.iter())
+                    .chain(s.output.links.iter().flatten())
+            })
+            .filter_map(|e| match e {
+                Entity::Container(id) => Some(id.as_str()),
+                _ => None,
+            }),
+    );
+    let mut untimed = 0u64;
+    let mut events: Vec<Event> = Vec::new();
+    for (input, (scan, ctx)) in scans.iter().zip(&contexts).enumerate() {
+        untimed += scan.output.untimed;
+        for raw in &scan.output.events {
+            let Some(time) = ctx.resolve(raw.stamp) else {
+                untimed += 1;
+                continue;
+            };
+            events.push(Event {
+                pattern: raw.pattern,
+                input,
+                line: raw.line,
+                time,
+                level: raw.level,
+                host: raw.host.clone(),
+                entities: raw
+                    .entities
+                    .iter()
+                    .map(|e| resolver.resolve_entity(e))
+                    .collect(),
+                text: raw.text.clone(),
+            });
+        }
+    }
+    events.sort_by_key(|e| (e.time, e.input, e.line));
+
+    let mut graph = EntityGraph::default();
+    for e in &events {
+        graph.link(&e.entities);
+    }
+    for links in scans.iter().flat_map(|s| s.output.links.iter()) {
+        let resolved: Vec<Entity> = links.iter().map(|e| resolver.resolve_entity(e)).collect();
+        graph.link(&resolved);
+    }
+    graph.join_pod_names();
+
+    let findings = detect(rules, &events);
+    let clusters = correlate(&findings, &events, &graph, options.merge_window_s);
+
+    let bytes: u64 = scans.iter().map(|s| s.bytes).sum();
+    let elapsed = started.elapsed();
+    let stats = Stats {
+        bytes,
+        lines: scans.iter().map(|s| s.output.lines).sum(),
+        unparsed: scans.iter().map(|s| s.output.unparsed).sum(),
+        long_lines: scans.iter().map(|s| s.output.long_lines).sum(),
+        untimed,
+        events: events.len(),
+        findings: findings.len(),
+        elapsed_ms: elapsed.as_millis() as u64,
+        mb_per_s: (bytes as f64 / 1e6 / elapsed.as_secs_f64().max(1e-9) * 10.0).round() / 10.0,
+    };
+    let inputs = scans
+        .iter()
+        .zip(&contexts)
+        .map(|(s, ctx)| summary(s, ctx))
+        .collect();
+    report::build(
+        rules,
+        Analysis {
+            inputs,
+            errors,
+            events,
+            findings,
+            clusters,
+            stats,
+        },
+    )
+}
+
+/// The time context of one input: what its lines say, else its mtime.
+fn time_context(scan: &InputScan, options: &Options) -> TimeContext {
+    let not_after = scan
+        .modified
+        .map(|m| DateTime::<chrono::Utc>::from(m).with_timezone(&options.local_offset))
+        .unwrap_or(options.now);
+    let fallback = Fallback {
+        not_after,
+        offset: options.local_offset,
+    };
+    TimeContext::infer(
+        &scan.output.anchors,
+        &scan.output.years,
+        options.overrides,
+        fallback,
+    )
+}
+
+fn summary(scan: &InputScan, ctx: &TimeContext) -> InputSummary {
+    InputSummary {
+        path: scan.name.clone(),
+        format: scan.format.name().to_string(),
+        bytes: scan.bytes,
+        lines: scan.output.lines,
+        unparsed: scan.output.unparsed,
+        long_lines: scan.output.long_lines,
+        utc_offset: ctx.offset.to_string(),
+        year_from: ctx.year_from,
+        zone_from: ctx.zone_from,
+    }
+}

@@ -1,0 +1,138 @@
+//! The command line: clap arguments, checked once and turned into the plain
+//! [`Options`](crate::analyze::Options) the library takes. Nothing below
+//! this module knows about clap.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use chrono::{Local, Offset};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::analyze::{self, Options};
+use crate::grammar::Grammar;
+use crate::input::Source;
+use crate::matcher::RuleSet;
+use crate::report::{self, Report};
+use crate::severity::Severity;
+use crate::time::{parse_duration, parse_offset, Overrides};
+
+/// Post-mortem of a sick Kubernetes node from its logs.
+#[derive(Debug, Parser)]
+#[command(name = "podmortem", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Find, correlate and rank what went wrong in node logs.
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AnalyzeArgs {
+    /// Log files (/var/log/messages, journalctl output, kubelet.log…); `-` reads stdin.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Exit with status 1 when an incident is at least this severe.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+    /// Year of lines whose timestamps print none (default: inferred from the logs, else the file's mtime).
+    #[arg(long)]
+    pub year: Option<i32>,
+    /// Zone of lines whose timestamps print none: UTC or ±HH:MM (default: inferred, else local).
+    #[arg(long, value_name = "OFFSET")]
+    pub tz: Option<String>,
+    /// A directory of extra grammar files (*.toml) to load after the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub grammars: Option<PathBuf>,
+    /// Findings on one pod at most this far apart are one incident (30s, 10m, 2h).
+    #[arg(long, default_value = "30m", value_name = "DURATION")]
+    pub merge_window: String,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}
+
+/// Runs a parsed command line; returns the process exit code.
+pub fn run(cli: Cli, out: &mut dyn Write) -> Result<u8> {
+    match cli.command {
+        Command::Analyze(args) => analyze(args, out),
+    }
+}
+
+fn analyze(args: AnalyzeArgs, out: &mut dyn Write) -> Result<u8> {
+    let overrides = Overrides {
+        year: args.year,
+        offset: match &args.tz {
+            None => None,
+            Some(tz) => Some(parse_offset(tz).with_context(|| {
+                format!("--tz {tz}: use UTC or an offset such as +08:00 or -0500")
+            })?),
+        },
+    };
+    let Some(merge_window_s) = parse_duration(&args.merge_window) else {
+        bail!(
+            "--merge-window {}: use a duration such as 30s, 10m or 2h",
+            args.merge_window
+        );
+    };
+    if args.paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        bail!("`-` (stdin) can be given only once");
+    }
+    if let Some(n) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .context("--threads: cannot start the worker pool")?;
+    }
+    let grammar = match &args.grammars {
+        None => Grammar::builtin(),
+        Some(dir) => Grammar::builtin_and_dir(dir),
+    }
+    .context("cannot load grammars")?;
+    let rules = RuleSet::new(grammar);
+    let now = Local::now();
+    let options = Options {
+        sources: args.paths.iter().map(|p| Source::from_arg(p)).collect(),
+        overrides,
+        local_offset: now.offset().fix(),
+        now: now.fixed_offset(),
+        merge_window_s,
+    };
+    let report = analyze::run(&rules, &options);
+    for e in &report.errors {
+        eprintln!("podmortem: {}: {}", e.path, e.message);
+    }
+    match args.format {
+        OutputFormat::Text => report::text::print(&report, out)?,
+        OutputFormat::Json => report::json::print(&report, out)?,
+    }
+    out.flush()?;
+    Ok(exit_code(&report, args.fail_on))
+}
+
+/// 2 when nothing could be read, 1 when an incident reaches `--fail-on`,
+/// else 0.
+fn exit_code(report: &Report, fail_on: Option<Severity>) -> u8 {
+    if report.inputs.is_empty() && !report.errors.is_empty() {
+        return 2;
+    }
+    let failing = fail_on.is_some_and(|level| report.incidents.iter().any(|i| i.severity >= level));
+    u8::from(failing)
+}

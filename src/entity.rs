@@ -1,0 +1,367 @@
+//! Who a line is about. Log lines name the same container and pod in many
+//! spellings: 64-hex and 12-hex IDs, `docker://<id>`, `{Type:docker ID:<id>}`,
+//! `ns/name`, Calico workload names with doubled dashes. This module turns
+//! each spelling into one [`Entity`], resolves short IDs to full ones, and
+//! joins entities that lines name together into one connected group
+//! ([`EntityGraph`]): a pod with its sandbox and containers.
+
+use std::collections::HashMap;
+
+/// The entity a named regex capture stands for. Grammar captures use these
+/// names; any other capture name is kept as a plain field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    /// A container or sandbox ID, full or short, with or without `docker://`.
+    Container,
+    /// `namespace/name`.
+    Pod,
+    /// A pod name without namespace (joined to `namespace` when both appear).
+    PodName,
+    Namespace,
+    PodUid,
+    /// A Calico workload endpoint name: `<node>-k8s-<pod>-<iface>`, dashes doubled.
+    Workload,
+}
+
+impl Role {
+    pub const NAMES: &'static str = "container, pod, pod_name, namespace, pod_uid, workload";
+    const ALL: [Role; 6] = [
+        Role::Container,
+        Role::Pod,
+        Role::PodName,
+        Role::Namespace,
+        Role::PodUid,
+        Role::Workload,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Container => "container",
+            Role::Pod => "pod",
+            Role::PodName => "pod_name",
+            Role::Namespace => "namespace",
+            Role::PodUid => "pod_uid",
+            Role::Workload => "workload",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.name() == name)
+    }
+}
+
+/// One thing on the node that findings can be about.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Entity {
+    /// Lowercase hex ID: 64 characters once resolved, else as short as seen.
+    Container(String),
+    /// `namespace/name`.
+    Pod(String),
+    /// A pod known only by name so far.
+    PodName(String),
+    PodUid(String),
+}
+
+impl Entity {
+    /// The entity for `role`, if this entity plays it.
+    pub fn value_for(&self, role: Role) -> Option<&str> {
+        match (self, role) {
+            (Entity::Container(v), Role::Container)
+            | (Entity::Pod(v), Role::Pod)
+            | (Entity::PodUid(v), Role::PodUid) => Some(v),
+            (Entity::PodName(v), Role::PodName | Role::Workload) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// Normalizes the captured `(role, value)` pairs of one line into entities.
+/// Values that are not valid spellings of their role are dropped.
+pub fn entities_of(fields: &[(Role, &str)]) -> Vec<Entity> {
+    let namespace = fields
+        .iter()
+        .find(|(r, _)| *r == Role::Namespace)
+        .map(|(_, v)| *v);
+    let mut out: Vec<Entity> = fields
+        .iter()
+        .filter_map(|&(role, value)| match role {
+            Role::Container => container_id(value).map(Entity::Container),
+            Role::Pod => pod_ref(value).map(Entity::Pod),
+            Role::PodName => Some(match namespace {
+                Some(ns) => Entity::Pod(format!("{ns}/{value}")),
+                None => Entity::PodName(value.to_string()),
+            }),
+            Role::PodUid => pod_uid(value).map(Entity::PodUid),
+            Role::Workload => workload_pod(value).map(Entity::PodName),
+            Role::Namespace => None,
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// `docker://ABC…`, `containerd://abc…`, `cri-o://…` or a bare ID, as a
+/// lowercase hex ID of at least 12 characters.
+pub fn container_id(raw: &str) -> Option<String> {
+    let bare = raw.rsplit("://").next().unwrap_or(raw);
+    let ok = (12..=64).contains(&bare.len()) && bare.bytes().all(|b| b.is_ascii_hexdigit());
+    ok.then(|| bare.to_ascii_lowercase())
+}
+
+fn pod_ref(raw: &str) -> Option<String> {
+    let (ns, name) = raw.split_once('/')?;
+    (!ns.is_empty() && !name.is_empty() && !name.contains('/')).then(|| raw.to_string())
+}
+
+/// Pod UIDs appear with dashes, or with underscores in systemd slice names.
+fn pod_uid(raw: &str) -> Option<String> {
+    let uid = raw.replace('_', "-").to_ascii_lowercase();
+    (uid.len() == 36 && uid.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')).then_some(uid)
+}
+
+/// The pod name inside a Calico workload endpoint name.
+///
+/// Calico joins `<node>-<orchestrator>-<pod>-<endpoint>` with single dashes
+/// after doubling every dash inside each part, so
+/// `ecs--prod--003-k8s-fluentd--hjj42-eth0` is node `ecs-prod-003`, pod
+/// `fluentd-hjj42`, endpoint `eth0`.
+pub fn workload_pod(raw: &str) -> Option<String> {
+    let mut parts = vec![String::new()];
+    let mut chars = raw.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '-' if chars.peek() == Some(&'-') => {
+                chars.next();
+                parts.last_mut()?.push('-');
+            }
+            '-' => parts.push(String::new()),
+            c => parts.last_mut()?.push(c),
+        }
+    }
+    match parts.as_slice() {
+        [_node, orchestrator, pod, _endpoint] if orchestrator == "k8s" && !pod.is_empty() => {
+            Some(pod.clone())
+        }
+        _ => None,
+    }
+}
+
+/// Resolves short container IDs to the one full ID they are a prefix of.
+#[derive(Debug, Default)]
+pub struct IdResolver {
+    full: Vec<String>,
+}
+
+impl IdResolver {
+    /// Learns every 64-character ID among `ids`.
+    pub fn new<'a>(ids: impl Iterator<Item = &'a str>) -> IdResolver {
+        let mut full: Vec<String> = ids
+            .filter(|id| id.len() == 64)
+            .map(str::to_string)
+            .collect();
+        full.sort_unstable();
+        full.dedup();
+        IdResolver { full }
+    }
+
+    /// The full ID `id` abbreviates, when exactly one is known; else `id`.
+    pub fn resolve(&self, id: &str) -> String {
+        let start = self.full.partition_point(|f| f.as_str() < id);
+        let mut candidates = self.full[start..].iter().take_while(|f| f.starts_with(id));
+        match (candidates.next(), candidates.next()) {
+            (Some(only), None) => only.clone(),
+            _ => id.to_string(),
+        }
+    }
+
+    pub fn resolve_entity(&self, e: &Entity) -> Entity {
+        match e {
+            Entity::Container(id) => Entity::Container(self.resolve(id)),
+            other => other.clone(),
+        }
+    }
+}
+
+/// Entities joined by the lines that name them together (union-find).
+#[derive(Debug, Default)]
+pub struct EntityGraph {
+    index: HashMap<Entity, usize>,
+    parent: Vec<usize>,
+}
+
+impl EntityGraph {
+    /// Records that one line named all of `entities`.
+    pub fn link(&mut self, entities: &[Entity]) {
+        let ids: Vec<usize> = entities.iter().map(|e| self.node(e)).collect();
+        for pair in ids.windows(2) {
+            self.union(pair[0], pair[1]);
+        }
+    }
+
+    /// Joins each bare pod name to the one `namespace/name` pod with that
+    /// name, when there is exactly one. Call after all links are in.
+    pub fn join_pod_names(&mut self) {
+        let mut pods_by_name: HashMap<String, Vec<Entity>> = HashMap::new();
+        for e in self.index.keys() {
+            if let Entity::Pod(full) = e {
+                let name = full.split_once('/').map_or(full.as_str(), |(_, n)| n);
+                pods_by_name
+                    .entry(name.to_string())
+                    .or_default()
+                    .push(e.clone());
+            }
+        }
+        let names: Vec<Entity> = self
+            .index
+            .keys()
+            .filter(|e| matches!(e, Entity::PodName(_)))
+            .cloned()
+            .collect();
+        for bare in names {
+            let Entity::PodName(name) = &bare else {
+                continue;
+            };
+            if let Some([only]) = pods_by_name.get(name).map(Vec::as_slice) {
+                let only = only.clone();
+                self.link(&[bare, only]);
+            }
+        }
+    }
+
+    /// The group an entity belongs to, if any line named it.
+    pub fn group(&self, e: &Entity) -> Option<usize> {
+        self.index.get(e).map(|&i| self.find(i))
+    }
+
+    /// Every entity of a group, sorted.
+    pub fn members(&self, group: usize) -> Vec<&Entity> {
+        let mut out: Vec<&Entity> = self
+            .index
+            .iter()
+            .filter(|(_, &i)| self.find(i) == group)
+            .map(|(e, _)| e)
+            .collect();
+        out.sort();
+        out
+    }
+
+    fn node(&mut self, e: &Entity) -> usize {
+        if let Some(&i) = self.index.get(e) {
+            return i;
+        }
+        let i = self.parent.len();
+        self.parent.push(i);
+        self.index.insert(e.clone(), i);
+        i
+    }
+
+    fn find(&self, mut i: usize) -> usize {
+        while self.parent[i] != i {
+            i = self.parent[i];
+        }
+        i
+    }
+
+    fn union(&mut self, a: usize, b: usize) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        // The smaller index wins, which keeps groups independent of hash order.
+        let (keep, drop) = if ra < rb { (ra, rb) } else { (rb, ra) };
+        self.parent[drop] = keep;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SANDBOX: &str = "a9acd5210705c3e2e95ca459d1b244883c0ba2a5ee94650cb2fa23422367e6e9";
+    const CONTAINER: &str = "fef3e1fbee146788d1557ec20204e10922eeb2607969a26d1323588cc8a7f469";
+
+    #[test]
+    fn container_spellings_normalize_to_one_id() {
+        for raw in [
+            CONTAINER.to_string(),
+            format!("docker://{CONTAINER}"),
+            format!("containerd://{}", CONTAINER.to_uppercase()),
+        ] {
+            assert_eq!(container_id(&raw).as_deref(), Some(CONTAINER), "{raw}");
+        }
+        assert_eq!(
+            container_id("a9acd5210705").as_deref(),
+            Some("a9acd5210705")
+        );
+        assert_eq!(container_id("a9acd"), None);
+        assert_eq!(container_id("not-an-id-at-all"), None);
+    }
+
+    #[test]
+    fn short_ids_resolve_to_the_unique_full_id() {
+        let other = format!("a9acd5210706{}", &SANDBOX[12..]);
+        let ids = IdResolver::new([SANDBOX, CONTAINER, other.as_str()].into_iter());
+        assert_eq!(ids.resolve("a9acd5210705"), SANDBOX);
+        assert_eq!(ids.resolve("fef3e1fbee14"), CONTAINER);
+        // Ambiguous prefix: both a9acd5210705… and a9acd5210706… match.
+        assert_eq!(ids.resolve("a9acd521070"), "a9acd521070");
+        assert_eq!(ids.resolve("0123456789ab"), "0123456789ab");
+    }
+
+    #[test]
+    fn calico_workload_names_decode_to_pods() {
+        assert_eq!(
+            workload_pod("ecs--prod--003-k8s-fluentd--hjj42-eth0").as_deref(),
+            Some("fluentd-hjj42")
+        );
+        assert_eq!(
+            workload_pod("node1-k8s-nginx--7d9f8b6c5--x2k4p-eth0").as_deref(),
+            Some("nginx-7d9f8b6c5-x2k4p")
+        );
+        assert_eq!(workload_pod("node1-libvirt-vm1-eth0"), None);
+        assert_eq!(workload_pod("fluentd-hjj42"), None);
+    }
+
+    #[test]
+    fn kubelet_and_cni_lines_join_sandbox_and_container_to_the_pod() {
+        let mut graph = EntityGraph::default();
+        // kubelet: "Container termination failed" names pod, uid and container.
+        graph.link(&entities_of(&[
+            (Role::Pod, "kube-system/fluentd-hjj42"),
+            (Role::PodUid, "d6097c23-9b88-4708-93e0-226bb313e7f3"),
+            (Role::Container, &format!("docker://{CONTAINER}")),
+        ]));
+        // Calico: the sandbox's workload endpoint.
+        graph.link(&entities_of(&[
+            (Role::Container, SANDBOX),
+            (Role::Workload, "ecs--prod--003-k8s-fluentd--hjj42-eth0"),
+        ]));
+        graph.join_pod_names();
+        let pod = graph.group(&Entity::Pod("kube-system/fluentd-hjj42".into()));
+        assert!(pod.is_some());
+        assert_eq!(graph.group(&Entity::Container(SANDBOX.into())), pod);
+        assert_eq!(graph.group(&Entity::Container(CONTAINER.into())), pod);
+    }
+
+    #[test]
+    fn a_pod_name_in_two_namespaces_is_not_guessed() {
+        let mut graph = EntityGraph::default();
+        graph.link(&[Entity::Pod("a/web-1".into())]);
+        graph.link(&[Entity::Pod("b/web-1".into())]);
+        graph.link(&entities_of(&[
+            (Role::Container, SANDBOX),
+            (Role::Workload, "n-k8s-web--1-eth0"),
+        ]));
+        graph.join_pod_names();
+        let sandbox = graph.group(&Entity::Container(SANDBOX.into()));
+        assert_ne!(sandbox, graph.group(&Entity::Pod("a/web-1".into())));
+        assert_ne!(sandbox, graph.group(&Entity::Pod("b/web-1".into())));
+    }
+
+    #[test]
+    fn namespace_and_pod_name_captures_combine() {
+        let e = entities_of(&[
+            (Role::Namespace, "kube-system"),
+            (Role::PodName, "fluentd-hjj42"),
+        ]);
+        assert_eq!(e, vec![Entity::Pod("kube-system/fluentd-hjj42".into())]);
+    }
+}

@@ -1,0 +1,130 @@
+//! The syslog envelope: RFC 3164 lines as rsyslog writes /var/log/messages,
+//! and journalctl's default `short` output, which has the same shape.
+//!
+//! ```text
+//! May  2 00:10:24 ecs-prod-003 dockerd: time="…" level=info msg="…"
+//! May 01 11:03:56 ecs-prod-003 kubelet[4568]: E0501 11:03:37.635343 …
+//! <30>May  1 11:03:56 host kubelet[4568]: …        (optional priority)
+//! ```
+//! Only the header is read here; the message is left to the payload parsers.
+
+use nom::{
+    bytes::complete::take_while1,
+    character::complete::char,
+    combinator::opt,
+    sequence::{delimited, terminated},
+    IResult,
+};
+
+use super::lex::{clock, month_name, number};
+use super::Envelope;
+use crate::time::PartialStamp;
+
+/// Parses the header of `line`, or `None` when it is not a syslog line.
+pub fn parse(line: &[u8]) -> Option<Envelope<'_>> {
+    envelope(line).ok().map(|(_, e)| e)
+}
+
+fn envelope(i: &[u8]) -> IResult<&[u8], Envelope<'_>> {
+    let (i, _) = opt(priority)(i)?;
+    let (i, stamp) = terminated(stamp, char(' '))(i)?;
+    let (i, host) = terminated(word, char(' '))(i)?;
+    let (i, program) = take_while1(|c| !matches!(c, b'[' | b':' | b' '))(i)?;
+    let (i, pid) = opt(delimited(char('['), number, char(']')))(i)?;
+    let (i, _) = char(':')(i)?;
+    let (message, _) = opt(char(' '))(i)?;
+    let envelope = Envelope {
+        stamp: Some(stamp),
+        host: Some(host),
+        program: Some(program),
+        pid,
+        message,
+    };
+    Ok((&[], envelope))
+}
+
+/// `<PRI>` as sent on the wire; kept by some collectors.
+fn priority(i: &[u8]) -> IResult<&[u8], u32> {
+    delimited(char('<'), number, char('>'))(i)
+}
+
+/// `May  2 00:10:24` (rsyslog pads the day with a space, journalctl with a
+/// zero; both are accepted).
+fn stamp(i: &[u8]) -> IResult<&[u8], PartialStamp> {
+    let (i, month) = terminated(month_name, char(' '))(i)?;
+    let (i, _) = opt(char(' '))(i)?;
+    let (i, day) = terminated(number, char(' '))(i)?;
+    let (i, (hour, minute, second, nanos)) = clock(i)?;
+    if !(1..=31).contains(&day) {
+        return Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Verify,
+        )));
+    }
+    Ok((
+        i,
+        PartialStamp {
+            year: None,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            nanos,
+        },
+    ))
+}
+
+fn word(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    take_while1(|c| c != b' ')(i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rhel_messages_line_without_pid() {
+        let line = br#"May  2 00:10:24 ecs-prod-003 dockerd: time="2023-05-02T00:10:24.148458112+08:00" level=info msg="x""#;
+        let e = parse(line).unwrap();
+        let s = e.stamp.unwrap();
+        assert_eq!(
+            (s.month, s.day, s.hour, s.minute, s.second),
+            (5, 2, 0, 10, 24)
+        );
+        assert_eq!(e.host, Some(&b"ecs-prod-003"[..]));
+        assert_eq!(e.program, Some(&b"dockerd"[..]));
+        assert_eq!(e.pid, None);
+        assert!(e.message.starts_with(b"time=\"2023"));
+    }
+
+    #[test]
+    fn journal_short_line_with_pid_and_zero_padded_day() {
+        let e = parse(b"May 01 11:03:56 node-1 kubelet[4568]: E0501 11:03:37.635343 hi").unwrap();
+        assert_eq!(e.stamp.unwrap().day, 1);
+        assert_eq!(e.program, Some(&b"kubelet"[..]));
+        assert_eq!(e.pid, Some(4568));
+        assert_eq!(e.message, b"E0501 11:03:37.635343 hi");
+    }
+
+    #[test]
+    fn kernel_line_and_priority_prefix() {
+        let e = parse(b"<4>Nov 25 03:18:00 host kernel: [ 12.5] oops").unwrap();
+        assert_eq!(e.program, Some(&b"kernel"[..]));
+        assert_eq!(e.message, b"[ 12.5] oops");
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_syslog_header() {
+        for line in [
+            &b"E0501 11:03:37.635343    4568 remote_runtime.go:276] x"[..],
+            b"time=\"2023-05-02T00:10:24+08:00\" level=info msg=x",
+            b"May 32 00:10:24 host prog: x",
+            b"May  2 00:10:24 host",
+            b"",
+            b"\xff\xfe garbage",
+        ] {
+            assert!(parse(line).is_none(), "{}", String::from_utf8_lossy(line));
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! The grammar files compiled into the binary, sorted by name. A test checks
+//! this list against the files in grammars/ so that none is forgotten.
+
+pub const FILES: &[(&str, &str)] = &[
+    ("cni.toml", include_str!("../../grammars/cni.toml")),
+    ("dockerd.toml", include_str!("../../grammars/dockerd.toml")),
+    ("kubelet.toml", include_str!("../../grammars/kubelet.toml")),
+];

@@ -1,0 +1,204 @@
+//! The TOML form of a grammar file and its translation into checked,
+//! compiled [`Pattern`]s and [`Detector`]s.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::{error, Detector, DetectorLevel, GrammarError, Pattern, Sample};
+use crate::entity::Role;
+use crate::severity::Severity;
+use crate::time::parse_duration;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrammarFile {
+    pub source: String,
+    #[serde(default)]
+    pub pattern: Vec<PatternDef>,
+    #[serde(default)]
+    pub detector: Vec<DetectorDef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatternDef {
+    pub id: String,
+    pub literal: String,
+    pub regex: String,
+    #[serde(default)]
+    pub sample: Vec<SampleDef>,
+    #[serde(default)]
+    pub reject: Vec<RejectDef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SampleDef {
+    pub line: String,
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RejectDef {
+    pub line: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetectorDef {
+    pub kind: String,
+    pub title: String,
+    pub patterns: Vec<String>,
+    pub per: String,
+    pub window: String,
+    pub levels: Vec<LevelDef>,
+    pub explanation: String,
+    pub remediation: Vec<String>,
+    #[serde(default)]
+    pub references: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LevelDef {
+    pub min_count: usize,
+    pub severity: Severity,
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+pub fn parse(origin: &str, text: &str) -> Result<GrammarFile, GrammarError> {
+    toml::from_str(text).map_err(|e| error(origin, format!("not a valid grammar file: {e}")))
+}
+
+/// Reads every `*.toml` in `dir`, sorted by file name.
+pub fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, GrammarError> {
+    let origin = dir.display().to_string();
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| error(&origin, format!("cannot read grammar directory: {e}")))?;
+    let mut paths: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            let origin = p.display().to_string();
+            std::fs::read_to_string(&p)
+                .map(|text| (origin.clone(), text))
+                .map_err(|e| error(&origin, format!("cannot read grammar file: {e}")))
+        })
+        .collect()
+}
+
+pub fn compile_pattern(
+    origin: &str,
+    source: &str,
+    def: &PatternDef,
+) -> Result<Pattern, GrammarError> {
+    let at = format!("{origin}: pattern '{}'", def.id);
+    if def.literal.is_empty() {
+        return Err(error(
+            &at,
+            "`literal` must not be empty: it is the prefilter".into(),
+        ));
+    }
+    let regex = regex::bytes::Regex::new(&def.regex)
+        .map_err(|e| error(&at, format!("invalid regex: {e}")))?;
+    if def.sample.is_empty() || def.reject.is_empty() {
+        return Err(error(
+            &at,
+            "needs at least one [[pattern.sample]] and one [[pattern.reject]] line".into(),
+        ));
+    }
+    Ok(Pattern {
+        id: def.id.clone(),
+        source: source.to_string(),
+        literal: def.literal.clone(),
+        regex,
+        samples: def
+            .sample
+            .iter()
+            .map(|s| Sample {
+                line: s.line.clone(),
+                fields: s.fields.clone(),
+            })
+            .collect(),
+        rejects: def.reject.iter().map(|r| r.line.clone()).collect(),
+        origin: origin.to_string(),
+    })
+}
+
+pub fn compile_detector(
+    origin: &str,
+    def: &DetectorDef,
+    patterns: &[Pattern],
+) -> Result<Detector, GrammarError> {
+    let at = format!("{origin}: detector '{}'", def.kind);
+    let per = Role::from_name(&def.per).ok_or_else(|| {
+        error(
+            &at,
+            format!("`per = \"{}\"` is not an entity ({})", def.per, Role::NAMES),
+        )
+    })?;
+    let pattern_ids = def
+        .patterns
+        .iter()
+        .map(|id| {
+            let index = patterns.iter().position(|p| p.id == *id);
+            let index = index.ok_or_else(|| error(&at, format!("unknown pattern '{id}'")))?;
+            let names_entity = patterns[index]
+                .regex
+                .capture_names()
+                .flatten()
+                .any(|n| n == def.per);
+            if !names_entity {
+                return Err(error(
+                    &at,
+                    format!("pattern '{id}' has no `{}` capture", def.per),
+                ));
+            }
+            Ok(index)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let window_s = parse_duration(&def.window).ok_or_else(|| {
+        error(
+            &at,
+            format!("`window = \"{}\"`: use 30s, 10m, 2h or 1d", def.window),
+        )
+    })?;
+    let ascending = def
+        .levels
+        .windows(2)
+        .all(|w| w[0].min_count < w[1].min_count);
+    if def.levels.is_empty() || !ascending || def.levels[0].min_count == 0 {
+        return Err(error(
+            &at,
+            "`levels` must be non-empty, ascending by min_count, min_count ≥ 1".into(),
+        ));
+    }
+    Ok(Detector {
+        kind: def.kind.clone(),
+        title: def.title.clone(),
+        patterns: pattern_ids,
+        per,
+        window_s,
+        levels: def
+            .levels
+            .iter()
+            .map(|l| DetectorLevel {
+                min_count: l.min_count,
+                severity: l.severity,
+                title: l.title.clone(),
+            })
+            .collect(),
+        explanation: def.explanation.trim().to_string(),
+        remediation: def.remediation.clone(),
+        references: def.references.clone(),
+    })
+}

@@ -1,0 +1,169 @@
+//! The knowledge about log lines, as data: patterns (what a line says and
+//! which entities it names) and detectors (when matched lines amount to a
+//! finding, and what it means). The format is documented in grammars/README.md.
+//!
+//! Built-in grammar files are compiled into the binary ([`builtin`]); users
+//! add their own directory with `--grammars DIR`. Loading validates every
+//! reference; [`check`] proves every pattern against its own sample lines.
+
+pub mod builtin;
+pub mod check;
+mod file;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use crate::entity::Role;
+use crate::severity::Severity;
+
+/// A loaded, validated grammar library.
+#[derive(Debug, Default)]
+pub struct Grammar {
+    pub patterns: Vec<Pattern>,
+    pub detectors: Vec<Detector>,
+}
+
+/// One kind of log line.
+#[derive(Debug)]
+pub struct Pattern {
+    pub id: String,
+    /// The component that writes the line (dockerd, kubelet, cni…).
+    pub source: String,
+    /// A string every matching message contains; the cheap prefilter.
+    pub literal: String,
+    /// Matched against the message (the line without its syslog envelope).
+    pub regex: regex::bytes::Regex,
+    pub samples: Vec<Sample>,
+    pub rejects: Vec<String>,
+    /// Where the pattern was defined, for error messages.
+    pub origin: String,
+}
+
+/// A real line a pattern must match, with the fields it must yield.
+#[derive(Debug)]
+pub struct Sample {
+    pub line: String,
+    pub fields: BTreeMap<String, String>,
+}
+
+/// Turns matched lines about one entity into a finding.
+#[derive(Debug)]
+pub struct Detector {
+    /// The stable finding name used in reports (`dockerd_stop_loop`).
+    pub kind: String,
+    pub title: String,
+    /// Indices into [`Grammar::patterns`].
+    pub patterns: Vec<usize>,
+    /// The entity whose lines are counted together.
+    pub per: Role,
+    /// Seconds: how close lines must be to count as one burst.
+    pub window_s: i64,
+    /// Ascending by `min_count`; the highest level reached in any window is
+    /// the finding's severity.
+    pub levels: Vec<DetectorLevel>,
+    pub explanation: String,
+    pub remediation: Vec<String>,
+    pub references: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct DetectorLevel {
+    pub min_count: usize,
+    pub severity: Severity,
+    /// Replaces the detector's title for findings at this level (a single
+    /// forced kill is not a "loop").
+    pub title: Option<String>,
+}
+
+impl Detector {
+    /// The title of a finding that reached `level`.
+    pub fn title_at(&self, level: usize) -> &str {
+        self.levels[level].title.as_deref().unwrap_or(&self.title)
+    }
+}
+
+/// A grammar that cannot be used, with where and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{origin}: {message}")]
+pub struct GrammarError {
+    pub origin: String,
+    pub message: String,
+}
+
+impl Grammar {
+    /// The built-in library alone.
+    pub fn builtin() -> Result<Grammar, GrammarError> {
+        let files = builtin::FILES
+            .iter()
+            .map(|(name, text)| (format!("grammars/{name}"), text.to_string()));
+        Grammar::from_sources(files)
+    }
+
+    /// The built-in library plus every `*.toml` file in `dir` (sorted by name).
+    pub fn builtin_and_dir(dir: &Path) -> Result<Grammar, GrammarError> {
+        let mut files: Vec<(String, String)> = builtin::FILES
+            .iter()
+            .map(|(name, text)| (format!("grammars/{name}"), text.to_string()))
+            .collect();
+        files.extend(file::read_dir(dir)?);
+        Grammar::from_sources(files.into_iter())
+    }
+
+    /// Parses and links grammar files given as `(origin, text)`.
+    pub fn from_sources(
+        files: impl Iterator<Item = (String, String)>,
+    ) -> Result<Grammar, GrammarError> {
+        let parsed: Vec<(String, file::GrammarFile)> = files
+            .map(|(origin, text)| file::parse(&origin, &text).map(|g| (origin, g)))
+            .collect::<Result<_, _>>()?;
+        let mut grammar = Grammar::default();
+        let mut ids = HashSet::new();
+        for (origin, g) in &parsed {
+            for p in &g.pattern {
+                if !ids.insert(p.id.clone()) {
+                    return Err(error(
+                        origin,
+                        format!("pattern '{}' is defined twice", p.id),
+                    ));
+                }
+                grammar
+                    .patterns
+                    .push(file::compile_pattern(origin, &g.source, p)?);
+            }
+        }
+        let mut kinds = HashSet::new();
+        for (origin, g) in &parsed {
+            for d in &g.detector {
+                if !kinds.insert(d.kind.clone()) {
+                    return Err(error(
+                        origin,
+                        format!("detector '{}' is defined twice", d.kind),
+                    ));
+                }
+                grammar
+                    .detectors
+                    .push(file::compile_detector(origin, d, &grammar.patterns)?);
+            }
+        }
+        Ok(grammar)
+    }
+
+    /// Which detectors use each pattern (a pattern no detector uses only
+    /// links entities).
+    pub fn detectors_of_pattern(&self) -> Vec<Vec<usize>> {
+        let mut uses = vec![Vec::new(); self.patterns.len()];
+        for (d, detector) in self.detectors.iter().enumerate() {
+            for &p in &detector.patterns {
+                uses[p].push(d);
+            }
+        }
+        uses
+    }
+}
+
+fn error(origin: &str, message: String) -> GrammarError {
+    GrammarError {
+        origin: origin.to_string(),
+        message,
+    }
+}

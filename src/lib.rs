@@ -1,0 +1,32 @@
+//! podmortem reads the logs of a sick Kubernetes node (dockerd, kubelet,
+//! containerd, kernel, CNI) and says what went wrong, on which pod and
+//! container, since when, how often, how sure, and what to do.
+//!
+//! Data flows one way, each arrow a plain type:
+//!
+//! ```text
+//! cli ─Options→ input ─bytes→ scan ─RawEvent→ analyze ─Event→ detect ─Finding→
+//!     correlate ─Cluster→ report::build (rank) ─Report→ report::{text,json}
+//! ```
+//! - [`input`] opens files (mmap) and stdin (blocks);
+//! - [`scan`] frames lines in parallel pieces: envelope ([`format::syslog`]),
+//!   prefilter and patterns ([`matcher`]), payload time ([`format`]);
+//! - [`time`] fixes each input's year and zone after it has been read;
+//! - [`entity`] normalizes IDs and joins containers to pods;
+//! - [`detect`], [`correlate`], [`rank`] turn events into ranked incidents;
+//! - what lines mean lives in `grammars/*.toml`, loaded by [`grammar`].
+
+pub mod analyze;
+pub mod cli;
+pub mod correlate;
+pub mod detect;
+pub mod entity;
+pub mod format;
+pub mod grammar;
+pub mod input;
+pub mod matcher;
+pub mod rank;
+pub mod report;
+pub mod scan;
+pub mod severity;
+pub mod time;

@@ -1,0 +1,269 @@
+//! From pipeline results to the report model: ranking, wording, evidence.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, FixedOffset, SecondsFormat};
+
+use super::{
+    Evidence, FindingReport, Incident, InputFailure, InputSummary, Report, Stats, TimelineEntry,
+};
+use crate::correlate::Cluster;
+use crate::detect::{Event, Finding};
+use crate::entity::Entity;
+use crate::matcher::RuleSet;
+use crate::rank::{self, Weighing};
+
+/// Evidence lines shown per finding: the first few and the last few.
+const EVIDENCE_HEAD: usize = 3;
+const EVIDENCE_TAIL: usize = 2;
+
+/// Everything the pipeline learned, ready to be reported.
+#[derive(Debug)]
+pub struct Analysis {
+    pub inputs: Vec<InputSummary>,
+    pub errors: Vec<InputFailure>,
+    pub events: Vec<Event>,
+    pub findings: Vec<Finding>,
+    pub clusters: Vec<Cluster>,
+    pub stats: Stats,
+}
+
+pub fn build(rules: &RuleSet, analysis: Analysis) -> Report {
+    let mut incidents: Vec<Incident> = analysis
+        .clusters
+        .iter()
+        .map(|c| incident(rules, &analysis, c))
+        .collect();
+    incidents.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| a.first_seen.cmp(&b.first_seen))
+            .then_with(|| a.title.cmp(&b.title))
+    });
+    for (i, incident) in incidents.iter_mut().enumerate() {
+        incident.rank = i + 1;
+    }
+    Report {
+        schema_version: super::SCHEMA_VERSION,
+        inputs: analysis.inputs,
+        errors: analysis.errors,
+        incidents,
+        stats: analysis.stats,
+    }
+}
+
+fn incident(rules: &RuleSet, analysis: &Analysis, cluster: &Cluster) -> Incident {
+    let grammar = &rules.grammar;
+    let events = &analysis.events;
+    let findings: Vec<&Finding> = cluster
+        .findings
+        .iter()
+        .map(|&i| &analysis.findings[i])
+        .collect();
+    // The leading finding names the incident: worst severity, then most events.
+    let lead = findings
+        .iter()
+        .max_by_key(|f| {
+            (
+                f.severity,
+                f.events.len(),
+                std::cmp::Reverse(f.first(events).time),
+            )
+        })
+        .copied()
+        .unwrap_or(findings[0]);
+    let lead_detector = &grammar.detectors[lead.detector];
+
+    let incident_events: BTreeSet<usize> = findings
+        .iter()
+        .flat_map(|f| f.events.iter().copied())
+        .collect();
+    let first = findings
+        .iter()
+        .map(|f| f.first(events).time)
+        .min()
+        .unwrap_or(lead.first(events).time);
+    let last = findings
+        .iter()
+        .map(|f| f.last(events).time)
+        .max()
+        .unwrap_or(lead.last(events).time);
+    let sources: BTreeSet<&str> = incident_events
+        .iter()
+        .map(|&e| grammar.patterns[events[e].pattern].source.as_str())
+        .collect();
+    let hosts: BTreeSet<String> = incident_events
+        .iter()
+        .filter_map(|&e| events[e].host.clone())
+        .collect();
+    let containers: BTreeSet<String> = incident_events
+        .iter()
+        .flat_map(|&e| events[e].entities.iter())
+        .filter_map(|e| match e {
+            Entity::Container(id) => Some(id.clone()),
+            _ => None,
+        })
+        .collect();
+    let weighing = Weighing {
+        worst: findings
+            .iter()
+            .map(|f| f.severity)
+            .max()
+            .unwrap_or(lead.severity),
+        sources: sources.len(),
+        events: incident_events.len(),
+        minutes: (last - first).num_seconds() as f64 / 60.0,
+    };
+
+    // Detectors in the order of their findings, lead first, each once.
+    let mut detectors: Vec<usize> = vec![lead.detector];
+    for f in &findings {
+        if !detectors.contains(&f.detector) {
+            detectors.push(f.detector);
+        }
+    }
+    let explanation = detectors
+        .iter()
+        .map(|&d| grammar.detectors[d].explanation.as_str())
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    let mut steps: Vec<String> = Vec::new();
+    let mut references: Vec<String> = Vec::new();
+    for &d in &detectors {
+        for step in &grammar.detectors[d].remediation {
+            if !steps.contains(step) {
+                steps.push(step.clone());
+            }
+        }
+        for r in &grammar.detectors[d].references {
+            if !references.contains(r) {
+                references.push(r.clone());
+            }
+        }
+    }
+    let subject = if cluster.pods.is_empty() {
+        describe(&lead.entity)
+    } else {
+        format!("pod {}", cluster.pods.join(", "))
+    };
+    let mut timeline: Vec<(DateTime<FixedOffset>, TimelineEntry)> = findings
+        .iter()
+        .flat_map(|f| timeline_entries(rules, events, f))
+        .collect();
+    timeline.sort_by_key(|(t, _)| *t);
+
+    Incident {
+        rank: 0,
+        kind: lead_detector.kind.clone(),
+        title: format!("{} ({subject})", lead_detector.title_at(lead.level)),
+        severity: rank::severity(weighing),
+        score: rank::score(weighing),
+        first_seen: stamp(first),
+        last_seen: stamp(last),
+        duration_s: (last - first).num_seconds(),
+        hosts: hosts.into_iter().collect(),
+        pods: cluster.pods.clone(),
+        containers: containers.into_iter().collect(),
+        findings: findings
+            .iter()
+            .map(|f| finding_report(rules, analysis, f))
+            .collect(),
+        timeline: timeline.into_iter().map(|(_, entry)| entry).collect(),
+        explanation,
+        remediation: steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("{}. {s}", i + 1))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        remediation_steps: steps,
+        references,
+    }
+}
+
+fn finding_report(rules: &RuleSet, analysis: &Analysis, f: &Finding) -> FindingReport {
+    let events = &analysis.events;
+    let mut per_source: BTreeMap<&str, usize> = BTreeMap::new();
+    for &e in &f.events {
+        *per_source
+            .entry(rules.grammar.patterns[events[e].pattern].source.as_str())
+            .or_default() += 1;
+    }
+    let source = per_source
+        .iter()
+        .max_by_key(|(name, n)| (**n, std::cmp::Reverse(**name)))
+        .map(|(name, _)| name.to_string())
+        .unwrap_or_default();
+    let picked: BTreeSet<usize> = f
+        .events
+        .iter()
+        .take(EVIDENCE_HEAD)
+        .chain(f.events.iter().rev().take(EVIDENCE_TAIL))
+        .copied()
+        .collect();
+    let mut picked: Vec<usize> = picked.into_iter().collect();
+    picked.sort_by_key(|&e| (events[e].time, e));
+    FindingReport {
+        kind: rules.grammar.detectors[f.detector].kind.clone(),
+        source,
+        sources: per_source.keys().map(|s| s.to_string()).collect(),
+        severity: f.severity,
+        subject: describe(&f.entity),
+        count: f.events.len(),
+        first_seen: stamp(f.first(events).time),
+        last_seen: stamp(f.last(events).time),
+        period_s: f.period_s,
+        evidence: picked
+            .into_iter()
+            .map(|e| Evidence {
+                file: analysis.inputs[events[e].input].path.clone(),
+                line: events[e].line,
+                ts: stamp(events[e].time),
+                text: events[e].text.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// A finding's start and (when it has more than one line) its end.
+fn timeline_entries(
+    rules: &RuleSet,
+    events: &[Event],
+    f: &Finding,
+) -> Vec<(DateTime<FixedOffset>, TimelineEntry)> {
+    let kind = &rules.grammar.detectors[f.detector].kind;
+    let who = describe(&f.entity);
+    let entry = |t: DateTime<FixedOffset>, text: String| {
+        let ts = stamp(t);
+        (
+            t,
+            TimelineEntry {
+                ts,
+                kind: kind.clone(),
+                text,
+            },
+        )
+    };
+    let mut out = vec![entry(
+        f.first(events).time,
+        format!("first {kind} line for {who}"),
+    )];
+    if f.events.len() > 1 {
+        let text = format!("last of {} {kind} lines for {who}", f.events.len());
+        out.push(entry(f.last(events).time, text));
+    }
+    out
+}
+
+fn describe(e: &Entity) -> String {
+    match e {
+        Entity::Container(id) => format!("container {id}"),
+        Entity::Pod(p) => format!("pod {p}"),
+        Entity::PodName(p) => format!("pod {p}"),
+        Entity::PodUid(u) => format!("pod uid {u}"),
+    }
+}
+
+fn stamp(t: DateTime<FixedOffset>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, false)
+}

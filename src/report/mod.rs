@@ -1,0 +1,128 @@
+//! The report model: one plain, serializable structure that every printer
+//! reads ([`text`], [`json`]). Printers never re-derive incidents; all
+//! ranking and wording decisions are made once, in [`build`].
+//!
+//! JSON schema (version 1; fields are only ever added):
+//! ```text
+//! { "schema_version": 1,
+//!   "inputs":   [{ "path", "format", "bytes", "lines", "unparsed", "long_lines",
+//!                  "utc_offset", "year_from", "zone_from" }],
+//!   "errors":   [{ "path", "message" }],
+//!   "incidents":[{ "rank", "kind", "title", "severity", "score",
+//!                  "first_seen", "last_seen", "duration_s",
+//!                  "hosts": [], "pods": ["ns/name"], "containers": ["<64-hex or longest seen>"],
+//!                  "findings": [{ "kind", "source", "sources", "severity", "subject", "count",
+//!                                 "first_seen", "last_seen", "period_s",
+//!                                 "evidence": [{ "file", "line", "ts", "text" }] }],
+//!                  "timeline": [{ "ts", "kind", "text" }],
+//!                  "explanation", "remediation", "remediation_steps": [], "references": [] }],
+//!   "stats":    { "bytes", "lines", "unparsed", "long_lines", "untimed", "events",
+//!                 "findings", "elapsed_ms", "mb_per_s" } }
+//! ```
+//! Times are RFC 3339 with the offset of the input they came from.
+
+mod build;
+pub mod json;
+pub mod text;
+
+pub use build::{build, Analysis};
+
+use serde::Serialize;
+
+use crate::severity::Severity;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub inputs: Vec<InputSummary>,
+    pub errors: Vec<InputFailure>,
+    pub incidents: Vec<Incident>,
+    pub stats: Stats,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InputSummary {
+    pub path: String,
+    pub format: String,
+    pub bytes: u64,
+    pub lines: u64,
+    pub unparsed: u64,
+    pub long_lines: u64,
+    /// The zone the input's local times were read in.
+    pub utc_offset: String,
+    pub year_from: crate::time::Provenance,
+    pub zone_from: crate::time::Provenance,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InputFailure {
+    pub path: String,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Incident {
+    pub rank: usize,
+    pub kind: String,
+    pub title: String,
+    pub severity: Severity,
+    pub score: f64,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub duration_s: i64,
+    pub hosts: Vec<String>,
+    pub pods: Vec<String>,
+    pub containers: Vec<String>,
+    pub findings: Vec<FindingReport>,
+    pub timeline: Vec<TimelineEntry>,
+    pub explanation: String,
+    pub remediation: String,
+    pub remediation_steps: Vec<String>,
+    pub references: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FindingReport {
+    pub kind: String,
+    /// The component that wrote most of the finding's lines.
+    pub source: String,
+    pub sources: Vec<String>,
+    pub severity: Severity,
+    /// The entity the detector counted per (a container ID, a pod).
+    pub subject: String,
+    pub count: usize,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub period_s: Option<f64>,
+    pub evidence: Vec<Evidence>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Evidence {
+    pub file: String,
+    pub line: u64,
+    pub ts: String,
+    pub text: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TimelineEntry {
+    pub ts: String,
+    pub kind: String,
+    pub text: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Stats {
+    pub bytes: u64,
+    pub lines: u64,
+    pub unparsed: u64,
+    pub long_lines: u64,
+    pub untimed: u64,
+    pub events: usize,
+    pub findings: usize,
+    pub elapsed_ms: u64,
+    pub mb_per_s: f64,
+}

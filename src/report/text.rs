@@ -1,0 +1,278 @@
+//! The text printer: the ranked incidents as a person reads them at a
+//! terminal or in a ticket. Log text is sanitized: control characters and
+//! escape sequences from log lines never reach the terminal raw.
+
+use std::io::{self, Write};
+
+use super::{Incident, Report};
+
+const WIDTH: usize = 100;
+const EVIDENCE_PER_FINDING: usize = 2;
+const MAX_EVIDENCE_CHARS: usize = 240;
+
+pub fn print(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    header(report, out)?;
+    for incident in &report.incidents {
+        writeln!(out)?;
+        print_incident(incident, out)?;
+    }
+    writeln!(out)?;
+    footer(report, out)
+}
+
+fn header(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let s = &report.stats;
+    let n = report.incidents.len();
+    writeln!(
+        out,
+        "podmortem: {n} incident{} in {} input{} ({}, {} lines, {} unparsed)",
+        plural(n),
+        report.inputs.len(),
+        plural(report.inputs.len()),
+        human_bytes(s.bytes),
+        s.lines,
+        s.unparsed
+    )?;
+    for e in &report.errors {
+        writeln!(
+            out,
+            "  could not read {}: {}",
+            clean(&e.path),
+            clean(&e.message)
+        )?;
+    }
+    Ok(())
+}
+
+fn print_incident(i: &Incident, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "#{} {}  score {:.1}  {}",
+        i.rank,
+        i.severity.name().to_uppercase(),
+        i.score,
+        clean(&i.title)
+    )?;
+    field(out, "kind", &i.kind)?;
+    field(
+        out,
+        "when",
+        &format!(
+            "{} → {}  ({})",
+            seconds(&i.first_seen),
+            seconds(&i.last_seen),
+            human_duration(i.duration_s)
+        ),
+    )?;
+    list(out, "hosts", &i.hosts)?;
+    list(out, "pods", &i.pods)?;
+    list(out, "containers", &i.containers)?;
+    writeln!(out, "    findings")?;
+    let kind_width = i.findings.iter().map(|f| f.kind.len()).max().unwrap_or(0);
+    for f in &i.findings {
+        let period = f
+            .period_s
+            .map(|p| format!("every {p}s"))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "      {:kind_width$}  {:8}  {:10}  {:>6}×  {:14}  {} → {}",
+            f.kind,
+            f.severity.name(),
+            clean(&f.source),
+            f.count,
+            period,
+            seconds(&f.first_seen),
+            seconds(&f.last_seen),
+        )?;
+    }
+    writeln!(out, "    timeline")?;
+    for t in &i.timeline {
+        writeln!(out, "      {}  {}", seconds(&t.ts), clean(&t.text))?;
+    }
+    writeln!(out, "    why")?;
+    for (n, paragraph) in i.explanation.split("\n\n").enumerate() {
+        if n > 0 {
+            writeln!(out)?;
+        }
+        for line in wrap(&clean(paragraph), WIDTH - 6) {
+            writeln!(out, "      {line}")?;
+        }
+    }
+    writeln!(out, "    what to do")?;
+    for (n, step) in i.remediation_steps.iter().enumerate() {
+        let mut lines = wrap(&clean(step), WIDTH - 9).into_iter();
+        writeln!(out, "      {}. {}", n + 1, lines.next().unwrap_or_default())?;
+        for line in lines {
+            writeln!(out, "         {line}")?;
+        }
+    }
+    if !i.references.is_empty() {
+        writeln!(out, "    references")?;
+        for r in &i.references {
+            writeln!(out, "      {}", clean(r))?;
+        }
+    }
+    writeln!(out, "    evidence")?;
+    for f in &i.findings {
+        for e in f.evidence.iter().take(EVIDENCE_PER_FINDING) {
+            let text: String = clean(&e.text).chars().take(MAX_EVIDENCE_CHARS).collect();
+            writeln!(out, "      {}:{}  {text}", clean(&e.file), e.line)?;
+        }
+    }
+    Ok(())
+}
+
+fn footer(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    for input in &report.inputs {
+        writeln!(
+            out,
+            "input {}: {}, {} lines, {} unparsed, times read as UTC{} (year from {}, zone from {})",
+            clean(&input.path),
+            input.format,
+            input.lines,
+            input.unparsed,
+            input.utc_offset,
+            provenance(input.year_from),
+            provenance(input.zone_from),
+        )?;
+    }
+    let s = &report.stats;
+    writeln!(
+        out,
+        "analyzed {} in {} ms ({} MB/s)",
+        human_bytes(s.bytes),
+        s.elapsed_ms,
+        s.mb_per_s
+    )
+}
+
+fn provenance(p: crate::time::Provenance) -> &'static str {
+    match p {
+        crate::time::Provenance::Option => "the command line",
+        crate::time::Provenance::Logs => "the logs",
+        crate::time::Provenance::Fallback => "file time and local zone",
+    }
+}
+
+fn field(out: &mut dyn Write, name: &str, value: &str) -> io::Result<()> {
+    writeln!(out, "    {name:11} {}", clean(value))
+}
+
+fn list(out: &mut dyn Write, name: &str, values: &[String]) -> io::Result<()> {
+    match values.split_first() {
+        None => Ok(()),
+        Some((first, rest)) => {
+            field(out, name, first)?;
+            for v in rest {
+                writeln!(out, "    {:11} {}", "", clean(v))?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Replaces control characters (ESC, CR, BEL…) with `?` so that a log line
+/// cannot move the cursor, recolor or retitle the user's terminal.
+pub fn clean(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() && c != '\n' { '?' } else { c })
+        .collect()
+}
+
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// An RFC 3339 time without its fraction of a second, for reading.
+fn seconds(ts: &str) -> String {
+    match (ts.find('.'), ts.rfind(['+', '-', 'Z'])) {
+        (Some(dot), Some(zone)) if dot < zone => format!("{}{}", &ts[..dot], &ts[zone..]),
+        _ => ts.to_string(),
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn human_bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / (1u64 << 30) as f64),
+        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64),
+        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
+        n => format!("{n} B"),
+    }
+}
+
+fn human_duration(secs: i64) -> String {
+    let (d, h, m, s) = (
+        secs / 86400,
+        secs % 86400 / 3600,
+        secs % 3600 / 60,
+        secs % 60,
+    );
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s}s"),
+        (0, 0, _) => format!("{m}m{s:02}s"),
+        (0, _, _) => format!("{h}h{m:02}m"),
+        _ => format!("{d}d{h:02}h"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_sequences_are_defused() {
+        assert_eq!(
+            clean("evil \x1b]0;pwned\x07 line\r"),
+            "evil ?]0;pwned? line?"
+        );
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(human_duration(42), "42s");
+        assert_eq!(human_duration(11 * 60 + 3), "11m03s");
+        assert_eq!(human_duration(13 * 3600 + 32 * 60 + 55), "13h32m");
+        assert_eq!(human_duration(2 * 86400 + 5 * 3600), "2d05h");
+    }
+
+    #[test]
+    fn fractions_of_seconds_are_dropped_for_reading() {
+        assert_eq!(
+            seconds("2023-05-02T00:12:58.429207582+08:00"),
+            "2023-05-02T00:12:58+08:00"
+        );
+        assert_eq!(
+            seconds("2023-05-02T00:12:58-05:00"),
+            "2023-05-02T00:12:58-05:00"
+        );
+        assert_eq!(seconds("2023-05-02T00:12:58.5Z"), "2023-05-02T00:12:58Z");
+    }
+
+    #[test]
+    fn wrapping_keeps_words_whole() {
+        assert_eq!(wrap("aaa bbb ccc", 7), vec!["aaa bbb", "ccc"]);
+    }
+}

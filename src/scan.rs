@@ -1,0 +1,207 @@
+//! The hot loop: frame every line of a buffer, prefilter it, and turn the
+//! few lines that match a pattern into [`RawEvent`]s and entity links.
+//!
+//! A buffer is cut into pieces on line boundaries and the pieces are scanned
+//! in parallel (rayon); their outputs are concatenated in order, so results
+//! do not depend on the number of threads. Nothing here knows about files,
+//! time zones or detectors: line numbers are relative to the buffer, and
+//! timestamps stay as the line printed them.
+
+use std::collections::HashSet;
+
+use rayon::prelude::*;
+
+use crate::entity::{entities_of, Entity};
+use crate::format::{parse_payload, Framed, InputFormat, Level, Payload};
+use crate::matcher::RuleSet;
+use crate::time::{Anchor, Stamp};
+
+/// Lines longer than this are matched on their first `MAX_LINE` bytes only.
+pub const MAX_LINE: usize = 64 * 1024;
+/// Pieces a buffer is cut into for parallel scanning.
+const PIECE: usize = 4 * 1024 * 1024;
+/// Lines at the start of each piece whose payload time is sampled for time
+/// inference even when they match no pattern.
+const TIME_SAMPLE_LINES: usize = 64;
+/// At most this many anchors and years are kept per piece: inference needs
+/// a handful, not millions.
+const MAX_TIME_SAMPLES: usize = 64;
+
+/// A matched line of a pattern that some detector uses.
+#[derive(Clone, Debug)]
+pub struct RawEvent {
+    pub pattern: usize,
+    /// 1-based, relative to the scanned buffer until [`ScanOutput::append`]
+    /// offsets it.
+    pub line: u64,
+    pub stamp: Stamp,
+    pub level: Option<Level>,
+    pub host: Option<String>,
+    pub entities: Vec<Entity>,
+    pub text: String,
+}
+
+/// What scanning a buffer produced.
+#[derive(Debug, Default)]
+pub struct ScanOutput {
+    pub lines: u64,
+    pub unparsed: u64,
+    /// Lines longer than [`MAX_LINE`].
+    pub long_lines: u64,
+    /// Matched lines whose time could not be read; not analyzed.
+    pub untimed: u64,
+    pub events: Vec<RawEvent>,
+    /// Distinct sets of entities that one line named together.
+    pub links: HashSet<Vec<Entity>>,
+    pub anchors: Vec<Anchor>,
+    pub years: Vec<i32>,
+}
+
+impl ScanOutput {
+    /// Appends the output of the buffer that follows this one.
+    pub fn append(&mut self, mut next: ScanOutput) {
+        let base = self.lines;
+        for e in &mut next.events {
+            e.line += base;
+        }
+        self.lines += next.lines;
+        self.unparsed += next.unparsed;
+        self.long_lines += next.long_lines;
+        self.untimed += next.untimed;
+        self.events.append(&mut next.events);
+        self.links.extend(next.links);
+        let room = MAX_TIME_SAMPLES.saturating_sub(self.anchors.len());
+        self.anchors.extend(next.anchors.into_iter().take(room));
+        let room = MAX_TIME_SAMPLES.saturating_sub(self.years.len());
+        self.years.extend(next.years.into_iter().take(room));
+    }
+}
+
+/// Scans a buffer of whole lines (the last may lack its newline).
+pub fn scan(buf: &[u8], format: InputFormat, rules: &RuleSet) -> ScanOutput {
+    let uses = rules.grammar.detectors_of_pattern();
+    let feeds_detector: Vec<bool> = uses.iter().map(|d| !d.is_empty()).collect();
+    split_pieces(buf, PIECE)
+        .par_iter()
+        .map(|piece| scan_piece(piece, format, rules, &feeds_detector))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .fold(ScanOutput::default(), |mut acc, next| {
+            acc.append(next);
+            acc
+        })
+}
+
+/// Cuts `buf` into pieces of about `size` bytes that end on a newline.
+pub fn split_pieces(buf: &[u8], size: usize) -> Vec<&[u8]> {
+    let mut pieces = Vec::with_capacity(buf.len() / size.max(1) + 1);
+    let mut rest = buf;
+    while rest.len() > size {
+        let cut = memchr::memchr(b'\n', &rest[size..]).map_or(rest.len(), |i| size + i + 1);
+        let (piece, tail) = rest.split_at(cut);
+        pieces.push(piece);
+        rest = tail;
+    }
+    if !rest.is_empty() {
+        pieces.push(rest);
+    }
+    pieces
+}
+
+fn scan_piece(
+    piece: &[u8],
+    format: InputFormat,
+    rules: &RuleSet,
+    feeds_detector: &[bool],
+) -> ScanOutput {
+    let mut out = ScanOutput::default();
+    let mut start = 0usize;
+    while start < piece.len() {
+        let end = memchr::memchr(b'\n', &piece[start..]).map_or(piece.len(), |i| start + i);
+        let mut line = &piece[start..end];
+        start = end + 1;
+        out.lines += 1;
+        if line.last() == Some(&b'\r') {
+            line = &line[..line.len() - 1];
+        }
+        if line.len() > MAX_LINE {
+            out.long_lines += 1;
+            line = &line[..MAX_LINE];
+        }
+        let envelope = match format.frame(line) {
+            Framed::Record(e) => e,
+            Framed::Blank => continue,
+            Framed::Unparsed => {
+                out.unparsed += 1;
+                continue;
+            }
+        };
+        let matches = rules.matches(envelope.message);
+        let sampling = out.lines as usize <= TIME_SAMPLE_LINES;
+        if matches.is_empty() && !sampling {
+            continue;
+        }
+        let payload = parse_payload(envelope.message);
+        collect_time_samples(&mut out, envelope.stamp, &payload);
+        let Some(stamp) = payload.stamp.or(envelope.stamp.map(Stamp::Local)) else {
+            out.untimed += u64::from(!matches.is_empty());
+            continue;
+        };
+        for m in matches {
+            let entities = entities_of(&m.entities);
+            if !feeds_detector[m.pattern] {
+                if entities.len() > 1 {
+                    out.links.insert(entities);
+                }
+                continue;
+            }
+            out.events.push(RawEvent {
+                pattern: m.pattern,
+                line: out.lines,
+                stamp,
+                level: payload.level,
+                host: envelope
+                    .host
+                    .map(|h| String::from_utf8_lossy(h).into_owned()),
+                entities,
+                text: String::from_utf8_lossy(line).into_owned(),
+            });
+        }
+    }
+    out
+}
+
+/// Keeps what a line tells about the year and zone of its input.
+fn collect_time_samples(
+    out: &mut ScanOutput,
+    header: Option<crate::time::PartialStamp>,
+    payload: &Payload,
+) {
+    match (header, payload.stamp) {
+        (Some(local), Some(Stamp::Absolute(absolute))) if out.anchors.len() < MAX_TIME_SAMPLES => {
+            out.anchors.push(Anchor { local, absolute });
+        }
+        (_, Some(Stamp::Local(p))) if out.years.len() < MAX_TIME_SAMPLES => {
+            out.years.extend(p.year);
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_end_on_newlines_and_cover_the_buffer() {
+        let buf = b"aaaa\nbbbbbbbb\ncc\nd";
+        for size in 1..buf.len() + 2 {
+            let pieces = split_pieces(buf, size);
+            assert_eq!(pieces.concat(), buf.to_vec(), "size {size}");
+            for p in &pieces[..pieces.len() - 1] {
+                assert_eq!(p.last(), Some(&b'\n'), "size {size}");
+            }
+        }
+        assert!(split_pieces(b"", 4).is_empty());
+    }
+}
