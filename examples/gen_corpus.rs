@@ -70,6 +70,13 @@ const RPC_ERRORS: [&str; 2] = [
     "rpc error: code = Unknown desc = operation timeout: context deadline exceeded",
 ];
 const API_SERVER: [u8; 4] = [192, 168, 0, 10];
+/// ClusterIP services kube-proxy (IPVS mode) balances.
+const SERVICES: [([u8; 4], u64); 4] = [
+    ([10, 96, 0, 10], 53),
+    ([10, 96, 12, 7], 8080),
+    ([10, 96, 40, 33], 9090),
+    ([10, 96, 77, 201], 443),
+];
 const GATEWAY: [u8; 4] = [192, 168, 0, 1];
 
 fn main() -> ExitCode {
@@ -853,24 +860,26 @@ enum Pick {
     CrashLoop,
     SwapWarning,
     NoSuchContainer,
+    IpvsNoDestination,
     Chrony,
 }
 
-const PICKS: [(Pick, u32); 15] = [
+const PICKS: [(Pick, u32); 16] = [
     (Pick::Churn, 9),
     (Pick::Session, 3),
     (Pick::Dhcp, 1),
     (Pick::SyncUpdate, 50),
     (Pick::ProbeStatus, 40),
-    (Pick::ProbeFailed, 50),
+    (Pick::ProbeFailed, 35),
     (Pick::PlegStarted, 15),
-    (Pick::VolumeVerify, 12),
-    (Pick::VolumeMounted, 15),
-    (Pick::CadvisorPartial, 30),
-    (Pick::StatusFailed, 6),
-    (Pick::CrashLoop, 15),
-    (Pick::SwapWarning, 10),
-    (Pick::NoSuchContainer, 10),
+    (Pick::VolumeVerify, 4),
+    (Pick::VolumeMounted, 5),
+    (Pick::CadvisorPartial, 15),
+    (Pick::StatusFailed, 5),
+    (Pick::CrashLoop, 6),
+    (Pick::SwapWarning, 8),
+    (Pick::NoSuchContainer, 8),
+    (Pick::IpvsNoDestination, 12),
     (Pick::Chrony, 2),
 ];
 
@@ -897,6 +906,7 @@ enum Step {
 /// Teardown of the host's `retired[dying]` pod; `u8` selects the container (0 = sandbox).
 #[derive(Clone, Copy)]
 enum Down {
+    SyncDelete,
     Kill(u8),
     Forced(u8),
     TaskDelete(u8),
@@ -909,6 +919,7 @@ enum Down {
     CniReleased,
     CniDone,
     Remove(u8),
+    SyncRemove,
     SliceRemoved,
     VolumesCleaned,
 }
@@ -1032,7 +1043,8 @@ impl Host {
             }
             Kind::DaemonSet => push_suffix(rng, &mut name, 5),
             Kind::StatefulSet => {
-                let _ = write!(name, "-{}", rng.u8(0..3));
+                let ordinal = self.pods.iter().filter(|p| p.template == template).count();
+                let _ = write!(name, "-{ordinal}");
             }
             Kind::CronJob => {
                 let _ = write!(name, "-{}", (at - TZ_OFFSET) / MIN);
@@ -1071,32 +1083,31 @@ impl Host {
 
     /// Formats the host's next noise line into `l.buf`.
     fn noise(&mut self, l: &mut Ctx) {
-        if let Some(step) = self.burst.pop_front() {
-            match step {
-                Step::Down(step) => self.down(l, step),
-                Step::Up(step) => self.up(l, step),
-                Step::Misc(step) => self.misc(l, step),
-            }
+        let pick = pick(l.rng);
+        // A pending burst goes on interleaved with other chatter; no two bursts overlap.
+        let starts_burst = matches!(pick, Pick::Churn | Pick::Session | Pick::Dhcp);
+        if !self.burst.is_empty() && (starts_burst || l.rng.bool()) {
+            self.next_step(l);
             return;
         }
         let kp = self.kubelet_pid;
         let pod = &self.pods[l.rng.usize(..self.pods.len())];
-        match pick(l.rng) {
+        match pick {
             Pick::Churn => {
                 self.churn(l.rng, l.at);
-                self.noise(l);
+                self.next_step(l);
             }
             Pick::Session => {
                 self.session += l.rng.u32(1..6);
                 let steps = [Misc::SessionNew, Misc::SessionStarted, Misc::SessionRemoved];
                 self.burst.extend(steps.map(Step::Misc));
-                self.noise(l);
+                self.next_step(l);
             }
             Pick::Dhcp => {
                 self.xid = l.rng.u32(..);
                 let steps = [Misc::DhcpRequest, Misc::DhcpAck, Misc::DhcpBound];
                 self.burst.extend(steps.map(Step::Misc));
-                self.noise(l);
+                self.next_step(l);
             }
             Pick::SyncUpdate => sync_loop(l, kp, "UPDATE", pod),
             Pick::ProbeStatus => probe_status(l, kp, pod),
@@ -1122,6 +1133,15 @@ impl Host {
                 };
                 no_such_container(l, &id);
             }
+            Pick::IpvsNoDestination => {
+                let (vip, port) = SERVICES[l.rng.usize(..SERVICES.len())];
+                l.header("kernel")
+                    .s("IPVS: rr: TCP ")
+                    .ip(vip)
+                    .s(":")
+                    .n(port);
+                l.buf.s(" - no destination available");
+            }
             Pick::Chrony => {
                 let pid = self.chronyd_pid;
                 let source = [100, 125, 0, l.rng.u8(250..=252)];
@@ -1132,6 +1152,15 @@ impl Host {
         }
     }
 
+    fn next_step(&mut self, l: &mut Ctx) {
+        match self.burst.pop_front() {
+            Some(Step::Down(step)) => self.down(l, step),
+            Some(Step::Up(step)) => self.up(l, step),
+            Some(Step::Misc(step)) => self.misc(l, step),
+            None => unreachable!("called with a burst pending"),
+        }
+    }
+
     fn recently_gone(&self, rng: &mut Rng) -> Option<&Pod> {
         (!self.retired.is_empty()).then(|| &self.retired[rng.usize(..self.retired.len())])
     }
@@ -1139,7 +1168,12 @@ impl Host {
     /// Replaces a random pod by a fresh one of the same workload and queues both bursts.
     fn churn(&mut self, rng: &mut Rng, at: i64) {
         let slot = rng.usize(..self.pods.len());
-        let fresh = self.new_pod(rng, self.pods[slot].template, at);
+        let template = self.pods[slot].template;
+        let mut fresh = self.new_pod(rng, template, at);
+        if TEMPLATES[template].kind == Kind::StatefulSet {
+            // A StatefulSet replaces its pod under the same name.
+            fresh.name.clone_from(&self.pods[slot].name);
+        }
         let old = std::mem::replace(&mut self.pods[slot], fresh);
         self.dying = self.retire(old);
         self.born = slot;
@@ -1167,6 +1201,7 @@ impl Host {
     fn queue_teardown(&mut self, rng: &mut Rng) {
         let n = self.retired[self.dying].ctr_count();
         let q = &mut self.burst;
+        q.push_back(Step::Down(Down::SyncDelete));
         q.extend((1..=n).map(|k| Step::Down(Down::Kill(k))));
         if rng.u8(..12) == 0 {
             // Decoy: the app ignored SIGTERM once and was force-killed. Routine.
@@ -1185,6 +1220,7 @@ impl Host {
             q.extend([Down::Unmount(k), Down::Died(k)].map(Step::Down));
         }
         q.extend((1..=n).map(|k| Step::Down(Down::Remove(k))));
+        q.push_back(Step::Down(Down::SyncRemove));
         q.push_back(Step::Down(Down::SliceRemoved));
         if rng.bool() {
             q.push_back(Step::Down(Down::VolumesCleaned));
@@ -1224,6 +1260,8 @@ impl Host {
     fn down(&self, l: &mut Ctx, step: Down) {
         let (pod, kp, cni) = (&self.retired[self.dying], self.kubelet_pid, self.calico_pid);
         match step {
+            Down::SyncDelete => sync_loop(l, kp, "DELETE", pod),
+            Down::SyncRemove => sync_loop(l, kp, "REMOVE", pod),
             Down::Kill(k) => kill_with_grace(l, kp, pod, pod.ctr(k)),
             Down::Forced(k) => forced(l, &pod.ctr(k).id),
             Down::TaskDelete(k) => task_delete(l, &pod.ctr(k).id),
@@ -1376,10 +1414,11 @@ impl Host {
 // ---------------------------------------------------------------------------------------
 
 fn sync_loop(l: &mut Ctx, kp: u32, op: &str, pod: &Pod) {
-    let src = if op == "ADD" {
-        "kubelet.go:2070"
-    } else {
-        "kubelet.go:2073"
+    let src = match op {
+        "ADD" => "kubelet.go:2070",
+        "UPDATE" => "kubelet.go:2073",
+        "REMOVE" => "kubelet.go:2076",
+        _ => "kubelet.go:2079",
     };
     l.klog(b'I', kp, src)
         .s("\"SyncLoop ")

@@ -1,0 +1,149 @@
+//! Flags, exit codes and bad input, through the real binary.
+
+mod common;
+
+use common::{json_report, podmortem, temp_log, CONTAINER, SANDBOX, SEED};
+
+#[test]
+fn exit_codes_follow_fail_on() {
+    let code = |args: &[&str]| podmortem(args, None).status.code();
+    assert_eq!(code(&["analyze", SEED]), Some(0));
+    assert_eq!(code(&["analyze", "--fail-on", "critical", SEED]), Some(1));
+    assert_eq!(code(&["analyze", "--fail-on", "high", SEED]), Some(1));
+    let quiet = temp_log(b"May  1 11:03:56 node systemd: Started Session 1 of user root.\n");
+    assert_eq!(
+        code(&[
+            "analyze",
+            "--fail-on",
+            "low",
+            quiet.path().to_str().unwrap()
+        ]),
+        Some(0)
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_and_say_what_to_do() {
+    for (args, needle) in [
+        (&["analyze", "--tz", "CST", SEED][..], "--tz CST"),
+        (
+            &["analyze", "--merge-window", "soon", SEED][..],
+            "--merge-window soon",
+        ),
+        (
+            &["analyze", "--fail-on", "urgent", SEED][..],
+            "unknown severity",
+        ),
+        (&["analyze"][..], "PATH"),
+    ] {
+        let out = podmortem(args, None);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_missing_file_is_named_and_the_other_inputs_still_analyzed() {
+    let out = podmortem(
+        &["analyze", "--format", "json", "no/such/messages", SEED],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no/such/messages") && stderr.contains("no such file"),
+        "{stderr}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["errors"][0]["path"], "no/such/messages");
+    assert_eq!(report["incidents"][0]["kind"], "dockerd_stop_loop");
+
+    let alone = podmortem(&["analyze", "no/such/messages"], None);
+    assert_eq!(alone.status.code(), Some(2), "nothing could be read");
+    assert!(String::from_utf8_lossy(&alone.stderr).contains("no/such/messages"));
+}
+
+#[test]
+fn garbage_invalid_utf8_and_giant_lines_are_counted_not_fatal() {
+    let mut bytes = std::fs::read(SEED).unwrap();
+    bytes.extend_from_slice(b"\xff\xfe\x00\x01 binary garbage \xc3\x28\n");
+    bytes.extend_from_slice(b"   goroutine 1 [running]:\n");
+    bytes.extend_from_slice(&vec![b'x'; 200_000]);
+    bytes.extend_from_slice(b"\n\n");
+    // An invalid UTF-8 byte inside a matching line does not lose the line.
+    bytes.extend_from_slice(
+        format!("May  2 00:13:09 ecs-prod-003 dockerd: time=\"2023-05-02T00:13:09.1+08:00\" level=info msg=\"Container {} failed to exit within 10 seconds of kill - trying direct SIGKILL ", &SANDBOX[..12])
+            .as_bytes(),
+    );
+    bytes.extend_from_slice(b"\xff\"\n");
+    let log = temp_log(&bytes);
+    let report = json_report(&[log.path().to_str().unwrap()], None);
+    let input = &report["inputs"][0];
+    assert_eq!(input["unparsed"], 3, "garbage, continuation and giant line");
+    assert_eq!(input["long_lines"], 1);
+    let last = &report["incidents"][0]["findings"][0]["last_seen"];
+    assert_eq!(last, "2023-05-02T00:13:09.100+08:00");
+}
+
+#[test]
+fn raw_kubelet_log_without_envelope_is_read() {
+    let log = temp_log(format!(
+        "I0501 11:03:30.000000    4568 kubelet.go:2098] \"SyncLoop (probe)\" probe=\"readiness\"\n\
+         E0501 11:03:37.635343    4568 remote_runtime.go:276] \"StopContainer from runtime service failed\" err=\"rpc error: code = DeadlineExceeded desc = context deadline exceeded\" containerID=\"{CONTAINER}\"\n"
+    ).as_bytes());
+    let report = json_report(
+        &[
+            "--year",
+            "2023",
+            "--tz",
+            "+08:00",
+            log.path().to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(report["inputs"][0]["format"], "klog");
+    assert_eq!(report["inputs"][0]["unparsed"], 0);
+    let finding = &report["incidents"][0]["findings"][0];
+    assert_eq!(finding["kind"], "kubelet_stop_deadline");
+    assert_eq!(finding["first_seen"], "2023-05-01T11:03:37.635343+08:00");
+    assert_eq!(report["inputs"][0]["year_from"], "option");
+}
+
+#[test]
+fn year_and_zone_overrides_beat_what_the_logs_say() {
+    let report = json_report(&["--year", "2021", "--tz", "UTC", SEED], None);
+    let finding = |kind: &str| {
+        let all = report["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|i| i["findings"].as_array().unwrap());
+        all.clone().find(|f| f["kind"] == kind).cloned().unwrap()
+    };
+    // Local klog times are read in the year and zone given.
+    assert_eq!(
+        finding("kubelet_stop_deadline")["first_seen"],
+        "2021-05-01T11:03:37.635343+00:00"
+    );
+    // Absolute logrus times keep their instant, shown in the chosen zone.
+    assert_eq!(
+        finding("dockerd_stop_loop")["last_seen"],
+        "2023-05-01T16:12:58.429207582+00:00"
+    );
+}
+
+#[test]
+fn without_clues_the_year_comes_from_the_file_time() {
+    let log = temp_log(format!(
+        "Dec 31 23:59:00 node kubelet: E1231 23:59:00.000001    4568 remote_runtime.go:276] \"StopContainer from runtime service failed\" err=\"rpc error: code = DeadlineExceeded desc = context deadline exceeded\" containerID=\"{CONTAINER}\"\n"
+    ).as_bytes());
+    let mtime = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_704_153_600); // 2024-01-02T00:00:00Z
+    log.as_file().set_modified(mtime).unwrap();
+    let report = json_report(&[log.path().to_str().unwrap()], None);
+    assert_eq!(report["inputs"][0]["year_from"], "fallback");
+    assert_eq!(
+        report["incidents"][0]["first_seen"],
+        "2023-12-31T23:59:00.000001+00:00"
+    );
+}

@@ -1,0 +1,53 @@
+//! Running the real binary from integration tests.
+
+#![allow(dead_code)] // each test crate uses a different part of this module
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+pub const SEED: &str = "samples/dockerd-stop-loop/messages";
+pub const SANDBOX: &str = "a9acd5210705c3e2e95ca459d1b244883c0ba2a5ee94650cb2fa23422367e6e9";
+pub const CONTAINER: &str = "fef3e1fbee146788d1557ec20204e10922eeb2607969a26d1323588cc8a7f469";
+
+/// Runs `podmortem ARGS` in the crate root, with `stdin` piped in if given.
+pub fn podmortem(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_podmortem"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("TZ", "UTC")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("podmortem binary runs");
+    if let Some(bytes) = stdin {
+        let mut pipe = child.stdin.take().unwrap();
+        pipe.write_all(bytes).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Runs with `--format json` and parses the report.
+pub fn json_report(args: &[&str], stdin: Option<&[u8]>) -> serde_json::Value {
+    let mut all = vec!["analyze", "--format", "json"];
+    all.extend_from_slice(args);
+    let out = podmortem(&all, stdin);
+    assert!(
+        out.status.code() == Some(0),
+        "exit {:?}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+}
+
+/// Writes `text` to a fresh temporary file and returns its guard.
+pub fn temp_log(text: &[u8]) -> tempfile::NamedTempFile {
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.write_all(text).unwrap();
+    f
+}

@@ -1,0 +1,118 @@
+//! Correlation across sources and ID spellings, on small hand-built logs
+//! made of the field report's real line forms.
+
+mod common;
+
+use common::{json_report, temp_log, CONTAINER, SANDBOX};
+
+const CNI: &str = "May  1 10:47:56 ecs-prod-003 kubelet: 2023-05-01 10:47:56.429 [INFO][88861] ipam_plugin.go 314: Released address using handleID ContainerID=\"a9acd5210705c3e2e95ca459d1b244883c0ba2a5ee94650cb2fa23422367e6e9\" HandleID=\"k8s-pod-network.a9acd5210705c3e2e95ca459d1b244883c0ba2a5ee94650cb2fa23422367e6e9\" Workload=\"ecs--prod--003-k8s-fluentd--hjj42-eth0\"";
+
+fn kill_line(hms: &str) -> String {
+    format!(
+        "May  1 {hms} ecs-prod-003 dockerd: time=\"2023-05-01T{hms}.148458112+08:00\" level=info msg=\"Container a9acd5210705 failed to exit within 10 seconds of kill - trying direct SIGKILL\""
+    )
+}
+
+fn termination_line(hms: &str) -> String {
+    format!(
+        "May  1 {hms} ecs-prod-003 kubelet: E0501 {hms}.635447    4568 kuberuntime_container.go:666] \"Container termination failed with gracePeriod\" err=\"rpc error: code = DeadlineExceeded desc = context deadline exceeded\" pod=\"kube-system/fluentd-hjj42\" podUID=d6097c23-9b88-4708-93e0-226bb313e7f3 containerName=\"fluentd\" containerID=\"docker://{CONTAINER}\" gracePeriod=5"
+    )
+}
+
+#[test]
+fn short_id_resolves_through_cni_and_joins_the_kubelet_pod() {
+    // dockerd names the sandbox only by its 12-hex short ID; the full ID is
+    // in the CNI line, which also names the workload; kubelet names the pod
+    // and the app container.
+    let lines = [
+        CNI.to_string(),
+        kill_line("11:00:00"),
+        kill_line("11:00:22"),
+        termination_line("11:00:30"),
+        kill_line("11:00:44"),
+    ];
+    let log = temp_log((lines.join("\n") + "\n").as_bytes());
+    let report = json_report(&[log.path().to_str().unwrap()], None);
+    let incidents = report["incidents"].as_array().unwrap();
+    assert_eq!(incidents.len(), 1, "{incidents:#?}");
+    let incident = &incidents[0];
+    assert_eq!(
+        incident["pods"],
+        serde_json::json!(["kube-system/fluentd-hjj42"])
+    );
+    assert_eq!(
+        incident["containers"],
+        serde_json::json!([SANDBOX, CONTAINER])
+    );
+    assert_eq!(incident["findings"][0]["count"], 3);
+    assert_eq!(
+        incident["findings"][0]["subject"],
+        format!("container {SANDBOX}")
+    );
+}
+
+#[test]
+fn without_the_cni_line_the_findings_stay_apart() {
+    let lines = [
+        kill_line("11:00:00"),
+        kill_line("11:00:22"),
+        kill_line("11:00:44"),
+        termination_line("11:00:30"),
+    ];
+    let log = temp_log((lines.join("\n") + "\n").as_bytes());
+    let report = json_report(&[log.path().to_str().unwrap()], None);
+    let incidents = report["incidents"].as_array().unwrap();
+    assert_eq!(incidents.len(), 2);
+    // The short ID could not be resolved: it is reported as seen.
+    let loop_incident = incidents
+        .iter()
+        .find(|i| i["kind"] == "dockerd_stop_loop")
+        .unwrap();
+    assert_eq!(
+        loop_incident["containers"],
+        serde_json::json!(["a9acd5210705"])
+    );
+    assert_eq!(loop_incident["pods"], serde_json::json!([]));
+}
+
+#[test]
+fn findings_on_one_pod_hours_apart_are_separate_incidents_unless_the_window_allows() {
+    let lines = [
+        CNI.to_string(),
+        kill_line("11:00:00"),
+        kill_line("11:00:22"),
+        kill_line("11:00:44"),
+        termination_line("16:00:30"),
+    ];
+    let log = temp_log((lines.join("\n") + "\n").as_bytes());
+    let path = log.path().to_str().unwrap();
+    let apart = json_report(&[path], None);
+    assert_eq!(apart["incidents"].as_array().unwrap().len(), 2);
+    let together = json_report(&["--merge-window", "6h", path], None);
+    let incidents = together["incidents"].as_array().unwrap();
+    assert_eq!(incidents.len(), 1);
+    assert_eq!(incidents[0]["findings"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn two_lines_on_one_container_are_not_yet_a_loop() {
+    let lines = [
+        CNI.to_string(),
+        kill_line("11:00:00"),
+        kill_line("11:00:22"),
+    ];
+    let log = temp_log((lines.join("\n") + "\n").as_bytes());
+    let report = json_report(&[log.path().to_str().unwrap()], None);
+    assert_eq!(report["incidents"][0]["severity"], "low");
+    // Three lines more than ten minutes apart are not a loop either.
+    let lines = [
+        CNI.to_string(),
+        kill_line("11:00:00"),
+        kill_line("11:09:00"),
+        kill_line("11:18:00"),
+    ];
+    let log = temp_log((lines.join("\n") + "\n").as_bytes());
+    let report = json_report(&[log.path().to_str().unwrap()], None);
+    assert_eq!(report["incidents"][0]["severity"], "low");
+    assert_eq!(report["incidents"][0]["findings"][0]["count"], 3);
+}

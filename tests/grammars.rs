@@ -1,0 +1,128 @@
+//! Every grammar proves itself: the built-in library loads through the
+//! production loader, and every sample and reject line behaves as written.
+
+use podmortem::grammar::{builtin, check::check, Grammar};
+use podmortem::matcher::RuleSet;
+
+#[test]
+fn every_builtin_sample_and_reject_holds() {
+    let rules = RuleSet::new(Grammar::builtin().expect("built-in grammars load"));
+    let failures = check(&rules);
+    let report: Vec<String> = failures.iter().map(ToString::to_string).collect();
+    assert!(
+        failures.is_empty(),
+        "grammar samples fail:\n{}",
+        report.join("\n")
+    );
+    // The check is not vacuous: every pattern has samples and rejects.
+    for p in &rules.grammar.patterns {
+        assert!(!p.samples.is_empty() && !p.rejects.is_empty(), "{}", p.id);
+    }
+}
+
+#[test]
+fn builtin_list_names_every_grammar_file_in_order() {
+    let mut on_disk: Vec<String> =
+        std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/grammars"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".toml"))
+            .collect();
+    on_disk.sort();
+    let listed: Vec<String> = builtin::FILES.iter().map(|(n, _)| n.to_string()).collect();
+    assert_eq!(listed, on_disk);
+}
+
+#[test]
+fn the_checker_catches_a_sample_that_does_not_match() {
+    let text = r#"
+source = "test"
+[[pattern]]
+id = "t.oops"
+literal = "oops"
+regex = 'oops (?P<container>[0-9a-f]{12})'
+[[pattern.sample]]
+line = 'May  1 11:03:56 host prog: oops 0123456789ab'
+fields = { container = "0123456789ab" }
+[[pattern.sample]]
+line = 'May  1 11:03:56 host prog: oops ZZZ'
+[[pattern.reject]]
+line = 'May  1 11:03:56 host prog: oops 0123456789ab'
+"#;
+    let grammar =
+        Grammar::from_sources([("t.toml".to_string(), text.to_string())].into_iter()).unwrap();
+    let failures = check(&RuleSet::new(grammar));
+    let problems: Vec<&str> = failures.iter().map(|f| f.problem.as_str()).collect();
+    assert_eq!(
+        problems,
+        vec![
+            "sample does not match its pattern",
+            "reject line matches the pattern"
+        ],
+        "{failures:#?}"
+    );
+    assert!(failures[0]
+        .to_string()
+        .starts_with("t.toml: pattern 't.oops'"));
+}
+
+#[test]
+fn the_checker_catches_wrong_fields_and_overlapping_patterns() {
+    let text = r#"
+source = "test"
+[[pattern]]
+id = "t.a"
+literal = "stuck"
+regex = 'stuck (?P<container>[0-9a-f]{12})'
+[[pattern.sample]]
+line = 'May  1 11:03:56 host prog: stuck 0123456789ab'
+fields = { container = "ffffffffffff" }
+[[pattern.reject]]
+line = 'May  1 11:03:56 host prog: fine'
+[[pattern]]
+id = "t.b"
+literal = "stuck"
+regex = 'stuck'
+[[pattern.sample]]
+line = 'May  1 11:03:56 host prog: stuck'
+[[pattern.reject]]
+line = 'May  1 11:03:56 host prog: fine'
+"#;
+    let grammar =
+        Grammar::from_sources([("t.toml".to_string(), text.to_string())].into_iter()).unwrap();
+    let failures = check(&RuleSet::new(grammar));
+    let problems: Vec<String> = failures
+        .iter()
+        .map(|f| format!("{}: {}", f.pattern, f.problem))
+        .collect();
+    assert_eq!(problems.len(), 2, "{problems:#?}");
+    assert!(problems[0].starts_with("t.a: sample is also matched by pattern 't.b'"));
+    assert!(problems[1].starts_with("t.a: fields {\"container\": \"0123456789ab\"}"));
+}
+
+#[test]
+fn loading_rejects_broken_grammars_with_the_file_and_reason() {
+    let cases = [
+        ("source = 'x'\n[[pattern]]\nid = 'p'\nliteral = 'a'\nregex = '('\n", "invalid regex"),
+        ("source = 'x'\nbogus = 1\n", "unknown field `bogus`"),
+        (
+            "source = 'x'\n[[detector]]\nkind = 'k'\ntitle = 't'\npatterns = ['nope']\nper = 'container'\nwindow = '1m'\nlevels = [{ min_count = 1, severity = 'low' }]\nexplanation = 'e'\nremediation = []\n",
+            "unknown pattern 'nope'",
+        ),
+        (
+            "source = 'x'\n[[pattern]]\nid = 'p'\nliteral = 'a'\nregex = 'a'\n[[pattern.sample]]\nline = 'a'\n",
+            "needs at least one",
+        ),
+    ];
+    for (text, expected) in cases {
+        let err =
+            Grammar::from_sources([("user/x.toml".to_string(), text.to_string())].into_iter())
+                .unwrap_err();
+        let message = err.to_string();
+        assert!(message.starts_with("user/x.toml"), "{message}");
+        assert!(
+            message.contains(expected),
+            "{message} should contain {expected}"
+        );
+    }
+}

@@ -1,0 +1,203 @@
+//! The binary on the shipped samples: the field case must come out as an
+//! expert would write it up. Each sample directory holds its input and the
+//! expected incidents (`expected.json`); run with `PODMORTEM_BLESS=1` to
+//! rewrite them after a deliberate change, and review the diff.
+
+mod common;
+
+use common::{json_report, podmortem, CONTAINER, SANDBOX, SEED};
+use serde_json::Value;
+
+#[test]
+fn seed_case_ranks_the_fluentd_stop_loop_first() {
+    let report = json_report(&[SEED], None);
+    assert_eq!(report["schema_version"], 1);
+    let first = &report["incidents"][0];
+    assert_eq!(first["rank"], 1);
+    assert_eq!(first["kind"], "dockerd_stop_loop");
+    assert_eq!(first["severity"], "critical");
+    assert_eq!(
+        first["pods"],
+        serde_json::json!(["kube-system/fluentd-hjj42"])
+    );
+    assert_eq!(first["containers"], serde_json::json!([SANDBOX, CONTAINER]));
+    assert_eq!(first["hosts"], serde_json::json!(["ecs-prod-003"]));
+
+    let findings = first["findings"].as_array().unwrap();
+    let kinds: Vec<&str> = findings
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["dockerd_stop_loop", "kubelet_stop_deadline"]);
+
+    let stop_loop = &findings[0];
+    assert_eq!(stop_loop["source"], "dockerd");
+    assert_eq!(stop_loop["severity"], "high");
+    assert_eq!(stop_loop["subject"], format!("container {SANDBOX}"));
+    let count = stop_loop["count"].as_u64().unwrap();
+    assert_eq!(
+        count as usize,
+        loop_lines_in_seed(),
+        "every stop/kill line counts, short and full IDs alike"
+    );
+    let period = stop_loop["period_s"].as_f64().unwrap();
+    assert!((10.0..=12.0).contains(&period), "period {period}");
+    // The real lines of the report end the loop.
+    assert_eq!(
+        stop_loop["last_seen"],
+        "2023-05-02T00:12:58.429207582+08:00"
+    );
+
+    let deadline = &findings[1];
+    assert_eq!(deadline["source"], "kubelet");
+    assert_eq!(deadline["subject"], format!("container {CONTAINER}"));
+    assert_eq!(deadline["count"], 6);
+    assert_eq!(deadline["first_seen"], "2023-05-01T11:03:37.635343+08:00");
+    assert_eq!(deadline["last_seen"], "2023-05-01T11:13:56.985160+08:00");
+    let evidence = &deadline["evidence"][0];
+    assert_eq!(evidence["file"], SEED);
+    assert!(evidence["text"]
+        .as_str()
+        .unwrap()
+        .contains("StopContainer from runtime service failed"));
+    let line = evidence["line"].as_u64().unwrap() as usize;
+    let seed = std::fs::read_to_string(SEED).unwrap();
+    assert_eq!(
+        seed.lines().nth(line - 1),
+        evidence["text"].as_str(),
+        "evidence points at its line"
+    );
+
+    let explanation = first["explanation"].as_str().unwrap();
+    for needle in ["D state", "Z state", "goroutines", "42956", "20.10.10"] {
+        assert!(explanation.contains(needle), "explanation lacks {needle}");
+    }
+    let remediation = first["remediation"].as_str().unwrap();
+    for needle in ["D", "20.10.10", "live-restore"] {
+        assert!(remediation.contains(needle), "remediation lacks {needle}");
+    }
+    assert!(first["references"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r.as_str().unwrap().contains("moby/pull/42956")));
+}
+
+fn loop_lines_in_seed() -> usize {
+    let seed = std::fs::read_to_string(SEED).unwrap();
+    seed.lines()
+        .filter(|l| l.contains(&SANDBOX[..12]) && l.contains("failed to exit within"))
+        .count()
+}
+
+#[test]
+fn a_one_off_forced_kill_is_a_low_incident_below_the_loop() {
+    let report = json_report(&[SEED], None);
+    let incidents = report["incidents"].as_array().unwrap();
+    assert_eq!(incidents.len(), 2);
+    let decoy = &incidents[1];
+    assert_eq!(decoy["severity"], "low");
+    assert_eq!(decoy["findings"][0]["count"], 1);
+    assert!(decoy["score"].as_f64() < incidents[0]["score"].as_f64());
+}
+
+#[test]
+fn stdin_and_the_file_give_the_same_incidents() {
+    let from_file = json_report(&[SEED], None);
+    let bytes = std::fs::read(SEED).unwrap();
+    let from_stdin = json_report(&["-"], Some(&bytes));
+    assert_eq!(
+        without_files(&from_file["incidents"]),
+        without_files(&from_stdin["incidents"])
+    );
+    assert_eq!(from_stdin["inputs"][0]["path"], "-");
+    assert_eq!(
+        from_stdin["inputs"][0]["lines"],
+        from_file["inputs"][0]["lines"]
+    );
+}
+
+/// The incidents with evidence file names blanked (stdin is called `-`).
+fn without_files(incidents: &Value) -> Value {
+    let mut copy = incidents.clone();
+    for incident in copy.as_array_mut().unwrap() {
+        for finding in incident["findings"].as_array_mut().unwrap() {
+            for e in finding["evidence"].as_array_mut().unwrap() {
+                e["file"] = Value::Null;
+            }
+        }
+    }
+    copy
+}
+
+#[test]
+fn one_thread_and_many_give_identical_reports() {
+    let one = json_report(&["--threads", "1", SEED], None);
+    let many = json_report(&["--threads", "4", SEED], None);
+    assert_eq!(one["incidents"], many["incidents"]);
+    assert_eq!(one["inputs"], many["inputs"]);
+}
+
+#[test]
+fn text_report_names_the_pod_containers_findings_and_evidence() {
+    let out = podmortem(&["analyze", SEED], None);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let first = text.split("\n#2 ").next().unwrap();
+    assert!(first.contains("#1 CRITICAL"), "{first}");
+    assert!(first.contains("pod kube-system/fluentd-hjj42"));
+    assert!(first.contains(SANDBOX) && first.contains(CONTAINER));
+    assert!(first.contains("dockerd_stop_loop") && first.contains("kubelet_stop_deadline"));
+    assert!(first.contains("every 11s"));
+    assert!(
+        first.contains(&format!("{SEED}:")),
+        "evidence cites file:line"
+    );
+    assert!(
+        first.contains("2023-05-02T00:12:58+08:00"),
+        "times are RFC 3339 with offset"
+    );
+}
+
+#[test]
+fn samples_match_their_expected_incidents() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let mut checked = 0;
+    for dir in std::fs::read_dir(&root).unwrap() {
+        let dir = dir.unwrap().path();
+        let expected_path = dir.join("expected.json");
+        let Some(input) = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| {
+                p.file_name()
+                    .is_some_and(|n| n != "expected.json" && n != "README.md")
+            })
+        else {
+            continue;
+        };
+        let rel = input
+            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        let report = json_report(&[&rel], None);
+        let actual = serde_json::to_string_pretty(&report["incidents"]).unwrap() + "\n";
+        if std::env::var_os("PODMORTEM_BLESS").is_some() {
+            std::fs::write(&expected_path, &actual).unwrap();
+        }
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_else(|_| {
+            panic!(
+                "{} missing: run with PODMORTEM_BLESS=1",
+                expected_path.display()
+            )
+        });
+        assert_eq!(
+            actual, expected,
+            "{rel}: incidents differ from expected.json"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 1);
+}
