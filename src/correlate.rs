@@ -35,12 +35,12 @@ pub fn correlate(
         };
         by_group.entry(key).or_default().push(i);
     }
+    let groups = graph.groups();
     let mut clusters = Vec::new();
     for (key, mut members) in by_group {
         let pods = match key {
-            GroupKey::Group(g) => graph
-                .members(g)
-                .into_iter()
+            GroupKey::Group(g) => groups[&g]
+                .iter()
                 .filter_map(|e| match e {
                     Entity::Pod(p) => Some(p.clone()),
                     _ => None,

@@ -234,15 +234,16 @@ impl EntityGraph {
         self.index.get(e).map(|&i| self.find(i))
     }
 
-    /// Every entity of a group, sorted.
-    pub fn members(&self, group: usize) -> Vec<&Entity> {
-        let mut out: Vec<&Entity> = self
-            .index
-            .iter()
-            .filter(|(_, &i)| self.find(i) == group)
-            .map(|(e, _)| e)
-            .collect();
-        out.sort();
+    /// Every group with its entities, each list sorted. One pass over all
+    /// entities: callers look groups up here rather than scanning per group.
+    pub fn groups(&self) -> HashMap<usize, Vec<&Entity>> {
+        let mut out: HashMap<usize, Vec<&Entity>> = HashMap::new();
+        for (e, &i) in &self.index {
+            out.entry(self.find(i)).or_default().push(e);
+        }
+        for members in out.values_mut() {
+            members.sort();
+        }
         out
     }
 

@@ -10,10 +10,13 @@ use std::time::SystemTime;
 
 use crate::format::{self, InputFormat};
 use crate::matcher::RuleSet;
-use crate::scan::{scan, ScanOutput, MAX_LINE};
+use crate::scan::{scan, split_pieces, ScanOutput, MAX_LINE};
 
 /// Bytes read from stdin per block; memory use is about twice this.
 const STDIN_BLOCK: usize = 16 * 1024 * 1024;
+/// A mapped file is scanned this much at a time; the pages of a scanned
+/// window are then released, so resident memory does not grow with the file.
+const MAP_WINDOW: usize = 64 * 1024 * 1024;
 /// How much of an input is looked at to decide its format.
 const SNIFF_BYTES: usize = 64 * 1024;
 
@@ -94,7 +97,13 @@ fn read_file(path: &Path, rules: &RuleSet) -> Result<InputScan, InputError> {
     let map = unsafe { memmap2::Mmap::map(&file) };
     let map = map.map_err(|e| fail(format!("cannot map the file: {e}")))?;
     let format = format::detect(&map[..map.len().min(SNIFF_BYTES)]);
-    let output = scan(&map, format, rules);
+    let mut output = ScanOutput::default();
+    let mut released = 0usize;
+    for window in split_pieces(&map, MAP_WINDOW) {
+        output.append(scan(window, format, rules));
+        let end = window.as_ptr() as usize - map.as_ptr() as usize + window.len();
+        released = release_pages(&map, released, end);
+    }
     Ok(finish(
         name,
         format,
@@ -102,6 +111,24 @@ fn read_file(path: &Path, rules: &RuleSet) -> Result<InputScan, InputError> {
         meta.modified().ok(),
         output,
     ))
+}
+
+/// Drops the whole pages of `map[from..to]` from this process' memory and
+/// returns where the next release starts. Best effort: failure only costs
+/// memory.
+fn release_pages(map: &memmap2::Mmap, from: usize, to: usize) -> usize {
+    const PAGE: usize = 4096;
+    let end = to / PAGE * PAGE;
+    if end > from {
+        // SAFETY: the map is a read-only file mapping that is never read
+        // again below `end`; DONTNEED only drops the pages from this process
+        // (the file and page cache are untouched; a later read would fault
+        // them back in from the file).
+        let _ = unsafe {
+            map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, end - from)
+        };
+    }
+    end.max(from)
 }
 
 /// Reads a stream block by block, scanning each block's whole lines while

@@ -1,6 +1,11 @@
-//! Matching messages against the grammar's patterns, cheapest test first:
-//! one Aho-Corasick pass over every pattern's required literal decides which
-//! few regexes (if any) run on a line. Most lines stop at the prefilter.
+//! Matching messages against the grammar's patterns, cheapest test first.
+//!
+//! Two automata over the patterns' required literals: [`RuleSet::candidates`]
+//! runs a leftmost-first one over a whole buffer at once (the SIMD "packed"
+//! searcher of aho-corasick, as ripgrep does), so the few lines that contain
+//! any literal are found without looking at the others; then, on those lines
+//! only, [`RuleSet::matches`] finds every literal present (overlapping) and
+//! runs just the regexes that require them.
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
@@ -11,6 +16,10 @@ use crate::grammar::Grammar;
 #[derive(Debug)]
 pub struct RuleSet {
     pub grammar: Grammar,
+    /// Finds lines that contain any literal; fast, but may hide a literal
+    /// that overlaps another.
+    finder: AhoCorasick,
+    /// Finds every literal in a candidate line.
     prefilter: AhoCorasick,
     /// For each distinct literal, the patterns that require it.
     by_literal: Vec<Vec<usize>>,
@@ -38,12 +47,16 @@ impl RuleSet {
                 }
             }
         }
-        let prefilter = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(&literals)
-            // Literals are plain strings of bounded number; building cannot
-            // fail short of exceeding aho-corasick's size limits.
-            .expect("grammar literals form a valid automaton");
+        // Literals are plain strings of bounded number; building cannot fail
+        // short of exceeding aho-corasick's size limits.
+        let build = |kind| {
+            AhoCorasick::builder()
+                .match_kind(kind)
+                .build(&literals)
+                .expect("grammar literals form a valid automaton")
+        };
+        let finder = build(MatchKind::LeftmostFirst);
+        let prefilter = build(MatchKind::Standard);
         let roles: Vec<Vec<(usize, Role)>> = grammar
             .patterns
             .iter()
@@ -57,19 +70,23 @@ impl RuleSet {
             .collect();
         RuleSet {
             grammar,
+            finder,
             prefilter,
             by_literal,
             roles,
         }
     }
 
+    /// Start offsets in `haystack` where some literal occurs, ascending; at
+    /// least one on every line that contains a literal.
+    pub fn candidates<'h>(&'h self, haystack: &'h [u8]) -> impl Iterator<Item = usize> + 'h {
+        self.finder.find_iter(haystack).map(|m| m.start())
+    }
+
     /// Every pattern that matches `message`, in pattern order.
     ///
     /// Capture values that are not UTF-8 are dropped (IDs and names are ASCII).
     pub fn matches<'m>(&self, message: &'m [u8]) -> Vec<Match<'m>> {
-        if !self.prefilter.is_match(message) {
-            return Vec::new();
-        }
         let mut tried: Vec<usize> = Vec::new();
         for hit in self.prefilter.find_overlapping_iter(message) {
             tried.extend_from_slice(&self.by_literal[hit.pattern().as_usize()]);

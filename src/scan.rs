@@ -115,11 +115,16 @@ fn scan_piece(
     feeds_detector: &[bool],
 ) -> ScanOutput {
     let mut out = ScanOutput::default();
+    let mut hits = rules.candidates(piece).peekable();
     let mut start = 0usize;
     while start < piece.len() {
         let end = memchr::memchr(b'\n', &piece[start..]).map_or(piece.len(), |i| start + i);
         let mut line = &piece[start..end];
+        let line_start = start;
         start = end + 1;
+        // Hits before this line belong to lines already handled.
+        while hits.next_if(|&h| h < line_start).is_some() {}
+        let candidate = hits.peek().is_some_and(|&h| h < end);
         out.lines += 1;
         if line.last() == Some(&b'\r') {
             line = &line[..line.len() - 1];
@@ -136,11 +141,15 @@ fn scan_piece(
                 continue;
             }
         };
-        let matches = rules.matches(envelope.message);
         let sampling = out.lines as usize <= TIME_SAMPLE_LINES;
-        if matches.is_empty() && !sampling {
+        if !candidate && !sampling {
             continue;
         }
+        let matches = if candidate {
+            rules.matches(envelope.message)
+        } else {
+            Vec::new()
+        };
         let payload = parse_payload(envelope.message);
         collect_time_samples(&mut out, envelope.stamp, &payload);
         let Some(stamp) = payload.stamp.or(envelope.stamp.map(Stamp::Local)) else {
