@@ -165,6 +165,9 @@ fn samples_match_their_expected_incidents() {
     let mut checked = 0;
     for dir in std::fs::read_dir(&root).unwrap() {
         let dir = dir.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
         let expected_path = dir.join("expected.json");
         let Some(input) = std::fs::read_dir(&dir)
             .unwrap()
