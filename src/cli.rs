@@ -10,7 +10,7 @@ use chrono::{Local, Offset};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::analyze::{self, Options};
-use crate::grammar::Grammar;
+use crate::grammar::{check::check, Grammar};
 use crate::input::Source;
 use crate::matcher::RuleSet;
 use crate::report::{self, Report};
@@ -107,6 +107,15 @@ fn analyze(args: AnalyzeArgs, out: &mut dyn Write) -> Result<u8> {
     }
     .context("cannot load grammars")?;
     let rules = RuleSet::new(grammar);
+    if args.grammars.is_some() {
+        // A user's grammar proves itself before it is trusted, as the
+        // built-in ones do in the test suite.
+        let failures = check(&rules);
+        if !failures.is_empty() {
+            let list: Vec<String> = failures.iter().map(ToString::to_string).collect();
+            bail!("grammar samples do not hold:\n{}", list.join("\n"));
+        }
+    }
     let now = Local::now();
     let options = Options {
         sources: args.paths.iter().map(|p| Source::from_arg(p)).collect(),

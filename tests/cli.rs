@@ -147,3 +147,79 @@ fn without_clues_the_year_comes_from_the_file_time() {
         "2023-12-31T23:59:00.000001+00:00"
     );
 }
+
+#[test]
+fn a_users_grammar_directory_adds_a_detector_without_recompiling() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("probes.toml"),
+        r#"
+source = "kubelet"
+
+[[pattern]]
+id = "site.readiness_failed"
+literal = "Probe failed"
+regex = '"Probe failed" probeType="Readiness" pod="(?P<pod>[^"]+)"'
+[[pattern.sample]]
+line = 'May  1 11:00:00 node-1 kubelet: I0501 11:00:00.000001    4568 prober.go:116] "Probe failed" probeType="Readiness" pod="shop/cart-0" podUID=d6097c23-9b88-4708-93e0-226bb313e7f3'
+fields = { pod = "shop/cart-0" }
+[[pattern.reject]]
+line = 'May  1 11:00:00 node-1 kubelet: I0501 11:00:00.000001    4568 prober.go:116] "Probe failed" probeType="Liveness" pod="shop/cart-0"'
+
+[[detector]]
+kind = "readiness_flapping"
+title = "A pod keeps failing its readiness probe"
+patterns = ["site.readiness_failed"]
+per = "pod"
+window = "10m"
+levels = [{ min_count = 3, severity = "medium" }]
+explanation = "Readiness fails again and again."
+remediation = ["Check the probe."]
+"#,
+    )
+    .unwrap();
+    let lines: String = (0..3)
+        .map(|n| format!("May  1 11:0{n}:00 node-1 kubelet: I0501 11:0{n}:00.000001    4568 prober.go:116] \"Probe failed\" probeType=\"Readiness\" pod=\"shop/cart-0\" podUID=d6097c23-9b88-4708-93e0-226bb313e7f3\n"))
+        .collect();
+    let log = temp_log(lines.as_bytes());
+    let log = log.path().to_str().unwrap();
+    let grammars = dir.path().to_str().unwrap();
+
+    let without = json_report(&[log], None);
+    assert_eq!(without["incidents"].as_array().unwrap().len(), 0);
+    let with = json_report(&["--grammars", grammars, log], None);
+    let incident = &with["incidents"][0];
+    assert_eq!(incident["kind"], "readiness_flapping");
+    assert_eq!(incident["severity"], "medium");
+    assert_eq!(incident["pods"], serde_json::json!(["shop/cart-0"]));
+    assert_eq!(incident["findings"][0]["count"], 3);
+
+    // A sample that its own pattern does not match is refused before analysis.
+    let wrong = std::fs::read_to_string(dir.path().join("probes.toml"))
+        .unwrap()
+        .replace(
+            "fields = { pod = \"shop/cart-0\" }",
+            "fields = { pod = \"shop/cart-1\" }",
+        );
+    std::fs::write(dir.path().join("probes.toml"), wrong).unwrap();
+    let out = podmortem(&["analyze", "--grammars", grammars, log], None);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("probes.toml: pattern 'site.readiness_failed': fields"),
+        "{stderr}"
+    );
+
+    std::fs::write(
+        dir.path().join("broken.toml"),
+        "source = 'x'\n[[pattern]]\nid = 'p'\n",
+    )
+    .unwrap();
+    let out = podmortem(&["analyze", "--grammars", grammars, log], None);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("broken.toml") && stderr.contains("missing field"),
+        "{stderr}"
+    );
+}

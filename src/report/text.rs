@@ -1,20 +1,50 @@
 //! The text printer: the ranked incidents as a person reads them at a
-//! terminal or in a ticket. Log text is sanitized: control characters and
+//! terminal or in a ticket. Incidents of medium severity and above get a
+//! full card (findings, timeline, explanation, remediation, evidence); low
+//! ones a line each, so that routine noise does not bury the real failure. Log text is sanitized: control characters and
 //! escape sequences from log lines never reach the terminal raw.
 
 use std::io::{self, Write};
 
 use super::{Incident, Report};
+use crate::severity::Severity;
 
 const WIDTH: usize = 100;
+/// Low incidents are listed one line each, at most this many.
+const LOW_LINES: usize = 20;
 const EVIDENCE_PER_FINDING: usize = 2;
 const MAX_EVIDENCE_CHARS: usize = 240;
 
 pub fn print(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     header(report, out)?;
-    for incident in &report.incidents {
+    let (cards, lows): (Vec<&Incident>, Vec<&Incident>) = report
+        .incidents
+        .iter()
+        .partition(|i| i.severity > Severity::Low);
+    for incident in cards {
         writeln!(out)?;
         print_incident(incident, out)?;
+    }
+    if !lows.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{} low incident{}:", lows.len(), plural(lows.len()))?;
+        for i in lows.iter().take(LOW_LINES) {
+            writeln!(
+                out,
+                "  #{} {}  {}×  {}",
+                i.rank,
+                seconds(&i.first_seen),
+                i.findings.iter().map(|f| f.count).sum::<usize>(),
+                clean(&i.title)
+            )?;
+        }
+        if lows.len() > LOW_LINES {
+            writeln!(
+                out,
+                "  … and {} more (--format json lists them all)",
+                lows.len() - LOW_LINES
+            )?;
+        }
     }
     writeln!(out)?;
     footer(report, out)
