@@ -42,21 +42,7 @@ pub fn run(rules: &RuleSet, options: &Options) -> Report {
     }
     let contexts: Vec<TimeContext> = scans.iter().map(|s| time_context(s, options)).collect();
 
-    let resolver = IdResolver::new(
-        scans
-            .iter()
-            .flat_map(|s| {
-                s.output
-                    .events
-                    .iter()
-                    .flat_map(|e| e.entities.iter())
-                    .chain(s.output.links.iter().flatten())
-            })
-            .filter_map(|e| match e {
-                Entity::Container(id) => Some(id.as_str()),
-                _ => None,
-            }),
-    );
+    let resolver = resolver(&scans, &options.sources);
     let mut untimed = 0u64;
     let mut events: Vec<Event> = Vec::new();
     for (input, (scan, ctx)) in scans.iter().zip(&contexts).enumerate() {
@@ -126,6 +112,33 @@ pub fn run(rules: &RuleSet, options: &Options) -> Report {
             stats,
         },
     )
+}
+
+/// Learns the full container IDs: those the matched lines spell out, then,
+/// for short IDs still unresolved, those a second pass finds in the files.
+fn resolver(scans: &[InputScan], sources: &[Source]) -> IdResolver {
+    let seen: Vec<&str> = scans
+        .iter()
+        .flat_map(|s| s.output.events.iter().flat_map(|e| e.entities.iter()))
+        .chain(scans.iter().flat_map(|s| s.output.links.iter().flatten()))
+        .filter_map(|e| match e {
+            Entity::Container(id) => Some(id.as_str()),
+            _ => None,
+        })
+        .collect();
+    let first = IdResolver::new(seen.iter().copied());
+    let mut unresolved: Vec<String> = seen
+        .iter()
+        .filter(|id| id.len() < 64 && first.resolve(id).len() < 64)
+        .map(|id| id.to_string())
+        .collect();
+    unresolved.sort_unstable();
+    unresolved.dedup();
+    if unresolved.is_empty() {
+        return first;
+    }
+    let found = input::find_full_ids(sources, &unresolved);
+    IdResolver::new(seen.into_iter().chain(found.iter().map(String::as_str)))
 }
 
 /// The time context of one input: what its lines say, else its mtime.

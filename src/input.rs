@@ -72,9 +72,22 @@ pub fn read(source: &Source, rules: &RuleSet) -> Result<InputScan, InputError> {
 }
 
 fn read_file(path: &Path, rules: &RuleSet) -> Result<InputScan, InputError> {
-    let name = path.display().to_string();
+    let (map, modified) = open_mapped(path)?;
+    let Some(map) = map else {
+        let empty = ScanOutput::default();
+        return Ok(finish(path.display().to_string(), InputFormat::Unknown, 0, modified, empty));
+    };
+    let format = format::detect(&map[..map.len().min(SNIFF_BYTES)]);
+    let mut output = ScanOutput::default();
+    for_each_window(&map, |window| output.append(scan(window, format, rules)));
+    Ok(finish(path.display().to_string(), format, map.len() as u64, modified, output))
+}
+
+/// Maps a regular file read-only (`None` when it is empty, which cannot be
+/// mapped) and returns its modification time.
+fn open_mapped(path: &Path) -> Result<(Option<memmap2::Mmap>, Option<SystemTime>), InputError> {
     let fail = |message: String| InputError {
-        name: name.clone(),
+        name: path.display().to_string(),
         message,
     };
     let file = File::open(path).map_err(|e| fail(open_advice(&e)))?;
@@ -83,34 +96,25 @@ fn read_file(path: &Path, rules: &RuleSet) -> Result<InputScan, InputError> {
         return Err(fail("is a directory: pass the log files inside it".into()));
     }
     if meta.len() == 0 {
-        return Ok(finish(
-            name,
-            InputFormat::Unknown,
-            0,
-            meta.modified().ok(),
-            ScanOutput::default(),
-        ));
+        return Ok((None, meta.modified().ok()));
     }
     // SAFETY: the map is only read. If another process truncates the file
     // while it is mapped, reads past the new end fault; podmortem reads logs
     // that are collected or rotated away, so it takes that risk as grep does.
     let map = unsafe { memmap2::Mmap::map(&file) };
     let map = map.map_err(|e| fail(format!("cannot map the file: {e}")))?;
-    let format = format::detect(&map[..map.len().min(SNIFF_BYTES)]);
-    let mut output = ScanOutput::default();
+    Ok((Some(map), meta.modified().ok()))
+}
+
+/// Calls `f` on consecutive windows of whole lines of `map`, releasing the
+/// pages of each window once `f` is done with it.
+fn for_each_window(map: &memmap2::Mmap, mut f: impl FnMut(&[u8])) {
     let mut released = 0usize;
-    for window in split_pieces(&map, MAP_WINDOW) {
-        output.append(scan(window, format, rules));
+    for window in split_pieces(map, MAP_WINDOW) {
+        f(window);
         let end = window.as_ptr() as usize - map.as_ptr() as usize + window.len();
-        released = release_pages(&map, released, end);
+        released = release_pages(map, released, end);
     }
-    Ok(finish(
-        name,
-        format,
-        map.len() as u64,
-        meta.modified().ok(),
-        output,
-    ))
 }
 
 /// Drops the whole pages of `map[from..to]` from this process' memory and
@@ -129,6 +133,43 @@ fn release_pages(map: &memmap2::Mmap, from: usize, to: usize) -> usize {
         };
     }
     end.max(from)
+}
+
+/// The second pass: the full 64-hex container IDs, anywhere in the files
+/// among `sources`, that begin with one of the `short` IDs.
+///
+/// The first pass only sees the lines that match a pattern; a short ID there
+/// (dockerd's `Container a9acd5210705 failed to exit…`) may be spelled in
+/// full only on some unmatched line. Only files can be read twice: stdin's
+/// short IDs stay as they are unless a matched line spells them out.
+pub fn find_full_ids(sources: &[Source], short: &[String]) -> Vec<String> {
+    let Ok(finder) = aho_corasick::AhoCorasick::new(short) else {
+        return Vec::new();
+    };
+    let mut found = std::collections::BTreeSet::new();
+    for source in sources {
+        let Source::File(path) = source else { continue };
+        let Ok((Some(map), _)) = open_mapped(path) else { continue };
+        for_each_window(&map, |window| {
+            for hit in finder.find_iter(window) {
+                if let Some(id) = full_id_at(window, hit.start()) {
+                    found.insert(id);
+                }
+            }
+        });
+    }
+    found.into_iter().collect()
+}
+
+/// The 64-hex ID starting at `at`, if exactly 64 hex digits stand there
+/// between two non-hex bytes.
+fn full_id_at(text: &[u8], at: usize) -> Option<String> {
+    let hex = |b: &u8| b.is_ascii_hexdigit();
+    if at > 0 && hex(&text[at - 1]) {
+        return None;
+    }
+    let run = text[at..].iter().take(65).take_while(|b| hex(b)).count();
+    (run == 64).then(|| String::from_utf8_lossy(&text[at..at + 64]).to_ascii_lowercase())
 }
 
 /// Reads a stream block by block, scanning each block's whole lines while

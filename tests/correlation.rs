@@ -116,3 +116,29 @@ fn two_lines_on_one_container_are_not_yet_a_loop() {
     assert_eq!(report["incidents"][0]["severity"], "low");
     assert_eq!(report["incidents"][0]["findings"][0]["count"], 3);
 }
+
+#[test]
+fn a_short_id_spelled_in_full_only_on_an_unmatched_line_is_resolved_in_files() {
+    // systemd names the container in full; no pattern matches that line.
+    let systemd =
+        format!("May  1 10:59:00 ecs-prod-003 systemd: Started libcontainer container {SANDBOX}.");
+    let lines = [
+        systemd,
+        kill_line("11:00:00"),
+        kill_line("11:00:22"),
+        kill_line("11:00:44"),
+    ];
+    let text = lines.join("\n") + "\n";
+    let log = temp_log(text.as_bytes());
+    let from_file = json_report(&[log.path().to_str().unwrap()], None);
+    assert_eq!(
+        from_file["incidents"][0]["containers"],
+        serde_json::json!([SANDBOX])
+    );
+    // stdin cannot be read twice: the short ID stays as logged.
+    let from_stdin = json_report(&["-"], Some(text.as_bytes()));
+    assert_eq!(
+        from_stdin["incidents"][0]["containers"],
+        serde_json::json!(["a9acd5210705"])
+    );
+}
