@@ -8,7 +8,7 @@ use chrono::{DateTime, FixedOffset};
 
 use crate::correlate::correlate;
 use crate::detect::{detect, Event};
-use crate::entity::{Entity, EntityGraph, IdResolver};
+use crate::entity::{Entity, EntityGraph, IdResolver, Mentions};
 use crate::input::{self, InputScan, Source};
 use crate::matcher::RuleSet;
 use crate::report::{self, Analysis, InputFailure, InputSummary, Report, Stats};
@@ -40,9 +40,10 @@ pub fn run(rules: &RuleSet, options: &Options) -> Report {
             }),
         }
     }
+    gather_links(&mut scans, rules);
     let contexts: Vec<TimeContext> = scans.iter().map(|s| time_context(s, options)).collect();
 
-    let resolver = resolver(&scans, &options.sources);
+    let resolver = resolver(&scans);
     let mut untimed = 0u64;
     let mut events: Vec<Event> = Vec::new();
     for (input, (scan, ctx)) in scans.iter().zip(&contexts).enumerate() {
@@ -114,9 +115,30 @@ pub fn run(rules: &RuleSet, options: &Options) -> Report {
     )
 }
 
+/// The second pass over the files: the links of the containers the first
+/// pass found in trouble (stdin was scanned for links in its only pass).
+fn gather_links(scans: &mut [InputScan], rules: &RuleSet) {
+    let named = scans
+        .iter()
+        .flat_map(|s| s.output.events.iter().flat_map(|e| e.entities.iter()));
+    let mentions = Mentions::new(named.filter_map(|e| match e {
+        Entity::Container(id) => Some(id.as_str()),
+        _ => None,
+    }));
+    if mentions.is_empty() {
+        return;
+    }
+    for scan in scans.iter_mut() {
+        if let Source::File(path) = &scan.source {
+            let links = input::read_links(path, scan.format, rules, &mentions);
+            scan.output.links.extend(links);
+        }
+    }
+}
+
 /// Learns the full container IDs: those the matched lines spell out, then,
 /// for short IDs still unresolved, those a second pass finds in the files.
-fn resolver(scans: &[InputScan], sources: &[Source]) -> IdResolver {
+fn resolver(scans: &[InputScan]) -> IdResolver {
     let seen: Vec<&str> = scans
         .iter()
         .flat_map(|s| s.output.events.iter().flat_map(|e| e.entities.iter()))
@@ -137,7 +159,7 @@ fn resolver(scans: &[InputScan], sources: &[Source]) -> IdResolver {
     if unresolved.is_empty() {
         return first;
     }
-    let found = input::find_full_ids(sources, &unresolved);
+    let found = input::find_full_ids(scans.iter().map(|s| &s.source), &unresolved);
     IdResolver::new(seen.into_iter().chain(found.iter().map(String::as_str)))
 }
 
@@ -161,7 +183,7 @@ fn time_context(scan: &InputScan, options: &Options) -> TimeContext {
 
 fn summary(scan: &InputScan, ctx: &TimeContext) -> InputSummary {
     InputSummary {
-        path: scan.name.clone(),
+        path: scan.source.name(),
         format: scan.format.name().to_string(),
         bytes: scan.bytes,
         lines: scan.output.lines,

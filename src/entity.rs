@@ -5,7 +5,7 @@
 //! joins entities that lines name together into one connected group
 //! ([`EntityGraph`]): a pod with its sandbox and containers.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The entity a named regex capture stands for. Grammar captures use these
 /// names; any other capture name is kept as a plain field.
@@ -183,6 +183,52 @@ impl IdResolver {
     }
 }
 
+/// The containers that findings named, recognizable on a raw line in any
+/// spelling (`docker://<id>`, `{Type:docker ID:<id>}`, a 12-hex short ID,
+/// inside a cgroup path…) by the first 12 hex digits of a hex run.
+#[derive(Debug, Default)]
+pub struct Mentions {
+    prefixes: HashSet<[u8; 12]>,
+}
+
+impl Mentions {
+    /// From container IDs of at least 12 hex digits.
+    pub fn new<'a>(ids: impl Iterator<Item = &'a str>) -> Mentions {
+        let prefixes = ids.filter_map(|id| short_key(id.as_bytes())).collect();
+        Mentions { prefixes }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.prefixes.is_empty()
+    }
+
+    /// Whether `line` holds a run of 12 or more hex digits that begins like
+    /// one of the containers.
+    pub fn in_line(&self, line: &[u8]) -> bool {
+        let mut i = 0;
+        while i < line.len() {
+            if !line[i].is_ascii_hexdigit() {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < line.len() && line[i].is_ascii_hexdigit() {
+                i += 1;
+            }
+            if short_key(&line[start..i]).is_some_and(|k| self.prefixes.contains(&k)) {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// The first 12 hex digits of an ID, lowercased.
+fn short_key(id: &[u8]) -> Option<[u8; 12]> {
+    let head: [u8; 12] = id.get(..12)?.try_into().ok()?;
+    Some(head.map(|b| b.to_ascii_lowercase()))
+}
+
 /// Entities joined by the lines that name them together (union-find).
 #[derive(Debug, Default)]
 pub struct EntityGraph {
@@ -305,6 +351,27 @@ mod tests {
         // Ambiguous prefix: both a9acd5210705… and a9acd5210706… match.
         assert_eq!(ids.resolve("a9acd521070"), "a9acd521070");
         assert_eq!(ids.resolve("0123456789ab"), "0123456789ab");
+    }
+
+    #[test]
+    fn mentions_find_a_container_in_any_spelling() {
+        let m = Mentions::new([SANDBOX, "fef3e1fbee14"].into_iter());
+        for line in [
+            format!("ContainerID=\"{SANDBOX}\" Workload=\"x\""),
+            format!("handle 'k8s-pod-network.{SANDBOX}'"),
+            format!("containerID={{Type:docker ID:{CONTAINER}}}"),
+            "msg=\"Container a9acd5210705 failed\"".to_string(),
+            format!("/kubepods/burstable/pod1/{}", CONTAINER.to_uppercase()),
+        ] {
+            assert!(m.in_line(line.as_bytes()), "{line}");
+        }
+        for line in [
+            "a9acd521070 is too short",
+            "0a9acd5210705 starts elsewhere",
+            "no ids here",
+        ] {
+            assert!(!m.in_line(line.as_bytes()), "{line}");
+        }
     }
 
     #[test]

@@ -3,14 +3,16 @@
 //! An input that cannot be read yields an [`InputError`] naming it; the
 //! caller reports it and goes on with the other inputs.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use crate::entity::{Entity, Mentions};
 use crate::format::{self, InputFormat};
-use crate::matcher::RuleSet;
-use crate::scan::{scan, split_pieces, ScanOutput, MAX_LINE};
+use crate::matcher::{RuleSet, Stage};
+use crate::scan::{scan, scan_links, split_pieces, ScanOutput, MAX_LINE};
 
 /// Bytes read from stdin per block; memory use is about twice this.
 const STDIN_BLOCK: usize = 16 * 1024 * 1024;
@@ -48,7 +50,7 @@ impl Source {
 /// The result of reading one input to the end.
 #[derive(Debug)]
 pub struct InputScan {
-    pub name: String,
+    pub source: Source,
     pub format: InputFormat,
     pub bytes: u64,
     /// Last modification of the file; bounds the year of its lines.
@@ -67,7 +69,7 @@ pub struct InputError {
 pub fn read(source: &Source, rules: &RuleSet) -> Result<InputScan, InputError> {
     match source {
         Source::File(path) => read_file(path, rules),
-        Source::Stdin => read_stream(std::io::stdin().lock(), "-", rules),
+        Source::Stdin => read_stream(std::io::stdin().lock(), rules),
     }
 }
 
@@ -75,12 +77,26 @@ fn read_file(path: &Path, rules: &RuleSet) -> Result<InputScan, InputError> {
     let (map, modified) = open_mapped(path)?;
     let Some(map) = map else {
         let empty = ScanOutput::default();
-        return Ok(finish(path.display().to_string(), InputFormat::Unknown, 0, modified, empty));
+        return Ok(InputScan {
+            source: Source::File(path.to_path_buf()),
+            format: InputFormat::Unknown,
+            bytes: 0,
+            modified,
+            output: empty,
+        });
     };
     let format = format::detect(&map[..map.len().min(SNIFF_BYTES)]);
     let mut output = ScanOutput::default();
-    for_each_window(&map, |window| output.append(scan(window, format, rules)));
-    Ok(finish(path.display().to_string(), format, map.len() as u64, modified, output))
+    for_each_window(&map, |window| {
+        output.append(scan(window, format, rules, Stage::Findings))
+    });
+    Ok(InputScan {
+        source: Source::File(path.to_path_buf()),
+        format,
+        bytes: map.len() as u64,
+        modified,
+        output,
+    })
 }
 
 /// Maps a regular file read-only (`None` when it is empty, which cannot be
@@ -135,21 +151,44 @@ fn release_pages(map: &memmap2::Mmap, from: usize, to: usize) -> usize {
     end.max(from)
 }
 
-/// The second pass: the full 64-hex container IDs, anywhere in the files
+/// The second pass over a file: the entity links on lines that mention one
+/// of the containers the first pass found in trouble. A file that can no
+/// longer be read yields no links (its first-pass findings stand).
+pub fn read_links(
+    path: &Path,
+    format: InputFormat,
+    rules: &RuleSet,
+    mentions: &Mentions,
+) -> HashSet<Vec<Entity>> {
+    let mut links = HashSet::new();
+    if let Ok((Some(map), _)) = open_mapped(path) {
+        for_each_window(&map, |window| {
+            links.extend(scan_links(window, format, rules, mentions))
+        });
+    }
+    links
+}
+
+/// Another pass: the full 64-hex container IDs, anywhere in the files
 /// among `sources`, that begin with one of the `short` IDs.
 ///
 /// The first pass only sees the lines that match a pattern; a short ID there
 /// (dockerd's `Container a9acd5210705 failed to exit…`) may be spelled in
 /// full only on some unmatched line. Only files can be read twice: stdin's
 /// short IDs stay as they are unless a matched line spells them out.
-pub fn find_full_ids(sources: &[Source], short: &[String]) -> Vec<String> {
+pub fn find_full_ids<'s>(
+    sources: impl Iterator<Item = &'s Source>,
+    short: &[String],
+) -> Vec<String> {
     let Ok(finder) = aho_corasick::AhoCorasick::new(short) else {
         return Vec::new();
     };
     let mut found = std::collections::BTreeSet::new();
     for source in sources {
         let Source::File(path) = source else { continue };
-        let Ok((Some(map), _)) = open_mapped(path) else { continue };
+        let Ok((Some(map), _)) = open_mapped(path) else {
+            continue;
+        };
         for_each_window(&map, |window| {
             for hit in finder.find_iter(window) {
                 if let Some(id) = full_id_at(window, hit.start()) {
@@ -174,13 +213,9 @@ fn full_id_at(text: &[u8], at: usize) -> Option<String> {
 
 /// Reads a stream block by block, scanning each block's whole lines while
 /// the next block is not yet read: memory stays bounded by the block size.
-pub fn read_stream(
-    mut reader: impl Read,
-    name: &str,
-    rules: &RuleSet,
-) -> Result<InputScan, InputError> {
+pub fn read_stream(mut reader: impl Read, rules: &RuleSet) -> Result<InputScan, InputError> {
     let fail = |e: std::io::Error| InputError {
-        name: name.to_string(),
+        name: Source::Stdin.name(),
         message: format!("read failed: {e}"),
     };
     let mut buf: Vec<u8> = Vec::with_capacity(STDIN_BLOCK);
@@ -218,27 +253,17 @@ pub fn read_stream(
             in_giant_line = true;
             lines = &lines[..lines.len().min(MAX_LINE + 1)];
         }
-        output.append(scan(lines, format, rules));
+        output.append(scan(lines, format, rules, Stage::All));
         buf.drain(..cut);
         if at_end {
-            return Ok(finish(name.to_string(), format, bytes, None, output));
+            return Ok(InputScan {
+                source: Source::Stdin,
+                format,
+                bytes,
+                modified: None,
+                output,
+            });
         }
-    }
-}
-
-fn finish(
-    name: String,
-    format: InputFormat,
-    bytes: u64,
-    modified: Option<SystemTime>,
-    output: ScanOutput,
-) -> InputScan {
-    InputScan {
-        name,
-        format,
-        bytes,
-        modified,
-        output,
     }
 }
 

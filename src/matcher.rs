@@ -1,30 +1,62 @@
 //! Matching messages against the grammar's patterns, cheapest test first.
 //!
-//! Two automata over the patterns' required literals: [`RuleSet::candidates`]
+//! Automata over the patterns' required literals: [`RuleSet::candidates`]
 //! runs a leftmost-first one over a whole buffer at once (the SIMD "packed"
 //! searcher of aho-corasick, as ripgrep does), so the few lines that contain
 //! any literal are found without looking at the others; then, on those lines
 //! only, [`RuleSet::matches`] finds every literal present (overlapping) and
 //! runs just the regexes that require them.
+//!
+//! Patterns are split by [`Stage`]: those that feed detectors are looked for
+//! first; those that only link entities (a CNI line naming a sandbox and its
+//! workload) are frequent in healthy logs and, for files, looked for in a
+//! second pass on the lines that mention an entity a finding named.
 
 use aho_corasick::{AhoCorasick, MatchKind};
 
 use crate::entity::Role;
 use crate::grammar::Grammar;
 
+/// Which patterns a pass over the input looks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Patterns some detector uses.
+    Findings,
+    /// Patterns no detector uses: they only join entities.
+    Links,
+    /// Both, for input that cannot be read twice (stdin).
+    All,
+}
+
+impl Stage {
+    fn includes(self, feeds_detector: bool) -> bool {
+        match self {
+            Stage::Findings => feeds_detector,
+            Stage::Links => !feeds_detector,
+            Stage::All => true,
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
 /// The compiled matcher for a grammar.
 #[derive(Debug)]
 pub struct RuleSet {
     pub grammar: Grammar,
-    /// Finds lines that contain any literal; fast, but may hide a literal
-    /// that overlaps another.
-    finder: AhoCorasick,
+    /// Per stage, finds lines that contain any literal of the stage's
+    /// patterns; fast, but may hide a literal that overlaps another.
+    finders: [AhoCorasick; 3],
     /// Finds every literal in a candidate line.
     prefilter: AhoCorasick,
     /// For each distinct literal, the patterns that require it.
     by_literal: Vec<Vec<usize>>,
     /// For each pattern, its capture groups that name entities.
     roles: Vec<Vec<(usize, Role)>>,
+    /// For each pattern, whether a detector uses it.
+    feeds_detector: Vec<bool>,
 }
 
 /// One pattern matched one message; capture values borrow from it.
@@ -47,16 +79,29 @@ impl RuleSet {
                 }
             }
         }
+        let feeds_detector: Vec<bool> = grammar
+            .detectors_of_pattern()
+            .iter()
+            .map(|d| !d.is_empty())
+            .collect();
         // Literals are plain strings of bounded number; building cannot fail
         // short of exceeding aho-corasick's size limits.
-        let build = |kind| {
+        let build = |kind, literals: &[&str]| {
             AhoCorasick::builder()
                 .match_kind(kind)
-                .build(&literals)
+                .build(literals)
                 .expect("grammar literals form a valid automaton")
         };
-        let finder = build(MatchKind::LeftmostFirst);
-        let prefilter = build(MatchKind::Standard);
+        let finders = [Stage::Findings, Stage::Links, Stage::All].map(|stage| {
+            let of_stage: Vec<&str> = literals
+                .iter()
+                .zip(&by_literal)
+                .filter(|(_, patterns)| patterns.iter().any(|&p| stage.includes(feeds_detector[p])))
+                .map(|(l, _)| *l)
+                .collect();
+            build(MatchKind::LeftmostFirst, &of_stage)
+        });
+        let prefilter = build(MatchKind::Standard, &literals);
         let roles: Vec<Vec<(usize, Role)>> = grammar
             .patterns
             .iter()
@@ -70,26 +115,43 @@ impl RuleSet {
             .collect();
         RuleSet {
             grammar,
-            finder,
+            finders,
             prefilter,
             by_literal,
             roles,
+            feeds_detector,
         }
     }
 
-    /// Start offsets in `haystack` where some literal occurs, ascending; at
-    /// least one on every line that contains a literal.
-    pub fn candidates<'h>(&'h self, haystack: &'h [u8]) -> impl Iterator<Item = usize> + 'h {
-        self.finder.find_iter(haystack).map(|m| m.start())
+    /// Whether a detector uses `pattern` (else it only links entities).
+    pub fn feeds_detector(&self, pattern: usize) -> bool {
+        self.feeds_detector[pattern]
     }
 
-    /// Every pattern that matches `message`, in pattern order.
+    /// Start offsets in `haystack` where a literal of `stage` occurs,
+    /// ascending; at least one on every line that contains such a literal.
+    pub fn candidates<'h>(
+        &'h self,
+        stage: Stage,
+        haystack: &'h [u8],
+    ) -> impl Iterator<Item = usize> + 'h {
+        self.finders[stage.index()]
+            .find_iter(haystack)
+            .map(|m| m.start())
+    }
+
+    /// Every pattern of `stage` that matches `message`, in pattern order.
     ///
     /// Capture values that are not UTF-8 are dropped (IDs and names are ASCII).
-    pub fn matches<'m>(&self, message: &'m [u8]) -> Vec<Match<'m>> {
+    pub fn matches<'m>(&self, stage: Stage, message: &'m [u8]) -> Vec<Match<'m>> {
         let mut tried: Vec<usize> = Vec::new();
         for hit in self.prefilter.find_overlapping_iter(message) {
-            tried.extend_from_slice(&self.by_literal[hit.pattern().as_usize()]);
+            let patterns = &self.by_literal[hit.pattern().as_usize()];
+            tried.extend(
+                patterns
+                    .iter()
+                    .filter(|&&p| stage.includes(self.feeds_detector[p])),
+            );
         }
         if tried.is_empty() {
             return Vec::new();

@@ -1,6 +1,11 @@
 //! The hot loop: frame every line of a buffer, prefilter it, and turn the
 //! few lines that match a pattern into [`RawEvent`]s and entity links.
 //!
+//! A file is read twice: [`scan`] frames and counts every line and keeps the
+//! lines of detector patterns; [`scan_links`] then visits only the lines of
+//! link patterns that mention a container a finding named. Input that can be
+//! read once (stdin) is scanned for both at once ([`Stage::All`]).
+//!
 //! A buffer is cut into pieces on line boundaries and the pieces are scanned
 //! in parallel (rayon); their outputs are concatenated in order, so results
 //! do not depend on the number of threads. Nothing here knows about files,
@@ -11,9 +16,9 @@ use std::collections::HashSet;
 
 use rayon::prelude::*;
 
-use crate::entity::{entities_of, Entity};
+use crate::entity::{entities_of, Entity, Mentions};
 use crate::format::{parse_payload, Framed, InputFormat, Level, Payload};
-use crate::matcher::RuleSet;
+use crate::matcher::{Match, RuleSet, Stage};
 use crate::time::{Anchor, Stamp};
 
 /// Lines longer than this are matched on their first `MAX_LINE` bytes only.
@@ -77,13 +82,12 @@ impl ScanOutput {
     }
 }
 
-/// Scans a buffer of whole lines (the last may lack its newline).
-pub fn scan(buf: &[u8], format: InputFormat, rules: &RuleSet) -> ScanOutput {
-    let uses = rules.grammar.detectors_of_pattern();
-    let feeds_detector: Vec<bool> = uses.iter().map(|d| !d.is_empty()).collect();
+/// Scans a buffer of whole lines (the last may lack its newline) for the
+/// patterns of `stage`, framing and counting every line.
+pub fn scan(buf: &[u8], format: InputFormat, rules: &RuleSet, stage: Stage) -> ScanOutput {
     split_pieces(buf, PIECE)
         .par_iter()
-        .map(|piece| scan_piece(piece, format, rules, &feeds_detector))
+        .map(|piece| scan_piece(piece, format, rules, stage))
         .collect::<Vec<_>>()
         .into_iter()
         .fold(ScanOutput::default(), |mut acc, next| {
@@ -108,31 +112,81 @@ pub fn split_pieces(buf: &[u8], size: usize) -> Vec<&[u8]> {
     pieces
 }
 
-fn scan_piece(
+/// The second pass over a buffer: the entity links on the lines that match
+/// a [`Stage::Links`] pattern and mention one of the `mentions` containers.
+/// Only those lines are looked at; nothing is counted.
+pub fn scan_links(
+    buf: &[u8],
+    format: InputFormat,
+    rules: &RuleSet,
+    mentions: &Mentions,
+) -> HashSet<Vec<Entity>> {
+    split_pieces(buf, PIECE)
+        .par_iter()
+        .map(|piece| links_in_piece(piece, format, rules, mentions))
+        .reduce(HashSet::new, |mut all, more| {
+            all.extend(more);
+            all
+        })
+}
+
+fn links_in_piece(
     piece: &[u8],
     format: InputFormat,
     rules: &RuleSet,
-    feeds_detector: &[bool],
-) -> ScanOutput {
+    mentions: &Mentions,
+) -> HashSet<Vec<Entity>> {
+    let mut links = HashSet::new();
+    let mut next_line = 0usize;
+    for hit in rules.candidates(Stage::Links, piece) {
+        if hit < next_line {
+            continue;
+        }
+        let start = memchr::memrchr(b'\n', &piece[..hit]).map_or(0, |i| i + 1);
+        let end = memchr::memchr(b'\n', &piece[hit..]).map_or(piece.len(), |i| hit + i);
+        next_line = end + 1;
+        let (line, _) = trim_line(&piece[start..end]);
+        if !mentions.in_line(line) {
+            continue;
+        }
+        if let Framed::Record(envelope) = format.frame(line) {
+            let matches = rules.matches(Stage::Links, envelope.message);
+            links.extend(matches.iter().filter_map(link_of));
+        }
+    }
+    links
+}
+
+/// The entities a link pattern's match joins, if it names at least two.
+fn link_of(m: &Match<'_>) -> Option<Vec<Entity>> {
+    let entities = entities_of(&m.entities);
+    (entities.len() > 1).then_some(entities)
+}
+
+/// A line without its `\r`, cut to [`MAX_LINE`]; and whether it was cut.
+fn trim_line(line: &[u8]) -> (&[u8], bool) {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.len() > MAX_LINE {
+        (&line[..MAX_LINE], true)
+    } else {
+        (line, false)
+    }
+}
+
+fn scan_piece(piece: &[u8], format: InputFormat, rules: &RuleSet, stage: Stage) -> ScanOutput {
     let mut out = ScanOutput::default();
-    let mut hits = rules.candidates(piece).peekable();
+    let mut hits = rules.candidates(stage, piece).peekable();
     let mut start = 0usize;
     while start < piece.len() {
         let end = memchr::memchr(b'\n', &piece[start..]).map_or(piece.len(), |i| start + i);
-        let mut line = &piece[start..end];
         let line_start = start;
         start = end + 1;
         // Hits before this line belong to lines already handled.
         while hits.next_if(|&h| h < line_start).is_some() {}
         let candidate = hits.peek().is_some_and(|&h| h < end);
         out.lines += 1;
-        if line.last() == Some(&b'\r') {
-            line = &line[..line.len() - 1];
-        }
-        if line.len() > MAX_LINE {
-            out.long_lines += 1;
-            line = &line[..MAX_LINE];
-        }
+        let (line, cut) = trim_line(&piece[line_start..end]);
+        out.long_lines += u64::from(cut);
         let envelope = match format.frame(line) {
             Framed::Record(e) => e,
             Framed::Blank => continue,
@@ -146,7 +200,7 @@ fn scan_piece(
             continue;
         }
         let matches = if candidate {
-            rules.matches(envelope.message)
+            rules.matches(stage, envelope.message)
         } else {
             Vec::new()
         };
@@ -157,11 +211,8 @@ fn scan_piece(
             continue;
         };
         for m in matches {
-            let entities = entities_of(&m.entities);
-            if !feeds_detector[m.pattern] {
-                if entities.len() > 1 {
-                    out.links.insert(entities);
-                }
+            if !rules.feeds_detector(m.pattern) {
+                out.links.extend(link_of(&m));
                 continue;
             }
             out.events.push(RawEvent {
@@ -172,7 +223,7 @@ fn scan_piece(
                 host: envelope
                     .host
                     .map(|h| String::from_utf8_lossy(h).into_owned()),
-                entities,
+                entities: entities_of(&m.entities),
                 text: String::from_utf8_lossy(line).into_owned(),
             });
         }

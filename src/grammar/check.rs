@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::format;
-use crate::matcher::RuleSet;
+use crate::matcher::{RuleSet, Stage};
 
 /// A sample or reject line that does not behave as its grammar says.
 #[derive(Debug, PartialEq, Eq)]
@@ -44,7 +44,11 @@ pub fn check(rules: &RuleSet) -> Vec<SampleFailure> {
                 ));
                 continue;
             };
-            let matched: Vec<usize> = rules.matches(message).iter().map(|m| m.pattern).collect();
+            let matched: Vec<usize> = rules
+                .matches(Stage::All, message)
+                .iter()
+                .map(|m| m.pattern)
+                .collect();
             if !matched.contains(&index) {
                 failures.push(fail(
                     &sample.line,
@@ -69,7 +73,11 @@ pub fn check(rules: &RuleSet) -> Vec<SampleFailure> {
         }
         for reject in &pattern.rejects {
             let message = message_of(reject).unwrap_or(reject.as_bytes());
-            if rules.matches(message).iter().any(|m| m.pattern == index) {
+            if rules
+                .matches(Stage::All, message)
+                .iter()
+                .any(|m| m.pattern == index)
+            {
                 failures.push(fail(reject, "reject line matches the pattern".into()));
             }
         }
