@@ -1,16 +1,10 @@
 //! Synthetic `/var/log/messages` generator for benchmarking and scale-testing podmortem.
 //!
-//! ```text
-//! cargo run --release --example gen_corpus -- --size-mb 1024 -o /tmp/big.log \
-//!     [--seed 42] [--incidents 3] [--start 2023-05-01T00:00:00] [--hosts 1] \
-//!     [--hours H] [--manifest /tmp/big.json]
-//! ```
-//!
-//! It writes a time-ordered RSyslog (RFC 3164, RHEL 7 style) log of one or more
+//! [`generate`] writes a time-ordered RSyslog (RFC 3164, RHEL 7 style) log of one or more
 //! Kubernetes nodes (`ecs-prod-003`, ...) whose clock runs at +08:00. Every line is
 //! `Mon dd hh:mm:ss HOST PROGRAM[PID]: MESSAGE` or `Mon dd hh:mm:ss HOST PROGRAM: MESSAGE`,
 //! with the day of month space padded (`May  2`). The clock only moves forward and is
-//! paced so that the file spans 1–3 days (or `--hours`) whatever its size.
+//! paced so that the file spans 1–3 days (or [`Config::hours`]) whatever its size.
 //!
 //! Almost every line is routine node chatter: kubelet klog lines, dockerd and containerd
 //! logrus lines, Calico CNI lines logged under `kubelet`, kernel veth/XFS lines and systemd
@@ -20,38 +14,48 @@
 //! container being torn down, `Killing container with a grace period`, CrashLoopBackOff
 //! sync errors and cAdvisor partial failures.
 //!
-//! `--incidents N` plants N stuck-sandbox incidents, modelled on a field report. For each
-//! of them, a Calico line first ties sandbox S to the pod's workload. Then, for 1–4 hours,
-//! dockerd alternates `Container <S> ... signal 15 - using the force` and
-//! `Container <S[..12]> ... kill - trying direct SIGKILL` every 10–12 s, while every
+//! [`Config::incidents`] plants that many stuck-sandbox incidents, modelled on a field
+//! report. For each of them, a Calico line first ties sandbox S to the pod's workload.
+//! Then, for 1–4 hours, dockerd alternates `Container <S> ... signal 15 - using the force`
+//! and `Container <S[..12]> ... kill - trying direct SIGKILL` every 10–12 s, while every
 //! ~10 minutes kubelet logs the StopContainer / Container termination failed /
-//! Kill container failed triple for the pod's container C. `--manifest PATH` writes the
-//! ground truth as JSON so tests can check what podmortem finds.
+//! Kill container failed triple for the pod's container C. [`Summary::incidents`] is the
+//! ground truth tests and benches check podmortem against (see [`Incident`]).
 //!
-//! Output is deterministic for a given seed and set of flags. Lines are formatted into one
-//! reused buffer and written through a large `BufWriter`, so 1 GiB takes a few seconds.
+//! The incident plan depends on the seed, start, hours, hosts and incident count but not
+//! on the size, so small and large corpora carry the same incidents. Planted lines are
+//! always written in full, even past the requested size, so a corpus of only a few MB is
+//! dominated by them.
+//!
+//! Output is deterministic for a given [`Config`]. Lines are formatted into one reused
+//! buffer without allocating, so 1 GiB takes a few seconds.
+//!
+//! This file is shared: the `gen_corpus` example (`main.rs`, the command line) and the
+//! benches include it as a module and call [`generate`]. In a binary crate `pub` does not
+//! exempt an item from the `dead_code` lint, so everything here must be reachable from
+//! [`generate`], [`Config`] or a trait impl; that is why the summary line and the
+//! manifest are `Display` and `Serialize` impls rather than methods.
 
 use std::collections::VecDeque;
-use std::fmt::Write as _;
-use std::fs::File;
-use std::io::{self, BufWriter, Write};
-use std::process::ExitCode;
-use std::str::FromStr;
-use std::time::Instant;
+use std::fmt::{self, Write as _};
+use std::io::{self, Write};
 
+use chrono::{
+    DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Timelike,
+};
 use fastrand::Rng;
-
-const USAGE: &str = "usage: gen_corpus --size-mb N -o PATH [--seed N] [--incidents N] \
-[--start YYYY-MM-DDTHH:MM:SS] [--hosts N] [--hours H] [--manifest PATH]";
+use serde::{Serialize, Serializer};
 
 const SEC: i64 = 1_000_000_000;
 const MS: i64 = SEC / 1000;
 const MIN: i64 = 60 * SEC;
 const HOUR: i64 = 60 * MIN;
 const DAY: i64 = 24 * HOUR;
-/// The nodes' UTC offset; all timestamps are local time.
+/// The nodes' UTC offset in seconds; the generator keeps and prints local time.
+const TZ_SECS: i32 = 8 * 3600;
+const TZ_OFFSET: i64 = TZ_SECS as i64 * SEC;
+/// [`TZ_SECS`] as logrus prints it, kept as text so lines need no offset formatting.
 const TZ: &str = "+08:00";
-const TZ_OFFSET: i64 = 8 * HOUR;
 /// Expected average line length, used to pace the clock before real data is in.
 const AVG_LINE: f64 = 180.0;
 /// Re-pace the clock after this many noise lines.
@@ -79,224 +83,177 @@ const SERVICES: [([u8; 4], u64); 4] = [
 ];
 const GATEWAY: [u8; 4] = [192, 168, 0, 1];
 
-fn main() -> ExitCode {
-    let cfg = match parse_args(std::env::args().skip(1)) {
-        Ok(Some(cfg)) => cfg,
-        Ok(None) => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
+// ---------------------------------------------------------------------------------------
+// Public interface
+// ---------------------------------------------------------------------------------------
+
+/// What to generate. [`Config::new`] and [`Default`] give the CLI's defaults.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Noise is written until the output reaches this size; planted lines still due are
+    /// then written anyway, so the result can be a little larger.
+    pub size_bytes: u64,
+    /// Seeds all randomness: the same config always gives the same bytes.
+    pub seed: u64,
+    /// How many stuck-sandbox incidents to plant.
+    pub incidents: usize,
+    /// Local (+08:00) wall-clock time the corpus starts at; years 1970 to 2200.
+    pub start: NaiveDateTime,
+    /// How many nodes log into the file, 1 to 999.
+    pub hosts: usize,
+    /// Time span of the corpus; `None` lets the seed pick 1 to 3 days.
+    pub hours: Option<f64>,
+}
+
+impl Config {
+    /// A corpus of `size_bytes`: seed 42, 3 incidents, one host, from 2023-05-01 00:00.
+    pub fn new(size_bytes: u64) -> Self {
+        let start = NaiveDate::from_ymd_opt(2023, 5, 1)
+            .and_then(|day| day.and_hms_opt(0, 0, 0))
+            .expect("a valid date");
+        Config {
+            size_bytes,
+            seed: 42,
+            incidents: 3,
+            start,
+            hosts: 1,
+            hours: None,
         }
-        Err(err) => {
-            eprintln!("gen_corpus: {err}\n{USAGE}");
-            return ExitCode::from(2);
+    }
+
+    /// Checks the ranges documented on the fields, which keep every timestamp within
+    /// the nanosecond `i64` clock and four-digit years.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(1..=999).contains(&self.hosts) {
+            return Err("hosts must be between 1 and 999".into());
         }
-    };
-    match run(&cfg) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("gen_corpus: {err}");
-            ExitCode::FAILURE
+        if self.hours.is_some_and(|h| !(h > 0.0 && h < 24.0 * 365.0)) {
+            return Err("hours must be positive and less than a year".into());
         }
+        if !(1970..=2200).contains(&self.start.year()) {
+            return Err("start must be in the years 1970 to 2200".into());
+        }
+        Ok(())
+    }
+
+    /// [`Config::start`] on the generator's clock: local nanoseconds since the epoch.
+    fn start_ns(&self) -> i64 {
+        self.start
+            .and_utc()
+            .timestamp_nanos_opt()
+            .expect("validated start fits the clock")
     }
 }
 
-fn run(cfg: &Config) -> io::Result<()> {
-    let started = Instant::now();
-    let file = File::create(&cfg.output).map_err(|e| with_path(e, &cfg.output))?;
-    let mut gen = Generator::new(cfg, BufWriter::with_capacity(8 << 20, file));
+impl Default for Config {
+    /// A 64 MiB corpus: big enough to time a pipeline, small enough to keep in memory.
+    fn default() -> Self {
+        Config::new(64 << 20)
+    }
+}
+
+/// What [`generate`] wrote. Its `Display` is the CLI's one-line summary.
+#[derive(Clone, Debug)]
+pub struct Summary {
+    pub bytes: u64,
+    pub lines: u64,
+    /// How many of `lines` belong to the planted incidents.
+    pub planted_lines: usize,
+    pub hosts: usize,
+    /// [`Config::start`] in the nodes' offset.
+    pub start: DateTime<FixedOffset>,
+    /// Header time of the last line.
+    pub last: DateTime<FixedOffset>,
+    /// Ground truth of the planted incidents, in plan order.
+    pub incidents: Vec<Incident>,
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} bytes, {} lines, {} incidents ({} planted lines), {} host(s), {} .. {}",
+            self.bytes,
+            self.lines,
+            self.incidents.len(),
+            self.planted_lines,
+            self.hosts,
+            rfc3339(&self.start),
+            rfc3339(&self.last),
+        )
+    }
+}
+
+/// Ground truth of one planted stuck-sandbox incident. It serializes to one object of
+/// the manifest the CLI writes; times are syslog header times, whole seconds.
+#[derive(Clone, Debug, Serialize)]
+pub struct Incident {
+    /// `ns/name`.
+    pub pod: String,
+    pub pod_uid: String,
+    pub host: String,
+    /// Name of the container C kubelet fails to kill.
+    pub container_name: String,
+    /// The stuck sandbox S dockerd keeps trying to stop.
+    pub sandbox: String,
+    /// C's container ID.
+    pub container: String,
+    /// dockerd stop-loop lines (force / direct SIGKILL).
+    pub loop_lines: u32,
+    /// kubelet StopContainer / termination / kill failure lines.
+    pub kubelet_lines: u32,
+    /// The Calico line tying S to the pod's workload.
+    #[serde(serialize_with = "serialize_rfc3339")]
+    pub cni_at: DateTime<FixedOffset>,
+    /// First dockerd or kubelet symptom.
+    #[serde(serialize_with = "serialize_rfc3339")]
+    pub first: DateTime<FixedOffset>,
+    /// Last dockerd or kubelet symptom.
+    #[serde(serialize_with = "serialize_rfc3339")]
+    pub last: DateTime<FixedOffset>,
+}
+
+/// Writes a deterministic corpus for `cfg` to `out`, which should be buffered (a
+/// `BufWriter` or a `Vec`): every line is a separate `write_all`. Flushes `out` at the
+/// end. Fails with `InvalidInput` if `cfg` does not [`Config::validate`].
+pub fn generate<W: Write>(cfg: &Config, out: W) -> io::Result<Summary> {
+    cfg.validate()
+        .map_err(|msg| io::Error::new(io::ErrorKind::InvalidInput, msg))?;
+    let mut gen = Generator::new(cfg, out);
     gen.generate(cfg.size_bytes)?;
     gen.sink.out.flush()?;
-    if let Some(path) = &cfg.manifest {
-        std::fs::write(path, manifest_json(&gen.incidents, &gen.hosts))
-            .map_err(|e| with_path(e, path))?;
-    }
-    let secs = started.elapsed().as_secs_f64();
-    eprintln!(
-        "gen_corpus: wrote {} bytes, {} lines, {} incidents ({} planted lines), {} host(s), \
-         {} .. {} to {} in {:.2} s ({:.0} MiB/s)",
-        gen.sink.bytes,
-        gen.sink.lines,
-        gen.incidents.len(),
-        gen.plan.len(),
-        gen.hosts.len(),
-        rfc3339(cfg.start * SEC),
-        rfc3339(gen.last_at),
-        cfg.output,
-        secs,
-        gen.sink.bytes as f64 / (1u64 << 20) as f64 / secs.max(1e-9),
-    );
-    Ok(())
-}
-
-fn with_path(err: io::Error, path: &str) -> io::Error {
-    io::Error::new(err.kind(), format!("{path}: {err}"))
+    Ok(gen.summary(cfg))
 }
 
 // ---------------------------------------------------------------------------------------
-// Command line
+// Time
 // ---------------------------------------------------------------------------------------
 
-struct Config {
-    size_bytes: u64,
-    output: String,
-    seed: u64,
-    incidents: usize,
-    /// Local time of the first line, in seconds since the (local) epoch.
-    start: i64,
-    hosts: usize,
-    hours: Option<f64>,
-    manifest: Option<String>,
+/// Calendar fields of a time on the generator's clock. The clock counts local time, so
+/// chrono's UTC conversion yields the local wall clock directly.
+fn civil(ns: i64) -> NaiveDateTime {
+    DateTime::from_timestamp_nanos(ns).naive_utc()
 }
 
-/// Parses the flags; `Ok(None)` means help was asked for.
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Config>, String> {
-    let mut size_mb: Option<f64> = None;
-    let mut cfg = Config {
-        size_bytes: 0,
-        output: String::new(),
-        seed: 42,
-        incidents: 3,
-        start: parse_start("2023-05-01T00:00:00")?,
-        hosts: 1,
-        hours: None,
-        manifest: None,
-    };
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => {
-                (flag.to_string(), Some(value.to_string()))
-            }
-            _ => (arg, None),
-        };
-        if flag == "-h" || flag == "--help" {
-            return Ok(None);
-        }
-        let value = match inline {
-            Some(value) => value,
-            None => args.next().ok_or_else(|| format!("{flag} needs a value"))?,
-        };
-        match flag.as_str() {
-            "--size-mb" => size_mb = Some(parse_value(&flag, &value)?),
-            "-o" | "--output" => cfg.output = value,
-            "--seed" => cfg.seed = parse_value(&flag, &value)?,
-            "--incidents" => cfg.incidents = parse_value(&flag, &value)?,
-            "--start" => cfg.start = parse_start(&value)?,
-            "--hosts" => cfg.hosts = parse_value(&flag, &value)?,
-            "--hours" => cfg.hours = Some(parse_value(&flag, &value)?),
-            "--manifest" => cfg.manifest = Some(value),
-            _ => return Err(format!("unknown flag {flag}")),
-        }
-    }
-    let size_mb = size_mb.ok_or("--size-mb is required")?;
-    if !(size_mb > 0.0 && size_mb.is_finite()) {
-        return Err("--size-mb must be a positive number".into());
-    }
-    if cfg.output.is_empty() {
-        return Err("-o PATH is required".into());
-    }
-    if cfg.hosts == 0 || cfg.hosts > 999 {
-        return Err("--hosts must be between 1 and 999".into());
-    }
-    if cfg.hours.is_some_and(|h| !(h > 0.0 && h < 24.0 * 365.0)) {
-        return Err("--hours must be positive".into());
-    }
-    cfg.size_bytes = (size_mb * (1u64 << 20) as f64) as u64;
-    Ok(Some(cfg))
+/// A time on the generator's clock as a syslog header shows it: whole seconds, +08:00.
+fn header_time(ns: i64) -> DateTime<FixedOffset> {
+    let offset = FixedOffset::east_opt(TZ_SECS).expect("offset under a day");
+    offset
+        .from_local_datetime(&civil(ns - ns.rem_euclid(SEC)))
+        .single()
+        .expect("fixed offsets are unambiguous")
 }
 
-fn parse_value<T: FromStr>(flag: &str, value: &str) -> Result<T, String> {
-    value
-        .parse()
-        .map_err(|_| format!("{flag}: invalid value {value:?}"))
+/// `2023-05-01T10:47:56+08:00`
+fn rfc3339(time: &DateTime<FixedOffset>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Secs, false)
 }
 
-/// Parses `YYYY-MM-DDTHH:MM:SS` (or with a space) into local seconds since the epoch.
-fn parse_start(text: &str) -> Result<i64, String> {
-    let bad = || format!("--start: expected YYYY-MM-DDTHH:MM:SS, got {text:?}");
-    let (date, time) = text.split_once(['T', ' ']).ok_or_else(bad)?;
-    let numbers = |s: &str, sep: char| -> Option<Vec<u32>> {
-        s.split(sep)
-            .map(|p| p.parse().ok())
-            .collect::<Option<Vec<u32>>>()
-    };
-    let (d, t) = (
-        numbers(date, '-').ok_or_else(bad)?,
-        numbers(time, ':').ok_or_else(bad)?,
-    );
-    let valid = d.len() == 3
-        && t.len() == 3
-        && (1970..=9999).contains(&d[0])
-        && (1..=12).contains(&d[1])
-        && (1..=31).contains(&d[2])
-        && t[0] < 24
-        && t[1] < 60
-        && t[2] < 60;
-    if !valid {
-        return Err(bad());
-    }
-    let days = days_from_civil(i64::from(d[0]), d[1], d[2]);
-    Ok(days * 86_400 + i64::from(t[0] * 3600 + t[1] * 60 + t[2]))
-}
-
-// ---------------------------------------------------------------------------------------
-// Calendar arithmetic (proleptic Gregorian, H. Hinnant's algorithms)
-// ---------------------------------------------------------------------------------------
-
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-/// A local timestamp broken into calendar fields.
-struct Civil {
-    year: u64,
-    month: u32,
-    day: u32,
-    hour: u32,
-    min: u32,
-    sec: u32,
-    nanos: u32,
-}
-
-impl Civil {
-    fn from_ns(ns: i64) -> Self {
-        let secs = ns.div_euclid(SEC);
-        let sod = secs.rem_euclid(86_400) as u32;
-        let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
-        Civil {
-            year: year as u64,
-            month,
-            day,
-            hour: sod / 3600,
-            min: sod / 60 % 60,
-            sec: sod % 60,
-            nanos: ns.rem_euclid(SEC) as u32,
-        }
-    }
-}
-
-fn rfc3339(ns: i64) -> String {
-    let mut buf = Vec::with_capacity(25);
-    buf.rfc3339(ns);
-    String::from_utf8(buf).expect("timestamps are ASCII")
+fn serialize_rfc3339<S: Serializer>(
+    time: &DateTime<FixedOffset>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&rfc3339(time))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -391,68 +348,62 @@ trait Put {
         self.doubled(node).s("-k8s-").doubled(&pod.name).s("-eth0")
     }
 
-    fn ymd(&mut self, c: &Civil) -> &mut Self {
-        self.z(c.year, 4)
+    fn ymd(&mut self, t: &NaiveDateTime) -> &mut Self {
+        self.z(t.year() as u64, 4)
             .s("-")
-            .z(c.month.into(), 2)
+            .z(t.month().into(), 2)
             .s("-")
-            .z(c.day.into(), 2)
+            .z(t.day().into(), 2)
     }
 
-    fn hms(&mut self, c: &Civil) -> &mut Self {
-        self.z(c.hour.into(), 2)
+    fn hms(&mut self, t: &NaiveDateTime) -> &mut Self {
+        self.z(t.hour().into(), 2)
             .s(":")
-            .z(c.min.into(), 2)
+            .z(t.minute().into(), 2)
             .s(":")
-            .z(c.sec.into(), 2)
+            .z(t.second().into(), 2)
     }
 
     /// `May  1 10:47:56`
     fn syslog_time(&mut self, ns: i64) -> &mut Self {
-        let c = Civil::from_ns(ns);
-        self.s(MONTHS[c.month as usize - 1])
+        let t = civil(ns);
+        self.s(MONTHS[t.month0() as usize])
             .s(" ")
-            .num(c.day.into(), 2, b' ')
+            .num(t.day().into(), 2, b' ')
             .s(" ")
-            .hms(&c)
+            .hms(&t)
     }
 
     /// `2023-05-01T11:03:37.635343112+08:00`
     fn logrus_time(&mut self, ns: i64) -> &mut Self {
-        let c = Civil::from_ns(ns);
-        self.ymd(&c)
+        let t = civil(ns);
+        self.ymd(&t)
             .s("T")
-            .hms(&c)
+            .hms(&t)
             .s(".")
-            .z(c.nanos.into(), 9)
+            .z(t.nanosecond().into(), 9)
             .s(TZ)
     }
 
     /// `I0501 11:03:37.635343`
     fn klog_time(&mut self, severity: u8, ns: i64) -> &mut Self {
-        let c = Civil::from_ns(ns);
+        let t = civil(ns);
         self.b(&[severity])
-            .z(c.month.into(), 2)
-            .z(c.day.into(), 2)
+            .z(t.month().into(), 2)
+            .z(t.day().into(), 2)
             .s(" ")
-            .hms(&c);
-        self.s(".").z((c.nanos / 1000).into(), 6)
+            .hms(&t);
+        self.s(".").z((t.nanosecond() / 1000).into(), 6)
     }
 
     /// `2023-05-01 10:47:56.381`
     fn calico_time(&mut self, ns: i64) -> &mut Self {
-        let c = Civil::from_ns(ns);
-        self.ymd(&c)
+        let t = civil(ns);
+        self.ymd(&t)
             .s(" ")
-            .hms(&c)
+            .hms(&t)
             .s(".")
-            .z((c.nanos / 1_000_000).into(), 3)
-    }
-
-    /// `2023-05-01T10:47:56+08:00`
-    fn rfc3339(&mut self, ns: i64) -> &mut Self {
-        let c = Civil::from_ns(ns);
-        self.ymd(&c).s("T").hms(&c).s(TZ)
+            .z((t.nanosecond() / 1_000_000).into(), 3)
     }
 }
 
@@ -467,7 +418,8 @@ impl Put for Vec<u8> {
 struct Ctx<'a> {
     buf: &'a mut Vec<u8>,
     at: i64,
-    host: &'static str,
+    /// Name of the node logging the line.
+    host: &'a str,
     rng: &'a mut Rng,
 }
 
@@ -956,7 +908,6 @@ enum Misc {
 
 /// A node: its daemons' pids and counters, its pods and the burst in progress.
 struct Host {
-    name: &'static str,
     ip: [u8; 4],
     kubelet_pid: u32,
     nm_pid: u32,
@@ -982,9 +933,8 @@ struct Host {
 }
 
 impl Host {
-    fn new(rng: &mut Rng, name: &'static str, at: i64) -> Self {
+    fn new(rng: &mut Rng, at: i64) -> Self {
         let mut host = Host {
-            name,
             ip: [192, 168, rng.u8(0..4), rng.u8(20..250)],
             kubelet_pid: rng.u32(1000..9000),
             nm_pid: rng.u32(600..900),
@@ -1280,7 +1230,7 @@ impl Host {
             }
             Down::CniReleased => {
                 let stamp = l.at - calico_lag(l.rng);
-                cni_released(l, stamp, cni, self.name, pod);
+                cni_released(l, stamp, cni, pod);
             }
             Down::CniDone => {
                 l.calico(cni, "k8s.go 498")
@@ -1635,7 +1585,7 @@ fn no_such_container(l: &mut Ctx, id: &Hex64) {
         .s("\"");
 }
 
-fn cni_released(l: &mut Ctx, stamp: i64, pid: u32, node: &str, pod: &Pod) {
+fn cni_released(l: &mut Ctx, stamp: i64, pid: u32, pod: &Pod) {
     let sandbox = &pod.sandbox.id;
     l.calico_at(stamp, pid, "ipam_plugin.go 314")
         .s("Released address using handleID ContainerID=\"");
@@ -1643,7 +1593,7 @@ fn cni_released(l: &mut Ctx, stamp: i64, pid: u32, node: &str, pod: &Pod) {
         .id(sandbox)
         .s("\" HandleID=\"k8s-pod-network.")
         .id(sandbox);
-    l.buf.s("\" Workload=\"").workload(node, pod).s("\"");
+    l.buf.s("\" Workload=\"").workload(l.host, pod).s("\"");
 }
 
 fn xfs(l: &mut Ctx, dm: u16, what: &str) {
@@ -1672,8 +1622,8 @@ fn nm_new_veth(l: &mut Ctx, pid: u32, device: u32, pod: &Pod) {
 // Planted incidents
 // ---------------------------------------------------------------------------------------
 
-/// A pod whose sandbox cannot be stopped: the ground truth tests check against.
-struct Incident {
+/// A pod whose sandbox cannot be stopped, while its lines are being planted.
+struct StuckPod {
     host: usize,
     pod: Pod,
     grace: u32,
@@ -1684,7 +1634,7 @@ struct Incident {
     last: i64,
 }
 
-impl Incident {
+impl StuckPod {
     fn container(&self) -> &Ctr {
         &self.pod.containers[0]
     }
@@ -1692,6 +1642,24 @@ impl Incident {
     fn record_symptom(&mut self, at: i64) {
         self.first = self.first.min(at);
         self.last = self.last.max(at);
+    }
+
+    /// What tests check against, once all its lines are written.
+    fn ground_truth(&self, host: &str) -> Incident {
+        let (pod, ctr) = (&self.pod, self.container());
+        Incident {
+            pod: format!("{}/{}", pod.ns, pod.name),
+            pod_uid: pod.uid.as_str().into(),
+            host: host.into(),
+            container_name: ctr.name.into(),
+            sandbox: pod.sandbox.id.as_str().into(),
+            container: ctr.id.as_str().into(),
+            loop_lines: self.loop_lines,
+            kubelet_lines: self.kubelet_lines,
+            cni_at: header_time(self.cni_at),
+            first: header_time(self.first),
+            last: header_time(self.last),
+        }
     }
 }
 
@@ -1730,7 +1698,7 @@ fn plan_incidents(
     n: usize,
     start: i64,
     span: i64,
-) -> (Vec<Incident>, Vec<Planted>) {
+) -> (Vec<StuckPod>, Vec<Planted>) {
     let (mut incidents, mut plan) = (Vec::with_capacity(n), Vec::new());
     let window = span * 9 / 10 / (n.max(1) as i64);
     for i in 0..n {
@@ -1754,7 +1722,7 @@ fn plan_incidents(
         plan_stop_loop(rng, i, loop_start, loop_start + duration, &mut plan);
         plan_kubelet_triples(rng, i, loop_start, loop_start + duration, &mut plan);
         let grace = [5, 10, 30, 30, 60][rng.usize(..5)];
-        incidents.push(Incident {
+        incidents.push(StuckPod {
             host,
             pod,
             grace,
@@ -1822,10 +1790,10 @@ fn plan_kubelet_triples(
     }
 }
 
-fn write_planted(l: &mut Ctx, p: &Planted, inc: &Incident, kubelet_pid: u32) {
+fn write_planted(l: &mut Ctx, p: &Planted, inc: &StuckPod, kubelet_pid: u32) {
     let (pod, ctr) = (&inc.pod, inc.container());
     match p.kind {
-        PlantKind::Cni { pid } => cni_released(l, p.stamp, pid, l.host, pod),
+        PlantKind::Cni { pid } => cni_released(l, p.stamp, pid, pod),
         PlantKind::Force => forced(l, &pod.sandbox.id),
         PlantKind::Sigkill => direct_sigkill(l, &pod.sandbox.id),
         PlantKind::StopFailed(err) => {
@@ -1873,34 +1841,6 @@ fn write_planted(l: &mut Ctx, p: &Planted, inc: &Incident, kubelet_pid: u32) {
     }
 }
 
-fn manifest_json(incidents: &[Incident], hosts: &[Host]) -> String {
-    let mut out = String::from("[\n");
-    for (i, inc) in incidents.iter().enumerate() {
-        let (pod, ctr) = (&inc.pod, inc.container());
-        let _ = writeln!(
-            out,
-            "  {{\"pod\":\"{}/{}\",\"pod_uid\":\"{}\",\"host\":\"{}\",\"container_name\":\"{}\",\
-             \"sandbox\":\"{}\",\"container\":\"{}\",\"loop_lines\":{},\"kubelet_lines\":{},\
-             \"cni_at\":\"{}\",\"first\":\"{}\",\"last\":\"{}\"}}{}",
-            pod.ns,
-            pod.name,
-            pod.uid.as_str(),
-            hosts[inc.host].name,
-            ctr.name,
-            pod.sandbox.id.as_str(),
-            ctr.id.as_str(),
-            inc.loop_lines,
-            inc.kubelet_lines,
-            rfc3339(inc.cni_at),
-            rfc3339(inc.first),
-            rfc3339(inc.last),
-            if i + 1 < incidents.len() { "," } else { "" },
-        );
-    }
-    out.push_str("]\n");
-    out
-}
-
 // ---------------------------------------------------------------------------------------
 // Driving it all
 // ---------------------------------------------------------------------------------------
@@ -1926,15 +1866,15 @@ impl Clock {
     }
 }
 
-/// The output file and the reusable line buffer.
-struct Sink {
-    out: BufWriter<File>,
+/// The output and the reusable line buffer.
+struct Sink<W> {
+    out: W,
     line: Vec<u8>,
     bytes: u64,
     lines: u64,
 }
 
-impl Sink {
+impl<W: Write> Sink<W> {
     fn commit(&mut self) -> io::Result<()> {
         self.line.push(b'\n');
         self.out.write_all(&self.line)?;
@@ -1952,32 +1892,35 @@ impl Sink {
     }
 }
 
-struct Generator {
+struct Generator<W> {
     rng: Rng,
     hosts: Vec<Host>,
-    incidents: Vec<Incident>,
+    /// `hosts[i]`'s name, apart so a line can borrow it while the host changes.
+    names: Vec<String>,
+    incidents: Vec<StuckPod>,
     plan: Vec<Planted>,
     next_planted: usize,
     clock: Clock,
-    sink: Sink,
+    sink: Sink<W>,
     last_at: i64,
 }
 
-impl Generator {
-    fn new(cfg: &Config, out: BufWriter<File>) -> Self {
+impl<W: Write> Generator<W> {
+    fn new(cfg: &Config, out: W) -> Self {
         let mut rng = Rng::with_seed(cfg.seed);
-        let start = cfg.start * SEC;
+        let start = cfg.start_ns();
         let span = match cfg.hours {
             Some(hours) => (hours * HOUR as f64) as i64,
             None => rng.i64(DAY..=3 * DAY),
         };
-        let mut hosts = make_hosts(&mut rng, cfg.hosts, start);
+        let (mut hosts, names) = make_hosts(&mut rng, cfg.hosts, start);
         let (incidents, plan) = plan_incidents(&mut rng, &mut hosts, cfg.incidents, start, span);
         let lines = (cfg.size_bytes as f64 / AVG_LINE).max(1.0);
         let step = ((span as f64 / lines) as i64).max(1);
         Generator {
             rng,
             hosts,
+            names,
             incidents,
             plan,
             next_planted: 0,
@@ -2007,12 +1950,12 @@ impl Generator {
             noise_lines += 1;
             let at = self.clock.tick(&mut self.rng);
             self.write_planted_until(at)?;
-            let host = self.rng.usize(..self.hosts.len());
-            let host = &mut self.hosts[host];
+            let i = self.rng.usize(..self.hosts.len());
+            let host = &mut self.hosts[i];
             let mut l = Ctx {
                 buf: &mut self.sink.line,
                 at,
-                host: host.name,
+                host: &self.names[i],
                 rng: &mut self.rng,
             };
             host.noise(&mut l);
@@ -2030,14 +1973,13 @@ impl Generator {
             }
             self.next_planted += 1;
             let inc = &mut self.incidents[p.incident];
-            let host = &self.hosts[inc.host];
             let mut l = Ctx {
                 buf: &mut self.sink.line,
                 at: p.at,
-                host: host.name,
+                host: &self.names[inc.host],
                 rng: &mut self.rng,
             };
-            write_planted(&mut l, &p, inc, host.kubelet_pid);
+            write_planted(&mut l, &p, inc, self.hosts[inc.host].kubelet_pid);
             match p.kind {
                 PlantKind::Cni { .. } => {}
                 PlantKind::Force | PlantKind::Sigkill => inc.loop_lines += 1,
@@ -2051,15 +1993,32 @@ impl Generator {
         }
         Ok(())
     }
+
+    fn summary(&self, cfg: &Config) -> Summary {
+        Summary {
+            bytes: self.sink.bytes,
+            lines: self.sink.lines,
+            planted_lines: self.plan.len(),
+            hosts: self.hosts.len(),
+            start: header_time(cfg.start_ns()),
+            last: header_time(self.last_at),
+            incidents: self
+                .incidents
+                .iter()
+                .map(|inc| inc.ground_truth(&self.names[inc.host]))
+                .collect(),
+        }
+    }
 }
 
-fn make_hosts(rng: &mut Rng, count: usize, at: i64) -> Vec<Host> {
+/// `count` hosts and their names, `ecs-prod-NNN` with small random gaps.
+fn make_hosts(rng: &mut Rng, count: usize, at: i64) -> (Vec<Host>, Vec<String>) {
     let mut number = rng.u32(1..=9);
     (0..count)
         .map(|_| {
-            let name: &'static str = format!("ecs-prod-{number:03}").leak();
+            let name = format!("ecs-prod-{number:03}");
             number += rng.u32(1..=4);
-            Host::new(rng, name, at)
+            (Host::new(rng, at), name)
         })
-        .collect()
+        .unzip()
 }
