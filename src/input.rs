@@ -213,7 +213,7 @@ fn full_id_at(text: &[u8], at: usize) -> Option<String> {
 
 /// Reads a stream block by block, scanning each block's whole lines while
 /// the next block is not yet read: memory stays bounded by the block size.
-pub fn read_stream(mut reader: impl Read, rules: &RuleSet) -> Result<InputScan, InputError> {
+fn read_stream(mut reader: impl Read, rules: &RuleSet) -> Result<InputScan, InputError> {
     let fail = |e: std::io::Error| InputError {
         name: Source::Stdin.name(),
         message: format!("read failed: {e}"),

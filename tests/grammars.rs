@@ -33,6 +33,13 @@ fn builtin_list_names_every_grammar_file_in_order() {
     assert_eq!(listed, on_disk);
 }
 
+/// Loads one grammar file's text as `t.toml` and checks its samples.
+fn check_text(text: &str) -> Vec<podmortem::grammar::check::SampleFailure> {
+    let grammar =
+        Grammar::from_sources([("t.toml".to_string(), text.to_string())].into_iter()).unwrap();
+    check(&RuleSet::new(grammar))
+}
+
 #[test]
 fn the_checker_catches_a_sample_that_does_not_match() {
     let text = r#"
@@ -49,9 +56,7 @@ line = 'May  1 11:03:56 host prog: oops ZZZ'
 [[pattern.reject]]
 line = 'May  1 11:03:56 host prog: oops 0123456789ab'
 "#;
-    let grammar =
-        Grammar::from_sources([("t.toml".to_string(), text.to_string())].into_iter()).unwrap();
-    let failures = check(&RuleSet::new(grammar));
+    let failures = check_text(text);
     let problems: Vec<&str> = failures.iter().map(|f| f.problem.as_str()).collect();
     assert_eq!(
         problems,
@@ -88,9 +93,7 @@ line = 'May  1 11:03:56 host prog: stuck'
 [[pattern.reject]]
 line = 'May  1 11:03:56 host prog: fine'
 "#;
-    let grammar =
-        Grammar::from_sources([("t.toml".to_string(), text.to_string())].into_iter()).unwrap();
-    let failures = check(&RuleSet::new(grammar));
+    let failures = check_text(text);
     let problems: Vec<String> = failures
         .iter()
         .map(|f| format!("{}: {}", f.pattern, f.problem))

@@ -56,6 +56,11 @@ fn seed_case_ranks_the_fluentd_stop_loop_first() {
     assert_eq!(deadline["last_seen"], "2023-05-01T11:13:56.985160+08:00");
     let evidence = &deadline["evidence"][0];
     assert_eq!(evidence["file"], SEED);
+    assert_eq!(evidence["level"], "error", "klog E lines are errors");
+    assert_eq!(
+        stop_loop["evidence"][0]["level"], "info",
+        "dockerd logs the loop at info"
+    );
     assert!(evidence["text"]
         .as_str()
         .unwrap()

@@ -219,6 +219,7 @@ fn finding_report(rules: &RuleSet, analysis: &Analysis, f: &Finding) -> FindingR
                 file: analysis.inputs[events[e].input].path.clone(),
                 line: events[e].line,
                 ts: stamp(events[e].time),
+                level: events[e].level,
                 text: events[e].text.clone(),
             })
             .collect(),

@@ -13,7 +13,7 @@
 //!                  "hosts": [], "pods": ["ns/name"], "containers": ["<64-hex or longest seen>"],
 //!                  "findings": [{ "kind", "source", "sources", "severity", "subject", "count",
 //!                                 "first_seen", "last_seen", "period_s",
-//!                                 "evidence": [{ "file", "line", "ts", "text" }] }],
+//!                                 "evidence": [{ "file", "line", "ts", "level", "text" }] }],
 //!                  "timeline": [{ "ts", "kind", "text" }],
 //!                  "explanation", "remediation", "remediation_steps": [], "references": [] }],
 //!   "stats":    { "bytes", "lines", "unparsed", "long_lines", "untimed", "events",
@@ -104,6 +104,8 @@ pub struct Evidence {
     pub file: String,
     pub line: u64,
     pub ts: String,
+    /// The level the program gave the line (klog, logrus, CNI), if any.
+    pub level: Option<crate::format::Level>,
     pub text: String,
 }
 
