@@ -103,6 +103,12 @@ pub fn entities_of(fields: &[(Role, &str)]) -> Vec<Entity> {
 
 /// `docker://ABC…`, `containerd://abc…`, `cri-o://…` or a bare ID, as a
 /// lowercase hex ID of at least 12 characters.
+///
+/// ```
+/// use podmortem::entity::container_id;
+/// assert_eq!(container_id("docker://A9ACD5210705").as_deref(), Some("a9acd5210705"));
+/// assert_eq!(container_id("a9acd"), None);
+/// ```
 pub fn container_id(raw: &str) -> Option<String> {
     let bare = raw.rsplit("://").next().unwrap_or(raw);
     let ok = (12..=64).contains(&bare.len()) && bare.bytes().all(|b| b.is_ascii_hexdigit());
@@ -126,6 +132,12 @@ fn pod_uid(raw: &str) -> Option<String> {
 /// after doubling every dash inside each part, so
 /// `ecs--prod--003-k8s-fluentd--hjj42-eth0` is node `ecs-prod-003`, pod
 /// `fluentd-hjj42`, endpoint `eth0`.
+///
+/// ```
+/// use podmortem::entity::workload_pod;
+/// let pod = workload_pod("ecs--prod--003-k8s-fluentd--hjj42-eth0");
+/// assert_eq!(pod.as_deref(), Some("fluentd-hjj42"));
+/// ```
 pub fn workload_pod(raw: &str) -> Option<String> {
     let mut parts = vec![String::new()];
     let mut chars = raw.chars().peekable();

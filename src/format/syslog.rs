@@ -21,6 +21,13 @@ use super::Envelope;
 use crate::time::PartialStamp;
 
 /// Parses the header of `line`, or `None` when it is not a syslog line.
+///
+/// ```
+/// let line = b"May  2 00:10:24 ecs-prod-003 dockerd: time=\"2023-05-02T00:10:24+08:00\" level=info";
+/// let e = podmortem::format::syslog::parse(line).unwrap();
+/// assert_eq!(e.host, Some(&b"ecs-prod-003"[..]));
+/// assert!(e.message.starts_with(b"time="));
+/// ```
 pub fn parse(line: &[u8]) -> Option<Envelope<'_>> {
     envelope(line).ok().map(|(_, e)| e)
 }
