@@ -176,6 +176,7 @@ fn time_context(scan: &InputScan, options: &Options) -> TimeContext {
     TimeContext::infer(
         &scan.output.anchors,
         &scan.output.years,
+        &scan.output.boots,
         options.overrides,
         fallback,
     )

@@ -48,6 +48,10 @@ pub struct AnalyzeArgs {
     /// Zone of lines whose timestamps print none: UTC or ±HH:MM (default: inferred, else local).
     #[arg(long, value_name = "OFFSET")]
     pub tz: Option<String>,
+    /// When the node booted (RFC 3339), to place dmesg's seconds-since-boot
+    /// times (default: learned from the logs when they give both clocks).
+    #[arg(long, value_name = "TIME")]
+    pub boot_time: Option<String>,
     /// A directory of extra grammar files (*.toml) to load after the built-in ones.
     #[arg(long, value_name = "DIR")]
     pub grammars: Option<PathBuf>,
@@ -83,6 +87,12 @@ fn analyze(args: AnalyzeArgs, out: &mut dyn Write) -> Result<u8> {
             None => None,
             Some(tz) => Some(parse_offset(tz).with_context(|| {
                 format!("--tz {tz}: use UTC or an offset such as +08:00 or -0500")
+            })?),
+        },
+        boot: match &args.boot_time {
+            None => None,
+            Some(t) => Some(chrono::DateTime::parse_from_rfc3339(t).with_context(|| {
+                format!("--boot-time {t}: use RFC 3339, such as 2023-05-01T08:00:00+08:00")
             })?),
         },
     };

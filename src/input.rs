@@ -79,7 +79,7 @@ fn read_file(path: &Path, rules: &RuleSet) -> Result<InputScan, InputError> {
         let empty = ScanOutput::default();
         return Ok(InputScan {
             source: Source::File(path.to_path_buf()),
-            format: InputFormat::Unknown,
+            format: InputFormat::UNKNOWN,
             bytes: 0,
             modified,
             output: empty,

@@ -17,9 +17,9 @@ use std::collections::HashSet;
 use rayon::prelude::*;
 
 use crate::entity::{entities_of, Entity, Mentions};
-use crate::format::{parse_payload, Framed, InputFormat, Level, Payload};
+use crate::format::{parse_payload, Envelope, Framed, InputFormat, Level, Payload};
 use crate::matcher::{Match, RuleSet, Stage};
-use crate::time::{Anchor, Stamp};
+use crate::time::{Anchor, BootSample, PartialStamp, Stamp};
 
 /// Lines longer than this are matched on their first `MAX_LINE` bytes only.
 pub const MAX_LINE: usize = 64 * 1024;
@@ -60,6 +60,7 @@ pub struct ScanOutput {
     pub links: HashSet<Vec<Entity>>,
     pub anchors: Vec<Anchor>,
     pub years: Vec<i32>,
+    pub boots: Vec<BootSample>,
 }
 
 impl ScanOutput {
@@ -79,6 +80,8 @@ impl ScanOutput {
         self.anchors.extend(next.anchors.into_iter().take(room));
         let room = MAX_TIME_SAMPLES.saturating_sub(self.years.len());
         self.years.extend(next.years.into_iter().take(room));
+        let room = MAX_TIME_SAMPLES.saturating_sub(self.boots.len());
+        self.boots.extend(next.boots.into_iter().take(room));
     }
 }
 
@@ -150,7 +153,7 @@ fn links_in_piece(
             continue;
         }
         if let Framed::Record(envelope) = format.frame(line) {
-            let matches = rules.matches(Stage::Links, envelope.message);
+            let matches = rules.matches(Stage::Links, &envelope.message);
             links.extend(matches.iter().filter_map(link_of));
         }
     }
@@ -200,13 +203,13 @@ fn scan_piece(piece: &[u8], format: InputFormat, rules: &RuleSet, stage: Stage) 
             continue;
         }
         let matches = if candidate {
-            rules.matches(stage, envelope.message)
+            rules.matches(stage, &envelope.message)
         } else {
             Vec::new()
         };
-        let payload = parse_payload(envelope.message);
-        collect_time_samples(&mut out, envelope.stamp, &payload);
-        let Some(stamp) = payload.stamp.or(envelope.stamp.map(Stamp::Local)) else {
+        let payload = parse_payload(&envelope.message);
+        collect_time_samples(&mut out, &envelope, &payload);
+        let Some(stamp) = Stamp::best(payload.stamp, envelope.stamp) else {
             out.untimed += u64::from(!matches.is_empty());
             continue;
         };
@@ -222,6 +225,7 @@ fn scan_piece(piece: &[u8], format: InputFormat, rules: &RuleSet, stage: Stage) 
                 level: payload.level,
                 host: envelope
                     .host
+                    .as_deref()
                     .map(|h| String::from_utf8_lossy(h).into_owned()),
                 entities: entities_of(&m.entities),
                 text: String::from_utf8_lossy(line).into_owned(),
@@ -231,20 +235,33 @@ fn scan_piece(piece: &[u8], format: InputFormat, rules: &RuleSet, stage: Stage) 
     out
 }
 
-/// Keeps what a line tells about the year and zone of its input.
-fn collect_time_samples(
-    out: &mut ScanOutput,
-    header: Option<crate::time::PartialStamp>,
-    payload: &Payload,
-) {
-    match (header, payload.stamp) {
-        (Some(local), Some(Stamp::Absolute(absolute))) if out.anchors.len() < MAX_TIME_SAMPLES => {
+/// Keeps what a line tells about the year, zone and boot time of its input.
+fn collect_time_samples(out: &mut ScanOutput, envelope: &Envelope<'_>, payload: &Payload) {
+    if out.anchors.len() < MAX_TIME_SAMPLES {
+        if let (Some(Stamp::Local(local)), Some(Stamp::Absolute(absolute))) =
+            (envelope.stamp, payload.stamp)
+        {
             out.anchors.push(Anchor { local, absolute });
         }
-        (_, Some(Stamp::Local(p))) if out.years.len() < MAX_TIME_SAMPLES => {
-            out.years.extend(p.year);
+    }
+    if out.years.len() < MAX_TIME_SAMPLES {
+        for stamp in [envelope.stamp, payload.stamp].into_iter().flatten() {
+            if let Stamp::Local(PartialStamp { year: Some(y), .. }) = stamp {
+                out.years.push(y);
+            }
         }
-        _ => {}
+    }
+    if out.boots.len() < MAX_TIME_SAMPLES {
+        // The journal gives both clocks in one record; a syslog `kernel:`
+        // line gives the header time and dmesg's time since boot.
+        let since_boot = match (envelope.since_boot, payload.stamp) {
+            (Some(d), _) | (None, Some(Stamp::SinceBoot(d))) => Some(d),
+            _ => None,
+        };
+        let at = envelope.stamp.filter(|s| !matches!(s, Stamp::SinceBoot(_)));
+        if let (Some(at), Some(since_boot)) = (at, since_boot) {
+            out.boots.push(BootSample { at, since_boot });
+        }
     }
 }
 

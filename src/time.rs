@@ -8,6 +8,8 @@
 //! (the file's mtime in the local zone). Nothing here reads the system clock,
 //! so results depend only on the input and the options.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 
 /// A wall-clock reading as a log line prints it: the year may be missing and
@@ -43,6 +45,37 @@ pub enum Stamp {
     Absolute(DateTime<FixedOffset>),
     /// A local reading that needs the input's [`TimeContext`].
     Local(PartialStamp),
+    /// Time since the kernel booted (`dmesg`'s `[  123.456789]`): needs the
+    /// boot time.
+    SinceBoot(Duration),
+}
+
+impl Stamp {
+    /// The better of what a payload and its envelope say: an absolute
+    /// instant beats a local reading, which beats time since boot; on a tie
+    /// the payload wins (it is the program's own, usually more precise,
+    /// reading; syslog stamps a line when it receives it).
+    pub fn best(payload: Option<Stamp>, envelope: Option<Stamp>) -> Option<Stamp> {
+        fn rank(s: &Stamp) -> u8 {
+            match s {
+                Stamp::Absolute(_) => 3,
+                Stamp::Local(_) => 2,
+                Stamp::SinceBoot(_) => 1,
+            }
+        }
+        match (payload, envelope) {
+            (Some(p), Some(e)) if rank(&e) > rank(&p) => Some(e),
+            (p, e) => p.or(e),
+        }
+    }
+}
+
+/// A record that gives both a wall-clock reading and the time since boot:
+/// their difference is the boot time.
+#[derive(Clone, Copy, Debug)]
+pub struct BootSample {
+    pub at: Stamp,
+    pub since_boot: Duration,
 }
 
 /// A line that carries both a local header reading and an absolute instant:
@@ -70,6 +103,9 @@ pub struct TimeContext {
     pub offset: FixedOffset,
     pub year_from: Provenance,
     pub zone_from: Provenance,
+    /// When the kernel booted, if known: turns [`Stamp::SinceBoot`] into
+    /// instants.
+    pub boot: Option<DateTime<FixedOffset>>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -95,6 +131,7 @@ pub struct Fallback {
 pub struct Overrides {
     pub year: Option<i32>,
     pub offset: Option<FixedOffset>,
+    pub boot: Option<DateTime<FixedOffset>>,
 }
 
 impl TimeContext {
@@ -108,6 +145,7 @@ impl TimeContext {
     pub fn infer(
         anchors: &[Anchor],
         years: &[i32],
+        boots: &[BootSample],
         overrides: Overrides,
         fallback: Fallback,
     ) -> TimeContext {
@@ -130,19 +168,40 @@ impl TimeContext {
                 Provenance::Fallback,
             ),
         };
-        TimeContext {
+        let mut ctx = TimeContext {
             year,
             offset,
             year_from,
             zone_from,
+            boot: overrides.boot,
+        };
+        if ctx.boot.is_none() {
+            // The median of the samples' boot times, to the second: journald
+            // and syslog stamp lines a little after the kernel wrote them.
+            let mut boots: Vec<i64> = boots
+                .iter()
+                .filter_map(|b| {
+                    let at = ctx.resolve(b.at)?;
+                    let since = chrono::Duration::from_std(b.since_boot).ok()?;
+                    Some((at - since).timestamp())
+                })
+                .collect();
+            boots.sort_unstable();
+            ctx.boot = boots
+                .get(boots.len() / 2)
+                .and_then(|&secs| DateTime::from_timestamp(secs, 0))
+                .map(|t| t.with_timezone(&offset));
         }
+        ctx
     }
 
     /// The instant a stamp denotes in this context, in this context's offset.
-    /// `None` only for impossible dates (Feb 29 in a common year).
+    /// `None` for impossible dates (Feb 29 in a common year) and for time
+    /// since boot when the boot time is unknown.
     pub fn resolve(&self, stamp: Stamp) -> Option<DateTime<FixedOffset>> {
         let naive = match stamp {
             Stamp::Absolute(t) => return Some(t.with_timezone(&self.offset)),
+            Stamp::SinceBoot(d) => return Some(self.boot? + chrono::Duration::from_std(d).ok()?),
             Stamp::Local(p) => match self.year {
                 YearRule::Fixed(y) => p.naive_in(y)?,
                 YearRule::NotAfter(limit) => {
@@ -254,6 +313,7 @@ mod tests {
         let ctx = TimeContext::infer(
             &[anchor],
             &[],
+            &[],
             Overrides::default(),
             fallback("2026-01-01T00:00:00Z"),
         );
@@ -275,6 +335,7 @@ mod tests {
         let ctx = TimeContext::infer(
             &[anchor],
             &[],
+            &[],
             Overrides::default(),
             fallback("2026-01-01T00:00:00Z"),
         );
@@ -284,6 +345,7 @@ mod tests {
     #[test]
     fn year_falls_back_to_the_newest_year_not_after_mtime() {
         let ctx = TimeContext::infer(
+            &[],
             &[],
             &[],
             Overrides::default(),
@@ -304,6 +366,7 @@ mod tests {
         let ctx = TimeContext::infer(
             &[],
             &[2023, 2023, 2022],
+            &[],
             Overrides::default(),
             fallback("2026-01-01T00:00:00Z"),
         );
@@ -324,11 +387,60 @@ mod tests {
         let overrides = Overrides {
             year: Some(2021),
             offset: parse_offset("-05:00"),
+            boot: None,
         };
-        let ctx = TimeContext::infer(&[anchor], &[], overrides, fallback("2026-01-01T00:00:00Z"));
+        let ctx = TimeContext::infer(
+            &[anchor],
+            &[],
+            &[],
+            overrides,
+            fallback("2026-01-01T00:00:00Z"),
+        );
         let t = ctx.resolve(Stamp::Local(local(5, 2, 0, 10, 24))).unwrap();
         assert_eq!(t.to_rfc3339(), "2021-05-02T00:10:24-05:00");
         assert_eq!(ctx.zone_from, Provenance::Option);
+    }
+
+    #[test]
+    fn boot_time_comes_from_records_that_give_both_clocks() {
+        // journald: __REALTIME_TIMESTAMP and _SOURCE_MONOTONIC_TIMESTAMP.
+        let at = DateTime::parse_from_rfc3339("2023-05-01T11:03:56.5+08:00").unwrap();
+        let sample = BootSample {
+            at: Stamp::Absolute(at),
+            since_boot: Duration::from_secs_f64(3600.25),
+        };
+        let ctx = TimeContext::infer(
+            &[],
+            &[],
+            &[sample],
+            Overrides::default(),
+            fallback("2026-01-01T00:00:00+08:00"),
+        );
+        assert_eq!(ctx.boot.unwrap().to_rfc3339(), "2023-05-01T10:03:56+08:00");
+        let t = ctx
+            .resolve(Stamp::SinceBoot(Duration::from_secs(7200)))
+            .unwrap();
+        assert_eq!(t.to_rfc3339(), "2023-05-01T12:03:56+08:00");
+        let none = TimeContext::infer(
+            &[],
+            &[],
+            &[],
+            Overrides::default(),
+            fallback("2026-01-01T00:00:00Z"),
+        );
+        assert_eq!(none.resolve(Stamp::SinceBoot(Duration::from_secs(1))), None);
+    }
+
+    #[test]
+    fn the_best_stamp_is_the_most_complete_then_the_payloads() {
+        let abs = Stamp::Absolute(DateTime::parse_from_rfc3339("2023-05-01T11:03:56Z").unwrap());
+        let klog = Stamp::Local(local(5, 1, 11, 3, 37));
+        let header = Stamp::Local(local(5, 1, 11, 3, 56));
+        let boot = Stamp::SinceBoot(Duration::from_secs(5));
+        assert_eq!(Stamp::best(Some(klog), Some(header)), Some(klog));
+        assert_eq!(Stamp::best(Some(klog), Some(abs)), Some(abs));
+        assert_eq!(Stamp::best(Some(boot), Some(header)), Some(header));
+        assert_eq!(Stamp::best(None, Some(boot)), Some(boot));
     }
 
     #[test]

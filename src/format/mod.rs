@@ -1,9 +1,16 @@
 //! Framing a line into its parts: the envelope (who wrote it, when, on which
 //! host) and the payload header (the program's own time and level).
 //!
-//! Envelopes: [`syslog`] (RFC 3164 and journalctl `short`), or none for raw
-//! component logs. Payloads: [`klog`], [`logrus`], [`cni`]. Every parser is a
-//! pure function over bytes: no I/O, no clock, no allocation.
+//! Every way of writing a log line that podmortem reads is a [`LineFormat`]
+//! in [`LINE_FORMATS`]: an envelope such as [`syslog`], or a component's own
+//! format written without one (raw [`klog`], [`logrus`], [`cni`]). An input's
+//! format is detected from its first lines ([`detect`]); a line that does not
+//! fit it is tried against the others, so files that mix formats still read.
+//! Payload headers inside a message ([`parse_payload`]) give the program's
+//! own, more precise time and its level.
+//!
+//! Every parser is a pure function over bytes: no I/O, no clock. Borrowed
+//! data stays borrowed; only formats that escape their text (JSON) allocate.
 //! What the message *means* is left to the grammar patterns.
 
 pub mod cni;
@@ -12,18 +19,79 @@ mod lex;
 pub mod logrus;
 pub mod syslog;
 
-use crate::time::{PartialStamp, Stamp};
+use std::borrow::Cow;
 
-/// The header fields of one log line, borrowed from the input.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+use crate::time::Stamp;
+
+/// The header fields of one log record.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Envelope<'a> {
-    pub stamp: Option<PartialStamp>,
-    pub host: Option<&'a [u8]>,
-    pub program: Option<&'a [u8]>,
+    /// When the envelope says the record was written.
+    pub stamp: Option<Stamp>,
+    /// Time since boot when the envelope gives it besides `stamp` (journal
+    /// `_SOURCE_MONOTONIC_TIMESTAMP`): the pair reveals the boot time.
+    pub since_boot: Option<std::time::Duration>,
+    pub host: Option<Cow<'a, [u8]>>,
+    pub program: Option<Cow<'a, [u8]>>,
     pub pid: Option<u32>,
-    /// The rest of the line: what the program itself wrote.
-    pub message: &'a [u8],
+    /// What the program itself wrote.
+    pub message: Cow<'a, [u8]>,
 }
+
+impl<'a> Envelope<'a> {
+    /// A record with no envelope: the whole line is the message.
+    pub fn bare(line: &'a [u8]) -> Envelope<'a> {
+        Envelope {
+            stamp: None,
+            since_boot: None,
+            host: None,
+            program: None,
+            pid: None,
+            message: Cow::Borrowed(line),
+        }
+    }
+}
+
+/// One way of writing log lines, and its parser.
+#[derive(Clone, Copy)]
+pub struct LineFormat {
+    /// Reported in `inputs` (`syslog`, `klog`, …).
+    pub name: &'static str,
+    parse: for<'a> fn(&'a [u8]) -> Option<Envelope<'a>>,
+}
+
+impl LineFormat {
+    pub fn parse<'a>(&self, line: &'a [u8]) -> Option<Envelope<'a>> {
+        (self.parse)(line)
+    }
+}
+
+impl std::fmt::Debug for LineFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// Every line format, in the order ties in detection are broken and a line
+/// that does not fit its input's format is tried against the others.
+pub const LINE_FORMATS: &[LineFormat] = &[
+    LineFormat {
+        name: "syslog",
+        parse: syslog::parse,
+    },
+    LineFormat {
+        name: "klog",
+        parse: |line| klog::parse(line).map(|_| Envelope::bare(line)),
+    },
+    LineFormat {
+        name: "logrus",
+        parse: |line| logrus::parse(line).map(|_| Envelope::bare(line)),
+    },
+    LineFormat {
+        name: "cni",
+        parse: |line| cni::parse(line).map(|_| Envelope::bare(line)),
+    },
+];
 
 /// What the payload header says; the message text stays where it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,52 +163,39 @@ pub fn parse_payload(msg: &[u8]) -> Payload {
     })
 }
 
-/// The framing of a whole input, decided once from its first lines.
+/// The framing of a whole input, decided once from its first lines: the
+/// line format most of them are in, if any.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum InputFormat {
-    /// rsyslog's /var/log/messages, syslog, kern.log.
-    Syslog,
-    /// `journalctl` default output.
-    JournalShort,
-    /// A component's own log file with no envelope (kubelet.log, docker.log).
-    Raw(PayloadForm),
-    /// Nothing recognisable; every line is counted as unparsed.
-    Unknown,
+pub struct InputFormat {
+    primary: Option<usize>,
 }
 
 impl InputFormat {
+    /// An input in which nothing is recognisable.
+    pub const UNKNOWN: InputFormat = InputFormat { primary: None };
+
     pub fn name(self) -> &'static str {
-        match self {
-            InputFormat::Syslog => "syslog",
-            InputFormat::JournalShort => "journal-short",
-            InputFormat::Raw(form) => form.name(),
-            InputFormat::Unknown => "unknown",
-        }
+        self.primary.map_or("unknown", |i| LINE_FORMATS[i].name)
     }
 
-    /// Frames one line (without its newline) in this format.
+    /// Frames one line (without its newline): in the input's format, else in
+    /// the first other format that reads it.
     pub fn frame(self, line: &[u8]) -> Framed<'_> {
-        if line.iter().all(u8::is_ascii_whitespace) {
+        if line.iter().all(u8::is_ascii_whitespace) || line.starts_with(b"-- ") {
             return Framed::Blank;
         }
-        match self {
-            InputFormat::Syslog => syslog::parse(line).map_or(Framed::Unparsed, Framed::Record),
-            InputFormat::JournalShort if line.starts_with(b"-- ") => Framed::Blank,
-            InputFormat::JournalShort => {
-                syslog::parse(line).map_or(Framed::Unparsed, Framed::Record)
-            }
-            InputFormat::Raw(_) => match parse_payload(line).form {
-                PayloadForm::Plain => Framed::Unparsed,
-                _ => Framed::Record(Envelope {
-                    stamp: None,
-                    host: None,
-                    program: None,
-                    pid: None,
-                    message: line,
-                }),
-            },
-            InputFormat::Unknown => Framed::Unparsed,
+        let Some(primary) = self.primary else {
+            return Framed::Unparsed;
+        };
+        if let Some(e) = LINE_FORMATS[primary].parse(line) {
+            return Framed::Record(e);
         }
+        LINE_FORMATS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != primary)
+            .find_map(|(_, f)| f.parse(line))
+            .map_or(Framed::Unparsed, Framed::Record)
     }
 }
 
@@ -148,53 +203,29 @@ impl InputFormat {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Framed<'a> {
     Record(Envelope<'a>),
-    /// Empty lines and journalctl's `-- Boot …` separators: neither data nor
-    /// errors.
+    /// Empty lines and journalctl's `-- Boot …` / `-- Logs begin …`
+    /// separators: neither data nor errors.
     Blank,
     Unparsed,
 }
 
-/// Decides an input's format from a sample of its first lines: the framing
-/// that parses most of them wins.
+/// Decides an input's format from a sample of its first lines: the format
+/// that reads most of them wins (the earlier in [`LINE_FORMATS`] on a tie).
 pub fn detect(sample: &[u8]) -> InputFormat {
-    let mut syslog = 0usize;
-    let mut journal_hints = 0usize;
-    let mut payloads = [0usize; 3];
+    let mut counts = vec![0usize; LINE_FORMATS.len()];
     let lines = sample
         .split(|&b| b == b'\n')
-        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace) && !l.starts_with(b"-- "))
         .take(200);
-    let mut total = 0usize;
     for line in lines {
-        total += 1;
-        if line.starts_with(b"-- ") {
-            journal_hints += 1;
-        } else if syslog::parse(line).is_some() {
-            syslog += 1;
-            journal_hints += usize::from(line.get(4) == Some(&b'0'));
-        } else {
-            match parse_payload(line).form {
-                PayloadForm::Klog => payloads[0] += 1,
-                PayloadForm::Logrus => payloads[1] += 1,
-                PayloadForm::Cni => payloads[2] += 1,
-                PayloadForm::Plain => {}
-            }
+        for (count, format) in counts.iter_mut().zip(LINE_FORMATS) {
+            *count += usize::from(format.parse(line).is_some());
         }
     }
-    let best_raw = payloads.iter().copied().max().unwrap_or(0);
-    if syslog > 0 && syslog >= best_raw {
-        return if journal_hints > 0 {
-            InputFormat::JournalShort
-        } else {
-            InputFormat::Syslog
-        };
+    let best = counts.iter().copied().max().unwrap_or(0);
+    InputFormat {
+        primary: (best > 0).then(|| counts.iter().position(|&n| n == best).unwrap_or(0)),
     }
-    if best_raw == 0 || total == 0 {
-        return InputFormat::Unknown;
-    }
-    let forms = [PayloadForm::Klog, PayloadForm::Logrus, PayloadForm::Cni];
-    let winner = payloads.iter().position(|&n| n == best_raw).unwrap_or(0);
-    InputFormat::Raw(forms[winner])
 }
 
 #[cfg(test)]
@@ -207,33 +238,41 @@ May  2 00:10:24 ecs-prod-003 dockerd: time="2023-05-02T00:10:24.148458112+08:00"
 
     #[test]
     fn detects_rsyslog_journal_and_raw_inputs() {
-        assert_eq!(detect(MESSAGES.as_bytes()), InputFormat::Syslog);
+        assert_eq!(detect(MESSAGES.as_bytes()).name(), "syslog");
         let journal =
             "-- Logs begin at Mon 2023-05-01 00:00:00 CST. --\nMay 01 11:03:56 n kubelet[1]: x\n";
-        assert_eq!(detect(journal.as_bytes()), InputFormat::JournalShort);
+        assert_eq!(detect(journal.as_bytes()).name(), "syslog");
         let kubelet_log =
             "I0501 23:37:46.243371  285578 scope.go:111] \"RemoveContainer\"\nnot klog\n";
-        assert_eq!(
-            detect(kubelet_log.as_bytes()),
-            InputFormat::Raw(PayloadForm::Klog)
-        );
-        assert_eq!(detect(b"\x00\x01\x02binary\n"), InputFormat::Unknown);
-        assert_eq!(detect(b""), InputFormat::Unknown);
+        assert_eq!(detect(kubelet_log.as_bytes()).name(), "klog");
+        assert_eq!(detect(b"\x00\x01\x02binary\n"), InputFormat::UNKNOWN);
+        assert_eq!(detect(b""), InputFormat::UNKNOWN);
+    }
+
+    #[test]
+    fn a_line_in_another_format_is_still_read() {
+        let syslog = detect(MESSAGES.as_bytes());
+        let klog = b"E0501 11:03:37.635343    4568 remote_runtime.go:276] x";
+        assert!(matches!(syslog.frame(klog), Framed::Record(e) if e.message.as_ref() == klog));
     }
 
     #[test]
     fn framing_counts_continuations_as_unparsed_and_blank_lines_as_blank() {
-        let f = InputFormat::Syslog;
-        assert!(matches!(
-            f.frame(MESSAGES.lines().next().unwrap().as_bytes()),
-            Framed::Record(_)
-        ));
+        let f = detect(MESSAGES.as_bytes());
+        let first = MESSAGES.lines().next().unwrap().as_bytes();
+        assert!(matches!(f.frame(first), Framed::Record(_)));
         assert_eq!(f.frame(b"   goroutine 1 [running]:"), Framed::Unparsed);
         assert_eq!(f.frame(b"  "), Framed::Blank);
-        assert_eq!(
-            InputFormat::JournalShort.frame(b"-- Boot 4f2a --"),
-            Framed::Blank
-        );
+        assert_eq!(f.frame(b"-- Boot 4f2a --"), Framed::Blank);
+        assert_eq!(InputFormat::UNKNOWN.frame(first), Framed::Unparsed);
+    }
+
+    #[test]
+    fn every_format_has_a_distinct_name() {
+        let mut names: Vec<&str> = LINE_FORMATS.iter().map(|f| f.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), LINE_FORMATS.len());
     }
 
     #[test]

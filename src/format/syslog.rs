@@ -18,14 +18,16 @@ use nom::{
 
 use super::lex::{clock, month_name, number};
 use super::Envelope;
-use crate::time::PartialStamp;
+use std::borrow::Cow;
+
+use crate::time::{PartialStamp, Stamp};
 
 /// Parses the header of `line`, or `None` when it is not a syslog line.
 ///
 /// ```
 /// let line = b"May  2 00:10:24 ecs-prod-003 dockerd: time=\"2023-05-02T00:10:24+08:00\" level=info";
 /// let e = podmortem::format::syslog::parse(line).unwrap();
-/// assert_eq!(e.host, Some(&b"ecs-prod-003"[..]));
+/// assert_eq!(e.host.as_deref(), Some(&b"ecs-prod-003"[..]));
 /// assert!(e.message.starts_with(b"time="));
 /// ```
 pub fn parse(line: &[u8]) -> Option<Envelope<'_>> {
@@ -41,11 +43,12 @@ fn envelope(i: &[u8]) -> IResult<&[u8], Envelope<'_>> {
     let (i, _) = char(':')(i)?;
     let (message, _) = opt(char(' '))(i)?;
     let envelope = Envelope {
-        stamp: Some(stamp),
-        host: Some(host),
-        program: Some(program),
+        stamp: Some(Stamp::Local(stamp)),
+        since_boot: None,
+        host: Some(Cow::Borrowed(host)),
+        program: Some(Cow::Borrowed(program)),
         pid,
-        message,
+        message: Cow::Borrowed(message),
     };
     Ok((&[], envelope))
 }
@@ -94,13 +97,15 @@ mod tests {
     fn rhel_messages_line_without_pid() {
         let line = br#"May  2 00:10:24 ecs-prod-003 dockerd: time="2023-05-02T00:10:24.148458112+08:00" level=info msg="x""#;
         let e = parse(line).unwrap();
-        let s = e.stamp.unwrap();
+        let Some(Stamp::Local(s)) = e.stamp else {
+            panic!("local stamp expected")
+        };
         assert_eq!(
             (s.month, s.day, s.hour, s.minute, s.second),
             (5, 2, 0, 10, 24)
         );
-        assert_eq!(e.host, Some(&b"ecs-prod-003"[..]));
-        assert_eq!(e.program, Some(&b"dockerd"[..]));
+        assert_eq!(e.host.as_deref(), Some(&b"ecs-prod-003"[..]));
+        assert_eq!(e.program.as_deref(), Some(&b"dockerd"[..]));
         assert_eq!(e.pid, None);
         assert!(e.message.starts_with(b"time=\"2023"));
     }
@@ -108,17 +113,17 @@ mod tests {
     #[test]
     fn journal_short_line_with_pid_and_zero_padded_day() {
         let e = parse(b"May 01 11:03:56 node-1 kubelet[4568]: E0501 11:03:37.635343 hi").unwrap();
-        assert_eq!(e.stamp.unwrap().day, 1);
-        assert_eq!(e.program, Some(&b"kubelet"[..]));
+        assert!(matches!(e.stamp, Some(Stamp::Local(s)) if s.day == 1));
+        assert_eq!(e.program.as_deref(), Some(&b"kubelet"[..]));
         assert_eq!(e.pid, Some(4568));
-        assert_eq!(e.message, b"E0501 11:03:37.635343 hi");
+        assert_eq!(e.message.as_ref(), b"E0501 11:03:37.635343 hi");
     }
 
     #[test]
     fn kernel_line_and_priority_prefix() {
         let e = parse(b"<4>Nov 25 03:18:00 host kernel: [ 12.5] oops").unwrap();
-        assert_eq!(e.program, Some(&b"kernel"[..]));
-        assert_eq!(e.message, b"[ 12.5] oops");
+        assert_eq!(e.program.as_deref(), Some(&b"kernel"[..]));
+        assert_eq!(e.message.as_ref(), b"[ 12.5] oops");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! production parsers, matched by its own pattern and by no other, and yield
 //! exactly the fields it lists; every reject line must not match its pattern.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::format;
@@ -45,7 +46,7 @@ pub fn check(rules: &RuleSet) -> Vec<SampleFailure> {
                 continue;
             };
             let matched: Vec<usize> = rules
-                .matches(Stage::All, message)
+                .matches(Stage::All, &message)
                 .iter()
                 .map(|m| m.pattern)
                 .collect();
@@ -63,7 +64,7 @@ pub fn check(rules: &RuleSet) -> Vec<SampleFailure> {
                     format!("sample is also matched by pattern '{other}'"),
                 ));
             }
-            let got = fields(&pattern.regex, message);
+            let got = fields(&pattern.regex, &message);
             if got != sample.fields {
                 failures.push(fail(
                     &sample.line,
@@ -72,9 +73,9 @@ pub fn check(rules: &RuleSet) -> Vec<SampleFailure> {
             }
         }
         for reject in &pattern.rejects {
-            let message = message_of(reject).unwrap_or(reject.as_bytes());
+            let message = message_of(reject).unwrap_or(Cow::Borrowed(reject.as_bytes()));
             if rules
-                .matches(Stage::All, message)
+                .matches(Stage::All, &message)
                 .iter()
                 .any(|m| m.pattern == index)
             {
@@ -86,7 +87,7 @@ pub fn check(rules: &RuleSet) -> Vec<SampleFailure> {
 }
 
 /// The message part of a whole log line, framed as podmortem frames inputs.
-fn message_of(line: &str) -> Option<&[u8]> {
+fn message_of(line: &str) -> Option<Cow<'_, [u8]>> {
     let bytes = line.as_bytes();
     match format::detect(bytes).frame(bytes) {
         format::Framed::Record(envelope) => Some(envelope.message),
