@@ -12,7 +12,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 use podmortem::analyze::{self, Options};
-use podmortem::format::{self, parse_payload, InputFormat};
+use podmortem::format::{self, parse_payload};
 use podmortem::grammar::Grammar;
 use podmortem::input::Source;
 use podmortem::matcher::{RuleSet, Stage};
@@ -85,7 +85,7 @@ fn stages(c: &mut Criterion) {
         b.iter(|| f.rules.candidates(Stage::Findings, &f.bytes).count())
     });
 
-    let messages: Vec<&[u8]> = lines
+    let messages: Vec<std::borrow::Cow<[u8]>> = lines
         .iter()
         .filter_map(|l| format::syslog::parse(l))
         .map(|e| e.message)
@@ -107,7 +107,9 @@ fn stages(c: &mut Criterion) {
         })
     });
 
-    let out = scan(&f.bytes, InputFormat::Syslog, &f.rules, Stage::Findings);
+    let syslog_format = format::detect(&f.bytes[..64 * 1024]);
+    assert_eq!(syslog_format.name(), "syslog");
+    let out = scan(&f.bytes, syslog_format, &f.rules, Stage::Findings);
     assert_eq!(out.lines as usize, lines.len());
     assert!(
         out.events.len() >= f.summary.planted_lines - f.summary.incidents.len(),
@@ -116,7 +118,7 @@ fn stages(c: &mut Criterion) {
     );
     group.bench_function("scan", |b| {
         b.iter(|| {
-            scan(&f.bytes, InputFormat::Syslog, &f.rules, Stage::Findings)
+            scan(&f.bytes, syslog_format, &f.rules, Stage::Findings)
                 .events
                 .len()
         })
