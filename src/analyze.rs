@@ -49,7 +49,7 @@ pub fn run(rules: &RuleSet, options: &Options) -> Report {
     for (input, (scan, ctx)) in scans.iter().zip(&contexts).enumerate() {
         untimed += scan.output.untimed;
         for raw in &scan.output.events {
-            let Some(time) = ctx.resolve(raw.stamp) else {
+            let Some(time) = ctx.resolve(raw.stamp, raw.line) else {
                 untimed += 1;
                 continue;
             };
@@ -130,7 +130,7 @@ fn gather_links(scans: &mut [InputScan], rules: &RuleSet) {
     }
     for scan in scans.iter_mut() {
         if let Source::File(path) = &scan.source {
-            let links = input::read_links(path, scan.format, rules, &mentions);
+            let links = input::read_links(path, scan.framing, rules, &mentions);
             scan.output.links.extend(links);
         }
     }
@@ -173,19 +173,13 @@ fn time_context(scan: &InputScan, options: &Options) -> TimeContext {
         not_after,
         offset: options.local_offset,
     };
-    TimeContext::infer(
-        &scan.output.anchors,
-        &scan.output.years,
-        &scan.output.boots,
-        options.overrides,
-        fallback,
-    )
+    TimeContext::infer(&scan.output.time, options.overrides, fallback)
 }
 
 fn summary(scan: &InputScan, ctx: &TimeContext) -> InputSummary {
     InputSummary {
         path: scan.source.name(),
-        format: scan.format.name().to_string(),
+        format: scan.framing.name().to_string(),
         bytes: scan.bytes,
         lines: scan.output.lines,
         unparsed: scan.output.unparsed,

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::entity::{Entity, Mentions};
-use crate::format::{self, InputFormat};
+
 use crate::matcher::{RuleSet, Stage};
-use crate::scan::{scan, scan_links, split_pieces, ScanOutput, MAX_LINE};
+use crate::scan::{scan, scan_links, split_pieces, Framing, ScanOutput, MAX_LINE};
 
 /// Bytes read from stdin per block; memory use is about twice this.
 const STDIN_BLOCK: usize = 16 * 1024 * 1024;
@@ -51,7 +51,7 @@ impl Source {
 #[derive(Debug)]
 pub struct InputScan {
     pub source: Source,
-    pub format: InputFormat,
+    pub framing: Framing,
     pub bytes: u64,
     /// Last modification of the file; bounds the year of its lines.
     pub modified: Option<SystemTime>,
@@ -79,20 +79,20 @@ fn read_file(path: &Path, rules: &RuleSet) -> Result<InputScan, InputError> {
         let empty = ScanOutput::default();
         return Ok(InputScan {
             source: Source::File(path.to_path_buf()),
-            format: InputFormat::UNKNOWN,
+            framing: Framing::Lines(crate::format::InputFormat::UNKNOWN),
             bytes: 0,
             modified,
             output: empty,
         });
     };
-    let format = format::detect(&map[..map.len().min(SNIFF_BYTES)]);
+    let framing = Framing::detect(&map[..map.len().min(SNIFF_BYTES)]);
     let mut output = ScanOutput::default();
     for_each_window(&map, |window| {
-        output.append(scan(window, format, rules, Stage::Findings))
+        output.append(scan(window, framing, rules, Stage::Findings))
     });
     Ok(InputScan {
         source: Source::File(path.to_path_buf()),
-        format,
+        framing,
         bytes: map.len() as u64,
         modified,
         output,
@@ -156,14 +156,14 @@ fn release_pages(map: &memmap2::Mmap, from: usize, to: usize) -> usize {
 /// longer be read yields no links (its first-pass findings stand).
 pub fn read_links(
     path: &Path,
-    format: InputFormat,
+    framing: Framing,
     rules: &RuleSet,
     mentions: &Mentions,
 ) -> HashSet<Vec<Entity>> {
     let mut links = HashSet::new();
     if let Ok((Some(map), _)) = open_mapped(path) {
         for_each_window(&map, |window| {
-            links.extend(scan_links(window, format, rules, mentions))
+            links.extend(scan_links(window, framing, rules, mentions))
         });
     }
     links
@@ -219,7 +219,7 @@ fn read_stream(mut reader: impl Read, rules: &RuleSet) -> Result<InputScan, Inpu
         message: format!("read failed: {e}"),
     };
     let mut buf: Vec<u8> = Vec::with_capacity(STDIN_BLOCK);
-    let mut format: Option<InputFormat> = None;
+    let mut framing: Option<Framing> = None;
     let mut output = ScanOutput::default();
     let mut bytes = 0u64;
     // Set while skipping the remainder of a line longer than a block.
@@ -232,8 +232,8 @@ fn read_stream(mut reader: impl Read, rules: &RuleSet) -> Result<InputScan, Inpu
             .map_err(fail)?;
         bytes += got as u64;
         let at_end = got == 0 || buf.len() < STDIN_BLOCK;
-        let format =
-            *format.get_or_insert_with(|| format::detect(&buf[..buf.len().min(SNIFF_BYTES)]));
+        let framing =
+            *framing.get_or_insert_with(|| Framing::detect(&buf[..buf.len().min(SNIFF_BYTES)]));
         let cut = if at_end {
             buf.len()
         } else {
@@ -253,12 +253,12 @@ fn read_stream(mut reader: impl Read, rules: &RuleSet) -> Result<InputScan, Inpu
             in_giant_line = true;
             lines = &lines[..lines.len().min(MAX_LINE + 1)];
         }
-        output.append(scan(lines, format, rules, Stage::All));
+        output.append(scan(lines, framing, rules, Stage::All));
         buf.drain(..cut);
         if at_end {
             return Ok(InputScan {
                 source: Source::Stdin,
-                format,
+                framing,
                 bytes,
                 modified: None,
                 output,

@@ -1,48 +1,79 @@
-//! The hot loop: frame every line of a buffer, prefilter it, and turn the
-//! few lines that match a pattern into [`RawEvent`]s and entity links.
+//! The hot loop: frame every record of a buffer, prefilter it, and turn the
+//! few records that match a pattern into [`RawEvent`]s and entity links.
 //!
-//! A file is read twice: [`scan`] frames and counts every line and keeps the
-//! lines of detector patterns; [`scan_links`] then visits only the lines of
-//! link patterns that mention a container a finding named. Input that can be
-//! read once (stdin) is scanned for both at once ([`Stage::All`]).
+//! A file is read twice: [`scan`] frames and counts every record and keeps
+//! those of detector patterns; [`scan_links`] then visits only the records
+//! of link patterns that mention a container a finding named. Input that can
+//! be read once (stdin, archives) is scanned for both at once
+//! ([`Stage::All`]).
 //!
-//! A buffer is cut into pieces on line boundaries and the pieces are scanned
-//! in parallel (rayon); their outputs are concatenated in order, so results
-//! do not depend on the number of threads. Nothing here knows about files,
-//! time zones or detectors: line numbers are relative to the buffer, and
-//! timestamps stay as the line printed them.
+//! Records are lines, except in the journal export format, where an entry
+//! spans many lines ([`Framing`]). A buffer of lines is cut into pieces on
+//! line boundaries and the pieces are scanned in parallel (rayon); their
+//! outputs are concatenated in order, so results do not depend on the
+//! number of threads. Nothing here knows about files, time zones or
+//! detectors: line numbers are relative to the buffer, and timestamps stay
+//! as the record printed them.
 
 use std::collections::HashSet;
 
 use rayon::prelude::*;
 
 use crate::entity::{entities_of, Entity, Mentions};
-use crate::format::{parse_payload, Envelope, Framed, InputFormat, Level, Payload};
+use crate::format::{self, journal_export, parse_payload, Envelope, Framed, InputFormat, Level};
 use crate::matcher::{Match, RuleSet, Stage};
-use crate::time::{Anchor, BootSample, PartialStamp, Stamp};
+use crate::time::{Anchor, BootSample, PartialStamp, Stamp, TimeSamples};
 
 /// Lines longer than this are matched on their first `MAX_LINE` bytes only.
 pub const MAX_LINE: usize = 64 * 1024;
 /// Pieces a buffer is cut into for parallel scanning.
 const PIECE: usize = 4 * 1024 * 1024;
-/// Lines at the start of each piece whose payload time is sampled for time
+/// Records at the start of each piece whose payload time is sampled for time
 /// inference even when they match no pattern.
-const TIME_SAMPLE_LINES: usize = 64;
-/// At most this many anchors and years are kept per piece: inference needs
-/// a handful, not millions.
-const MAX_TIME_SAMPLES: usize = 64;
+const TIME_SAMPLE_LINES: u64 = 64;
 
-/// A matched line of a pattern that some detector uses.
+/// How an input is cut into records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Framing {
+    /// One record per line, in a line format (possibly mixed).
+    Lines(InputFormat),
+    /// `journalctl -o export`: one record per entry.
+    JournalExport,
+}
+
+impl Framing {
+    /// Decides from the first bytes of an input.
+    pub fn detect(sample: &[u8]) -> Framing {
+        if journal_export::looks_like(sample) {
+            Framing::JournalExport
+        } else {
+            Framing::Lines(format::detect(sample))
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Framing::Lines(format) => format.name(),
+            Framing::JournalExport => "journal-export",
+        }
+    }
+}
+
+/// A matched record of a pattern that some detector uses.
 #[derive(Clone, Debug)]
 pub struct RawEvent {
     pub pattern: usize,
-    /// 1-based, relative to the scanned buffer until [`ScanOutput::append`]
-    /// offsets it.
+    /// 1-based line where the record starts, relative to the scanned buffer
+    /// until [`ScanOutput::append`] offsets it.
     pub line: u64,
     pub stamp: Stamp,
     pub level: Option<Level>,
     pub host: Option<String>,
     pub entities: Vec<Entity>,
+    /// What the program wrote: the same in every envelope, so the same event
+    /// read from two collections of one node's logs is recognized.
+    pub message: String,
+    /// The whole line, for evidence.
     pub text: String,
 }
 
@@ -53,15 +84,21 @@ pub struct ScanOutput {
     pub unparsed: u64,
     /// Lines longer than [`MAX_LINE`].
     pub long_lines: u64,
-    /// Matched lines whose time could not be read; not analyzed.
+    /// Matched records whose time could not be read; not analyzed.
     pub untimed: u64,
     pub events: Vec<RawEvent>,
-    /// Distinct sets of entities that one line named together.
+    /// Distinct sets of entities that one record named together.
     pub links: HashSet<Vec<Entity>>,
-    pub anchors: Vec<Anchor>,
-    pub years: Vec<i32>,
-    pub boots: Vec<BootSample>,
+    pub time: TimeSamples,
+    /// Hosts named by envelopes (a handful per input).
+    pub hosts: Vec<String>,
+    /// The first and last stamp of the input, with their lines.
+    pub first: Option<(u64, Stamp)>,
+    pub last: Option<(u64, Stamp)>,
 }
+
+/// Distinct hosts kept per input.
+const MAX_HOSTS: usize = 16;
 
 impl ScanOutput {
     /// Appends the output of the buffer that follows this one.
@@ -76,27 +113,129 @@ impl ScanOutput {
         self.untimed += next.untimed;
         self.events.append(&mut next.events);
         self.links.extend(next.links);
-        let room = MAX_TIME_SAMPLES.saturating_sub(self.anchors.len());
-        self.anchors.extend(next.anchors.into_iter().take(room));
-        let room = MAX_TIME_SAMPLES.saturating_sub(self.years.len());
-        self.years.extend(next.years.into_iter().take(room));
-        let room = MAX_TIME_SAMPLES.saturating_sub(self.boots.len());
-        self.boots.extend(next.boots.into_iter().take(room));
+        self.time.append(next.time, base);
+        for host in next.hosts {
+            self.note_host(host.as_bytes());
+        }
+        let shift = |(line, stamp): (u64, Stamp)| (line + base, stamp);
+        self.first = self.first.or(next.first.map(shift));
+        self.last = next.last.map(shift).or(self.last);
+    }
+
+    fn note_host(&mut self, host: &[u8]) {
+        if self.hosts.len() < MAX_HOSTS && !self.hosts.iter().any(|h| h.as_bytes() == host) {
+            self.hosts.push(String::from_utf8_lossy(host).into_owned());
+        }
+    }
+
+    /// Takes one framed record: time samples always; events and links when
+    /// it is a `candidate` (its text holds a literal of `stage`).
+    #[allow(clippy::too_many_arguments)]
+    fn take(
+        &mut self,
+        rules: &RuleSet,
+        stage: Stage,
+        envelope: &Envelope<'_>,
+        line: u64,
+        text: &[u8],
+        candidate: bool,
+    ) {
+        if let Some(Stamp::Local(header)) = envelope.stamp {
+            self.time.header(line, header);
+        }
+        if let Some(stamp) = envelope.stamp {
+            self.first.get_or_insert((line, stamp));
+            self.last = Some((line, stamp));
+        }
+        if let Some(host) = envelope.host.as_deref() {
+            if self.hosts.len() < MAX_HOSTS {
+                self.note_host(host);
+            }
+        }
+        let sampling = line <= TIME_SAMPLE_LINES;
+        if !candidate && !sampling {
+            return;
+        }
+        let matches = if candidate {
+            rules.matches(stage, &envelope.message)
+        } else {
+            Vec::new()
+        };
+        let payload = parse_payload(&envelope.message);
+        self.sample_time(line, envelope, payload.stamp);
+        let Some(stamp) = Stamp::best(payload.stamp, envelope.stamp) else {
+            self.untimed += u64::from(!matches.is_empty());
+            return;
+        };
+        for m in matches {
+            if !rules.feeds_detector(m.pattern) {
+                self.links.extend(link_of(&m));
+                continue;
+            }
+            self.events.push(RawEvent {
+                pattern: m.pattern,
+                line,
+                stamp,
+                level: payload.level,
+                host: envelope
+                    .host
+                    .as_deref()
+                    .map(|h| String::from_utf8_lossy(h).into_owned()),
+                entities: entities_of(&m.entities),
+                message: String::from_utf8_lossy(&envelope.message).into_owned(),
+                text: String::from_utf8_lossy(text).into_owned(),
+            });
+        }
+    }
+
+    /// Keeps what a record tells about the year, zone and boot time.
+    fn sample_time(&mut self, line: u64, envelope: &Envelope<'_>, payload: Option<Stamp>) {
+        if let (Some(Stamp::Local(local)), Some(Stamp::Absolute(absolute))) =
+            (envelope.stamp, payload)
+        {
+            self.time.anchor(Anchor {
+                line,
+                local,
+                absolute,
+            });
+        }
+        for stamp in [envelope.stamp, payload].into_iter().flatten() {
+            if let Stamp::Local(PartialStamp { year: Some(y), .. }) = stamp {
+                self.time.year(line, y);
+            }
+        }
+        // The journal gives both clocks in one record; a syslog `kernel:`
+        // line gives the header time and dmesg's time since boot.
+        let since_boot = match (envelope.since_boot, payload) {
+            (Some(d), _) | (None, Some(Stamp::SinceBoot(d))) => Some(d),
+            _ => None,
+        };
+        let at = envelope.stamp.filter(|s| !matches!(s, Stamp::SinceBoot(_)));
+        if let (Some(at), Some(since_boot)) = (at, since_boot) {
+            self.time.boot(BootSample {
+                line,
+                at,
+                since_boot,
+            });
+        }
     }
 }
 
-/// Scans a buffer of whole lines (the last may lack its newline) for the
-/// patterns of `stage`, framing and counting every line.
-pub fn scan(buf: &[u8], format: InputFormat, rules: &RuleSet, stage: Stage) -> ScanOutput {
-    split_pieces(buf, PIECE)
-        .par_iter()
-        .map(|piece| scan_piece(piece, format, rules, stage))
-        .collect::<Vec<_>>()
-        .into_iter()
-        .fold(ScanOutput::default(), |mut acc, next| {
-            acc.append(next);
-            acc
-        })
+/// Scans a buffer of whole records (the last may lack its newline) for the
+/// patterns of `stage`, framing and counting every record.
+pub fn scan(buf: &[u8], framing: Framing, rules: &RuleSet, stage: Stage) -> ScanOutput {
+    match framing {
+        Framing::Lines(format) => split_pieces(buf, PIECE)
+            .par_iter()
+            .map(|piece| scan_piece(piece, format, rules, stage))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .fold(ScanOutput::default(), |mut acc, next| {
+                acc.append(next);
+                acc
+            }),
+        Framing::JournalExport => scan_entries(buf, rules, stage),
+    }
 }
 
 /// Cuts `buf` into pieces of about `size` bytes that end on a newline.
@@ -115,49 +254,102 @@ pub fn split_pieces(buf: &[u8], size: usize) -> Vec<&[u8]> {
     pieces
 }
 
-/// The second pass over a buffer: the entity links on the lines that match
-/// a [`Stage::Links`] pattern and mention one of the `mentions` containers.
-/// Only those lines are looked at; nothing is counted.
-pub fn scan_links(
-    buf: &[u8],
-    format: InputFormat,
-    rules: &RuleSet,
-    mentions: &Mentions,
-) -> HashSet<Vec<Entity>> {
-    split_pieces(buf, PIECE)
-        .par_iter()
-        .map(|piece| links_in_piece(piece, format, rules, mentions))
-        .reduce(HashSet::new, |mut all, more| {
-            all.extend(more);
-            all
-        })
-}
-
-fn links_in_piece(
-    piece: &[u8],
-    format: InputFormat,
-    rules: &RuleSet,
-    mentions: &Mentions,
-) -> HashSet<Vec<Entity>> {
-    let mut links = HashSet::new();
-    let mut next_line = 0usize;
-    for hit in rules.candidates(Stage::Links, piece) {
-        if hit < next_line {
-            continue;
-        }
-        let start = memchr::memrchr(b'\n', &piece[..hit]).map_or(0, |i| i + 1);
-        let end = memchr::memchr(b'\n', &piece[hit..]).map_or(piece.len(), |i| hit + i);
-        next_line = end + 1;
-        let (line, _) = trim_line(&piece[start..end]);
-        if !mentions.in_line(line) {
-            continue;
-        }
-        if let Framed::Record(envelope) = format.frame(line) {
-            let matches = rules.matches(Stage::Links, &envelope.message);
-            links.extend(matches.iter().filter_map(link_of));
+fn scan_piece(piece: &[u8], format: InputFormat, rules: &RuleSet, stage: Stage) -> ScanOutput {
+    let mut out = ScanOutput::default();
+    let mut hits = rules.candidates(stage, piece).peekable();
+    let mut start = 0usize;
+    while start < piece.len() {
+        let end = memchr::memchr(b'\n', &piece[start..]).map_or(piece.len(), |i| start + i);
+        let line_start = start;
+        start = end + 1;
+        // Hits before this line belong to lines already handled.
+        while hits.next_if(|&h| h < line_start).is_some() {}
+        let candidate = hits.peek().is_some_and(|&h| h < end);
+        out.lines += 1;
+        let (line, cut) = trim_line(&piece[line_start..end]);
+        out.long_lines += u64::from(cut);
+        match format.frame(line) {
+            Framed::Record(envelope) => {
+                out.take(rules, stage, &envelope, out.lines, line, candidate);
+            }
+            Framed::Blank => {}
+            Framed::Unparsed => out.unparsed += 1,
         }
     }
-    links
+    out
+}
+
+/// The journal export format, entry by entry (sequentially: an entry's
+/// binary fields may hold blank lines, so the buffer cannot be cut blindly).
+fn scan_entries(buf: &[u8], rules: &RuleSet, stage: Stage) -> ScanOutput {
+    let mut out = ScanOutput::default();
+    for entry in journal_export::entries(buf) {
+        let line = out.lines + 1;
+        out.lines += entry.lines;
+        let Some(envelope) = entry.envelope else {
+            out.unparsed += 1;
+            continue;
+        };
+        let candidate = rules.candidates(stage, &envelope.message).next().is_some();
+        let message = envelope.message.clone();
+        out.take(rules, stage, &envelope, line, &message, candidate);
+    }
+    out
+}
+
+/// The second pass over a buffer: the entity links on the records that
+/// match a [`Stage::Links`] pattern and mention one of the `mentions`
+/// containers. Only those records are looked at; nothing is counted.
+pub fn scan_links(
+    buf: &[u8],
+    framing: Framing,
+    rules: &RuleSet,
+    mentions: &Mentions,
+) -> HashSet<Vec<Entity>> {
+    let links_in = |envelope: &Envelope<'_>| -> Vec<Vec<Entity>> {
+        if !mentions.in_line(&envelope.message) {
+            return Vec::new();
+        }
+        let matches = rules.matches(Stage::Links, &envelope.message);
+        matches.iter().filter_map(link_of).collect()
+    };
+    match framing {
+        Framing::Lines(format) => split_pieces(buf, PIECE)
+            .par_iter()
+            .map(|piece| {
+                let mut links = HashSet::new();
+                for line in candidate_lines(piece, rules) {
+                    if let Framed::Record(envelope) = format.frame(line) {
+                        links.extend(links_in(&envelope));
+                    }
+                }
+                links
+            })
+            .reduce(HashSet::new, |mut all, more| {
+                all.extend(more);
+                all
+            }),
+        Framing::JournalExport => journal_export::entries(buf)
+            .filter_map(|entry| entry.envelope)
+            .flat_map(|envelope| links_in(&envelope))
+            .collect(),
+    }
+}
+
+/// The lines of `piece` that hold a literal of a link pattern.
+fn candidate_lines<'p>(piece: &'p [u8], rules: &'p RuleSet) -> impl Iterator<Item = &'p [u8]> + 'p {
+    let mut next_line = 0usize;
+    rules
+        .candidates(Stage::Links, piece)
+        .filter_map(move |hit| {
+            if hit < next_line {
+                return None;
+            }
+            let start = memchr::memrchr(b'\n', &piece[..hit]).map_or(0, |i| i + 1);
+            let end = memchr::memchr(b'\n', &piece[hit..]).map_or(piece.len(), |i| hit + i);
+            next_line = end + 1;
+            Some(trim_line(&piece[start..end]).0)
+        })
 }
 
 /// The entities a link pattern's match joins, if it names at least two.
@@ -173,95 +365,6 @@ fn trim_line(line: &[u8]) -> (&[u8], bool) {
         (&line[..MAX_LINE], true)
     } else {
         (line, false)
-    }
-}
-
-fn scan_piece(piece: &[u8], format: InputFormat, rules: &RuleSet, stage: Stage) -> ScanOutput {
-    let mut out = ScanOutput::default();
-    let mut hits = rules.candidates(stage, piece).peekable();
-    let mut start = 0usize;
-    while start < piece.len() {
-        let end = memchr::memchr(b'\n', &piece[start..]).map_or(piece.len(), |i| start + i);
-        let line_start = start;
-        start = end + 1;
-        // Hits before this line belong to lines already handled.
-        while hits.next_if(|&h| h < line_start).is_some() {}
-        let candidate = hits.peek().is_some_and(|&h| h < end);
-        out.lines += 1;
-        let (line, cut) = trim_line(&piece[line_start..end]);
-        out.long_lines += u64::from(cut);
-        let envelope = match format.frame(line) {
-            Framed::Record(e) => e,
-            Framed::Blank => continue,
-            Framed::Unparsed => {
-                out.unparsed += 1;
-                continue;
-            }
-        };
-        let sampling = out.lines as usize <= TIME_SAMPLE_LINES;
-        if !candidate && !sampling {
-            continue;
-        }
-        let matches = if candidate {
-            rules.matches(stage, &envelope.message)
-        } else {
-            Vec::new()
-        };
-        let payload = parse_payload(&envelope.message);
-        collect_time_samples(&mut out, &envelope, &payload);
-        let Some(stamp) = Stamp::best(payload.stamp, envelope.stamp) else {
-            out.untimed += u64::from(!matches.is_empty());
-            continue;
-        };
-        for m in matches {
-            if !rules.feeds_detector(m.pattern) {
-                out.links.extend(link_of(&m));
-                continue;
-            }
-            out.events.push(RawEvent {
-                pattern: m.pattern,
-                line: out.lines,
-                stamp,
-                level: payload.level,
-                host: envelope
-                    .host
-                    .as_deref()
-                    .map(|h| String::from_utf8_lossy(h).into_owned()),
-                entities: entities_of(&m.entities),
-                text: String::from_utf8_lossy(line).into_owned(),
-            });
-        }
-    }
-    out
-}
-
-/// Keeps what a line tells about the year, zone and boot time of its input.
-fn collect_time_samples(out: &mut ScanOutput, envelope: &Envelope<'_>, payload: &Payload) {
-    if out.anchors.len() < MAX_TIME_SAMPLES {
-        if let (Some(Stamp::Local(local)), Some(Stamp::Absolute(absolute))) =
-            (envelope.stamp, payload.stamp)
-        {
-            out.anchors.push(Anchor { local, absolute });
-        }
-    }
-    if out.years.len() < MAX_TIME_SAMPLES {
-        for stamp in [envelope.stamp, payload.stamp].into_iter().flatten() {
-            if let Stamp::Local(PartialStamp { year: Some(y), .. }) = stamp {
-                out.years.push(y);
-            }
-        }
-    }
-    if out.boots.len() < MAX_TIME_SAMPLES {
-        // The journal gives both clocks in one record; a syslog `kernel:`
-        // line gives the header time and dmesg's time since boot.
-        let since_boot = match (envelope.since_boot, payload.stamp) {
-            (Some(d), _) | (None, Some(Stamp::SinceBoot(d))) => Some(d),
-            _ => None,
-        };
-        let at = envelope.stamp.filter(|s| !matches!(s, Stamp::SinceBoot(_)));
-        if let (Some(at), Some(since_boot)) = (at, since_boot) {
-            out.boots.push(BootSample { at, since_boot });
-        }
     }
 }
 

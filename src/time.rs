@@ -74,6 +74,7 @@ impl Stamp {
 /// their difference is the boot time.
 #[derive(Clone, Copy, Debug)]
 pub struct BootSample {
+    pub line: u64,
     pub at: Stamp,
     pub since_boot: Duration,
 }
@@ -82,8 +83,140 @@ pub struct BootSample {
 /// the difference between the two is the zone the header was written in.
 #[derive(Clone, Copy, Debug)]
 pub struct Anchor {
+    /// The line it was read on (1-based), which places it among rollovers.
+    pub line: u64,
     pub local: PartialStamp,
     pub absolute: DateTime<FixedOffset>,
+}
+
+/// Everything one input says about its own time, gathered while scanning in
+/// parallel pieces and put together in line order by [`TimeSamples::append`].
+#[derive(Clone, Debug, Default)]
+pub struct TimeSamples {
+    pub anchors: Vec<Anchor>,
+    /// Years printed by stamps that have one (Calico), with their line.
+    pub years: Vec<(u64, i32)>,
+    pub boots: Vec<BootSample>,
+    /// Lines where yearless headers go from November/December to
+    /// January/February: the year changes there.
+    pub rollovers: Vec<u64>,
+    /// The month of the first and last yearless header, and how many
+    /// yearless headers of November or December were seen since the last
+    /// rollover (a rollover needs a run of them, so that one stray line
+    /// cannot move the year).
+    first_month: Option<u32>,
+    first_line: Option<u64>,
+    last_month: Option<u32>,
+    late_lines: u32,
+    /// The first drop to January/February in this part that had too few
+    /// late headers before it *within the part*, with their count: the part
+    /// before may supply the rest.
+    pending_drop: Option<(u64, u32)>,
+    /// The last yearless header and its line: the fallback year rule reads
+    /// it.
+    last_local: Option<(u64, PartialStamp)>,
+}
+
+/// Samples of each kind kept per input: inference needs a handful.
+const MAX_SAMPLES: usize = 64;
+/// Yearless November/December headers needed before a drop to January or
+/// February counts as a new year.
+const LATE_LINES_FOR_ROLLOVER: u32 = 10;
+
+impl TimeSamples {
+    /// Notes the yearless header of line `line`, in file order.
+    pub fn header(&mut self, line: u64, stamp: PartialStamp) {
+        if stamp.year.is_some() {
+            return;
+        }
+        let month = stamp.month;
+        if let Some(prev) = self.last_month {
+            if prev >= 11 && month <= 2 {
+                if self.late_lines >= LATE_LINES_FOR_ROLLOVER {
+                    self.rollovers.push(line);
+                    self.late_lines = 0;
+                } else if self.rollovers.is_empty() && self.pending_drop.is_none() {
+                    self.pending_drop = Some((line, self.late_lines));
+                }
+            }
+        }
+        if month >= 11 {
+            self.late_lines = self.late_lines.saturating_add(1);
+        }
+        if self.first_month.is_none() {
+            self.first_month = Some(month);
+            self.first_line = Some(line);
+        }
+        self.last_month = Some(month);
+        self.last_local = Some((line, stamp));
+    }
+
+    pub fn anchor(&mut self, anchor: Anchor) {
+        if self.anchors.len() < MAX_SAMPLES {
+            self.anchors.push(anchor);
+        }
+    }
+
+    pub fn year(&mut self, line: u64, year: i32) {
+        if self.years.len() < MAX_SAMPLES {
+            self.years.push((line, year));
+        }
+    }
+
+    pub fn boot(&mut self, sample: BootSample) {
+        if self.boots.len() < MAX_SAMPLES {
+            self.boots.push(sample);
+        }
+    }
+
+    /// Appends the samples of the part of the input that follows, which
+    /// starts after `lines_before` lines.
+    pub fn append(&mut self, next: TimeSamples, lines_before: u64) {
+        let shift = |line: u64| line + lines_before;
+        // A drop that the part alone could not confirm: where the parts
+        // meet, or inside the next part before its own first rollover.
+        let boundary = match (self.last_month, next.first_month, next.first_line) {
+            (Some(prev), Some(first), Some(at)) if prev >= 11 && first <= 2 => Some((at, 0)),
+            _ => next.pending_drop,
+        };
+        let mut carried = false;
+        if let Some((at, late_in_next)) = boundary {
+            if self.late_lines.saturating_add(late_in_next) >= LATE_LINES_FOR_ROLLOVER {
+                self.rollovers.push(shift(at));
+                carried = true;
+            }
+        }
+        self.late_lines = match (carried, next.rollovers.is_empty()) {
+            (false, true) => self.late_lines.saturating_add(next.late_lines),
+            (true, true) => 0,
+            (_, false) => next.late_lines,
+        };
+        for a in next.anchors {
+            self.anchor(Anchor {
+                line: shift(a.line),
+                ..a
+            });
+        }
+        for (line, y) in next.years {
+            self.year(shift(line), y);
+        }
+        for b in next.boots {
+            self.boot(BootSample {
+                line: shift(b.line),
+                ..b
+            });
+        }
+        self.rollovers.extend(next.rollovers.into_iter().map(shift));
+        if self.first_month.is_none() {
+            self.first_month = next.first_month;
+            self.first_line = next.first_line.map(shift);
+            self.pending_drop = next.pending_drop.map(|(line, late)| (shift(line), late));
+        }
+        if next.last_month.is_some() {
+            self.last_month = next.last_month;
+            self.last_local = next.last_local.map(|(line, s)| (shift(line), s));
+        }
+    }
 }
 
 /// Where a decision came from, reported so that a user can tell a guess from
@@ -97,9 +230,12 @@ pub enum Provenance {
 }
 
 /// The year and zone of one input, fixed once the input has been read.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct TimeContext {
-    year: YearRule,
+    /// The year of yearless stamps before the first rollover.
+    base_year: i32,
+    /// Lines where the year of yearless stamps goes up by one.
+    rollovers: Vec<u64>,
     pub offset: FixedOffset,
     pub year_from: Provenance,
     pub zone_from: Provenance,
@@ -108,19 +244,11 @@ pub struct TimeContext {
     pub boot: Option<DateTime<FixedOffset>>,
 }
 
-#[derive(Clone, Copy, Debug)]
-enum YearRule {
-    Fixed(i32),
-    /// The latest year that does not put the stamp after this instant: logs
-    /// cannot be newer than the file that holds them.
-    NotAfter(NaiveDateTime),
-}
-
 /// What the caller knows when the logs themselves say nothing.
 #[derive(Clone, Copy, Debug)]
 pub struct Fallback {
-    /// The newest a line can be: the file's mtime (or the run's start for
-    /// stdin), in `offset`.
+    /// The newest a line can be: the end of the day in a rotated file's
+    /// name, else the file's mtime, else the run's start (stdin).
     pub not_after: DateTime<FixedOffset>,
     /// The zone to assume (the local zone of the machine running podmortem).
     pub offset: FixedOffset,
@@ -135,41 +263,48 @@ pub struct Overrides {
 }
 
 impl TimeContext {
-    /// Decides year and zone for one input.
+    /// Decides year, zone and boot time for one input.
     ///
-    /// The zone is the most common header-vs-instant difference among
-    /// `anchors`, rounded to 15 minutes (syslog may stamp a line a few
-    /// seconds after the program did). The year is the anchors' year, else
-    /// the most common of `years` (stamps that print one), else the fallback
-    /// rule.
-    pub fn infer(
-        anchors: &[Anchor],
-        years: &[i32],
-        boots: &[BootSample],
-        overrides: Overrides,
-        fallback: Fallback,
-    ) -> TimeContext {
-        let inferred_offset = most_common(anchors.iter().filter_map(anchor_offset_secs))
+    /// The zone is the most common header-vs-instant difference among the
+    /// anchors, rounded to 15 minutes (syslog may stamp a line a few seconds
+    /// after the program did). The year of the first yearless line is
+    /// derived from the anchors' years, else from the years stamps print,
+    /// else from the fallback: the last yearless line cannot be newer than
+    /// `fallback.not_after`. Each rollover (December to January) adds one.
+    pub fn infer(samples: &TimeSamples, overrides: Overrides, fallback: Fallback) -> TimeContext {
+        let inferred_offset = most_common(samples.anchors.iter().filter_map(anchor_offset_secs))
             .and_then(FixedOffset::east_opt);
         let (offset, zone_from) = match (overrides.offset, inferred_offset) {
             (Some(o), _) => (o, Provenance::Option),
             (None, Some(o)) => (o, Provenance::Logs),
             (None, None) => (fallback.offset, Provenance::Fallback),
         };
-        let anchor_years = anchors
+        let rollovers = samples.rollovers.clone();
+        let before = |line: u64| rollovers.partition_point(|&r| r <= line) as i32;
+        let anchor_bases = samples
+            .anchors
             .iter()
-            .map(|a| a.absolute.with_timezone(&offset).year());
-        let logged_year = most_common(anchor_years).or_else(|| most_common(years.iter().copied()));
-        let (year, year_from) = match (overrides.year, logged_year) {
-            (Some(y), _) => (YearRule::Fixed(y), Provenance::Option),
-            (None, Some(y)) => (YearRule::Fixed(y), Provenance::Logs),
-            (None, None) => (
-                YearRule::NotAfter(fallback.not_after.with_timezone(&offset).naive_local()),
-                Provenance::Fallback,
-            ),
+            .map(|a| a.absolute.with_timezone(&offset).year() - before(a.line));
+        let printed_bases = samples.years.iter().map(|&(line, y)| y - before(line));
+        let logged = most_common(anchor_bases).or_else(|| most_common(printed_bases));
+        let (base_year, year_from) = match (overrides.year, logged) {
+            (Some(y), _) => (y, Provenance::Option),
+            (None, Some(y)) => (y, Provenance::Logs),
+            (None, None) => {
+                let limit = fallback.not_after.with_timezone(&offset).naive_local();
+                let last_year = match samples.last_local {
+                    Some((_, last)) => match last.naive_in(limit.year()) {
+                        Some(t) if t <= limit => limit.year(),
+                        _ => limit.year() - 1,
+                    },
+                    None => limit.year(),
+                };
+                (last_year - rollovers.len() as i32, Provenance::Fallback)
+            }
         };
         let mut ctx = TimeContext {
-            year,
+            base_year,
+            rollovers,
             offset,
             year_from,
             zone_from,
@@ -178,10 +313,11 @@ impl TimeContext {
         if ctx.boot.is_none() {
             // The median of the samples' boot times, to the second: journald
             // and syslog stamp lines a little after the kernel wrote them.
-            let mut boots: Vec<i64> = boots
+            let mut boots: Vec<i64> = samples
+                .boots
                 .iter()
                 .filter_map(|b| {
-                    let at = ctx.resolve(b.at)?;
+                    let at = ctx.resolve(b.at, b.line)?;
                     let since = chrono::Duration::from_std(b.since_boot).ok()?;
                     Some((at - since).timestamp())
                 })
@@ -198,20 +334,16 @@ impl TimeContext {
     /// The instant a stamp denotes in this context, in this context's offset.
     /// `None` for impossible dates (Feb 29 in a common year) and for time
     /// since boot when the boot time is unknown.
-    pub fn resolve(&self, stamp: Stamp) -> Option<DateTime<FixedOffset>> {
+    /// `line` is where the stamp was read: it decides the year of a yearless
+    /// stamp when the input crosses New Year.
+    pub fn resolve(&self, stamp: Stamp, line: u64) -> Option<DateTime<FixedOffset>> {
         let naive = match stamp {
             Stamp::Absolute(t) => return Some(t.with_timezone(&self.offset)),
             Stamp::SinceBoot(d) => return Some(self.boot? + chrono::Duration::from_std(d).ok()?),
-            Stamp::Local(p) => match self.year {
-                YearRule::Fixed(y) => p.naive_in(y)?,
-                YearRule::NotAfter(limit) => {
-                    let this_year = p.naive_in(limit.year());
-                    match this_year {
-                        Some(t) if t <= limit => t,
-                        _ => p.naive_in(limit.year() - 1)?,
-                    }
-                }
-            },
+            Stamp::Local(p) => {
+                let rollovers = self.rollovers.partition_point(|&r| r <= line) as i32;
+                p.naive_in(self.base_year + rollovers)?
+            }
         };
         self.offset.from_local_datetime(&naive).single()
     }
@@ -303,100 +435,170 @@ mod tests {
         }
     }
 
+    fn anchored(line: u64, local: PartialStamp, absolute: &str) -> TimeSamples {
+        let mut samples = TimeSamples::default();
+        samples.anchor(Anchor {
+            line,
+            local,
+            absolute: DateTime::parse_from_rfc3339(absolute).unwrap(),
+        });
+        samples
+    }
+
+    fn infer(samples: &TimeSamples, at: &str) -> TimeContext {
+        TimeContext::infer(samples, Overrides::default(), fallback(at))
+    }
+
     #[test]
     fn zone_and_year_come_from_a_logrus_anchor() {
         // Real pair from the dockerd leak report: syslog header and logrus time.
-        let anchor = Anchor {
-            local: local(5, 2, 0, 10, 24),
-            absolute: DateTime::parse_from_rfc3339("2023-05-02T00:10:24.148458112+08:00").unwrap(),
-        };
-        let ctx = TimeContext::infer(
-            &[anchor],
-            &[],
-            &[],
-            Overrides::default(),
-            fallback("2026-01-01T00:00:00Z"),
+        let samples = anchored(
+            1,
+            local(5, 2, 0, 10, 24),
+            "2023-05-02T00:10:24.148458112+08:00",
         );
+        let ctx = infer(&samples, "2026-01-01T00:00:00Z");
         assert_eq!(ctx.offset, FixedOffset::east_opt(8 * 3600).unwrap());
         assert_eq!(
             (ctx.year_from, ctx.zone_from),
             (Provenance::Logs, Provenance::Logs)
         );
-        let t = ctx.resolve(Stamp::Local(local(5, 1, 11, 3, 37))).unwrap();
+        let t = ctx
+            .resolve(Stamp::Local(local(5, 1, 11, 3, 37)), 2)
+            .unwrap();
         assert_eq!(t.to_rfc3339(), "2023-05-01T11:03:37+08:00");
     }
 
     #[test]
-    fn a_header_a_few_seconds_late_still_gives_the_zone() {
-        let anchor = Anchor {
-            local: local(5, 1, 11, 3, 56),
-            absolute: DateTime::parse_from_rfc3339("2023-05-01T03:03:37Z").unwrap(),
-        };
-        let ctx = TimeContext::infer(
-            &[anchor],
-            &[],
-            &[],
-            Overrides::default(),
-            fallback("2026-01-01T00:00:00Z"),
+    fn a_header_a_few_seconds_late_and_a_utc_instant_still_give_the_zone() {
+        let samples = anchored(1, local(5, 1, 11, 3, 56), "2023-05-01T03:03:37Z");
+        assert_eq!(
+            infer(&samples, "2026-01-01T00:00:00Z")
+                .offset
+                .local_minus_utc(),
+            8 * 3600
         );
-        assert_eq!(ctx.offset.local_minus_utc(), 8 * 3600);
     }
 
     #[test]
     fn year_falls_back_to_the_newest_year_not_after_mtime() {
-        let ctx = TimeContext::infer(
-            &[],
-            &[],
-            &[],
-            Overrides::default(),
-            fallback("2024-03-01T12:00:00+01:00"),
-        );
+        let mut samples = TimeSamples::default();
+        samples.header(1, local(2, 28, 23, 0, 0));
+        let ctx = infer(&samples, "2024-03-01T12:00:00+01:00");
         assert_eq!(ctx.year_from, Provenance::Fallback);
-        let feb = ctx.resolve(Stamp::Local(local(2, 28, 23, 0, 0))).unwrap();
-        assert_eq!(feb.to_rfc3339(), "2024-02-28T23:00:00+01:00");
-        // December cannot be in the future of a March mtime: previous year.
-        let dec = ctx
-            .resolve(Stamp::Local(local(12, 31, 23, 59, 59)))
+        let feb = ctx
+            .resolve(Stamp::Local(local(2, 28, 23, 0, 0)), 1)
             .unwrap();
-        assert_eq!(dec.to_rfc3339(), "2023-12-31T23:59:59+01:00");
+        assert_eq!(feb.to_rfc3339(), "2024-02-28T23:00:00+01:00");
+        // A file whose last line is in December, with a March mtime.
+        let mut dec = TimeSamples::default();
+        dec.header(1, local(12, 31, 23, 59, 59));
+        let ctx = infer(&dec, "2024-03-01T12:00:00+01:00");
+        let t = ctx
+            .resolve(Stamp::Local(local(12, 31, 23, 59, 59)), 1)
+            .unwrap();
+        assert_eq!(t.to_rfc3339(), "2023-12-31T23:59:59+01:00");
     }
 
     #[test]
     fn year_hint_from_stamps_that_print_one() {
-        let ctx = TimeContext::infer(
-            &[],
-            &[2023, 2023, 2022],
-            &[],
-            Overrides::default(),
-            fallback("2026-01-01T00:00:00Z"),
-        );
+        let mut samples = TimeSamples::default();
+        for (line, y) in [(1, 2023), (2, 2023), (3, 2022)] {
+            samples.year(line, y);
+        }
+        let ctx = infer(&samples, "2026-01-01T00:00:00Z");
         assert_eq!(
-            ctx.resolve(Stamp::Local(local(5, 1, 0, 0, 0)))
+            ctx.resolve(Stamp::Local(local(5, 1, 0, 0, 0)), 9)
                 .unwrap()
                 .year(),
             2023
         );
     }
 
+    /// Yearless headers from Dec 31 to Jan 1, `late` December lines first.
+    fn new_year(late: u64) -> TimeSamples {
+        let mut samples = TimeSamples::default();
+        for line in 1..=late {
+            samples.header(line, local(12, 31, 23, 59, 0));
+        }
+        for line in late + 1..=late + 5 {
+            samples.header(line, local(1, 1, 0, 0, 1));
+        }
+        samples
+    }
+
+    #[test]
+    fn the_year_rolls_over_inside_a_file() {
+        let samples = new_year(20);
+        assert_eq!(samples.rollovers, vec![21]);
+        let ctx = infer(&samples, "2024-01-02T00:00:00Z");
+        let dec = ctx
+            .resolve(Stamp::Local(local(12, 31, 23, 59, 0)), 20)
+            .unwrap();
+        let jan = ctx.resolve(Stamp::Local(local(1, 1, 0, 0, 1)), 21).unwrap();
+        assert_eq!(dec.to_rfc3339(), "2023-12-31T23:59:00+00:00");
+        assert_eq!(jan.to_rfc3339(), "2024-01-01T00:00:01+00:00");
+        // With an anchor after the rollover, the year before it follows.
+        let mut anchored = new_year(20);
+        anchored.anchor(Anchor {
+            line: 22,
+            local: local(1, 1, 0, 0, 1),
+            absolute: DateTime::parse_from_rfc3339("2019-01-01T00:00:01Z").unwrap(),
+        });
+        let ctx = infer(&anchored, "2026-01-01T00:00:00Z");
+        assert_eq!(
+            ctx.resolve(Stamp::Local(local(12, 31, 23, 59, 0)), 3)
+                .unwrap()
+                .year(),
+            2018
+        );
+    }
+
+    #[test]
+    fn one_stray_december_line_does_not_move_the_year() {
+        let mut samples = TimeSamples::default();
+        samples.header(1, local(1, 5, 0, 0, 0));
+        samples.header(2, local(12, 31, 0, 0, 0));
+        samples.header(3, local(1, 5, 0, 0, 1));
+        assert!(samples.rollovers.is_empty());
+    }
+
+    #[test]
+    fn a_rollover_where_parallel_pieces_meet_is_found() {
+        for split in 1..25 {
+            let whole = new_year(20);
+            // The same lines scanned as two pieces.
+            let mut first = TimeSamples::default();
+            let mut second = TimeSamples::default();
+            for line in 1..=25u64 {
+                let stamp = if line <= 20 {
+                    local(12, 31, 23, 59, 0)
+                } else {
+                    local(1, 1, 0, 0, 1)
+                };
+                if line <= split {
+                    first.header(line, stamp);
+                } else {
+                    second.header(line - split, stamp);
+                }
+            }
+            first.append(second, split);
+            assert_eq!(first.rollovers, whole.rollovers, "split after line {split}");
+        }
+    }
+
     #[test]
     fn overrides_beat_the_logs() {
-        let anchor = Anchor {
-            local: local(5, 2, 0, 10, 24),
-            absolute: DateTime::parse_from_rfc3339("2023-05-02T00:10:24+08:00").unwrap(),
-        };
+        let samples = anchored(1, local(5, 2, 0, 10, 24), "2023-05-02T00:10:24+08:00");
         let overrides = Overrides {
             year: Some(2021),
             offset: parse_offset("-05:00"),
             boot: None,
         };
-        let ctx = TimeContext::infer(
-            &[anchor],
-            &[],
-            &[],
-            overrides,
-            fallback("2026-01-01T00:00:00Z"),
-        );
-        let t = ctx.resolve(Stamp::Local(local(5, 2, 0, 10, 24))).unwrap();
+        let ctx = TimeContext::infer(&samples, overrides, fallback("2026-01-01T00:00:00Z"));
+        let t = ctx
+            .resolve(Stamp::Local(local(5, 2, 0, 10, 24)), 1)
+            .unwrap();
         assert_eq!(t.to_rfc3339(), "2021-05-02T00:10:24-05:00");
         assert_eq!(ctx.zone_from, Provenance::Option);
     }
@@ -405,30 +607,23 @@ mod tests {
     fn boot_time_comes_from_records_that_give_both_clocks() {
         // journald: __REALTIME_TIMESTAMP and _SOURCE_MONOTONIC_TIMESTAMP.
         let at = DateTime::parse_from_rfc3339("2023-05-01T11:03:56.5+08:00").unwrap();
-        let sample = BootSample {
+        let mut samples = TimeSamples::default();
+        samples.boot(BootSample {
+            line: 1,
             at: Stamp::Absolute(at),
             since_boot: Duration::from_secs_f64(3600.25),
-        };
-        let ctx = TimeContext::infer(
-            &[],
-            &[],
-            &[sample],
-            Overrides::default(),
-            fallback("2026-01-01T00:00:00+08:00"),
-        );
+        });
+        let ctx = infer(&samples, "2026-01-01T00:00:00+08:00");
         assert_eq!(ctx.boot.unwrap().to_rfc3339(), "2023-05-01T10:03:56+08:00");
         let t = ctx
-            .resolve(Stamp::SinceBoot(Duration::from_secs(7200)))
+            .resolve(Stamp::SinceBoot(Duration::from_secs(7200)), 2)
             .unwrap();
         assert_eq!(t.to_rfc3339(), "2023-05-01T12:03:56+08:00");
-        let none = TimeContext::infer(
-            &[],
-            &[],
-            &[],
-            Overrides::default(),
-            fallback("2026-01-01T00:00:00Z"),
+        let none = infer(&TimeSamples::default(), "2026-01-01T00:00:00Z");
+        assert_eq!(
+            none.resolve(Stamp::SinceBoot(Duration::from_secs(1)), 1),
+            None
         );
-        assert_eq!(none.resolve(Stamp::SinceBoot(Duration::from_secs(1))), None);
     }
 
     #[test]

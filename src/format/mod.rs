@@ -14,6 +14,7 @@
 //! What the message *means* is left to the grammar patterns.
 
 pub mod cni;
+pub mod journal_export;
 pub mod klog;
 mod lex;
 pub mod logrus;
