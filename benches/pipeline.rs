@@ -16,7 +16,7 @@ use podmortem::format::{self, parse_payload};
 use podmortem::grammar::Grammar;
 use podmortem::input::Source;
 use podmortem::matcher::{RuleSet, Stage};
-use podmortem::scan::scan;
+use podmortem::scan::{scan, Framing};
 use podmortem::time::Overrides;
 
 #[path = "../examples/gen_corpus/corpus.rs"]
@@ -107,7 +107,7 @@ fn stages(c: &mut Criterion) {
         })
     });
 
-    let syslog_format = format::detect(&f.bytes[..64 * 1024]);
+    let syslog_format = Framing::detect(&f.bytes[..64 * 1024]);
     assert_eq!(syslog_format.name(), "syslog");
     let out = scan(&f.bytes, syslog_format, &f.rules, Stage::Findings);
     assert_eq!(out.lines as usize, lines.len());
