@@ -2,6 +2,8 @@
 //! input's year and zone, resolve entities, detect, correlate, and hand the
 //! results to the report builder. Inputs that fail are recorded and skipped.
 
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::time::Instant;
 
 use chrono::{DateTime, FixedOffset};
@@ -12,7 +14,7 @@ use crate::entity::{Entity, EntityGraph, IdResolver, Mentions};
 use crate::input::{self, InputScan, Source};
 use crate::matcher::RuleSet;
 use crate::report::{self, Analysis, InputFailure, InputSummary, Report, Stats};
-use crate::time::{Fallback, Overrides, TimeContext};
+use crate::time::{Fallback, Overrides, Stamp, TimeBound, TimeContext};
 
 /// What the caller decides; no field here is read from the environment.
 #[derive(Clone, Debug)]
@@ -25,6 +27,9 @@ pub struct Options {
     pub now: DateTime<FixedOffset>,
     /// Findings on one pod at most this far apart form one incident.
     pub merge_window_s: i64,
+    /// Only events from `since` up to `until` are analyzed.
+    pub since: Option<TimeBound>,
+    pub until: Option<TimeBound>,
 }
 
 pub fn run(rules: &RuleSet, options: &Options) -> Report {
@@ -42,44 +47,13 @@ pub fn run(rules: &RuleSet, options: &Options) -> Report {
     }
     gather_links(&mut scans, rules);
     let contexts: Vec<TimeContext> = scans.iter().map(|s| time_context(s, options)).collect();
-
     let resolver = resolver(&scans);
-    let mut untimed = 0u64;
-    let mut events: Vec<Event> = Vec::new();
-    for (input, (scan, ctx)) in scans.iter().zip(&contexts).enumerate() {
-        untimed += scan.output.untimed;
-        for raw in &scan.output.events {
-            let Some(time) = ctx.resolve(raw.stamp, raw.line) else {
-                untimed += 1;
-                continue;
-            };
-            events.push(Event {
-                pattern: raw.pattern,
-                input,
-                line: raw.line,
-                time,
-                level: raw.level,
-                host: raw.host.clone(),
-                entities: raw
-                    .entities
-                    .iter()
-                    .map(|e| resolver.resolve_entity(e))
-                    .collect(),
-                text: raw.text.clone(),
-            });
-        }
-    }
-    events.sort_by_key(|e| (e.time, e.input, e.line));
 
-    let mut graph = EntityGraph::default();
-    for e in &events {
-        graph.link(&e.entities);
-    }
-    for links in scans.iter().flat_map(|s| s.output.links.iter()) {
-        let resolved: Vec<Entity> = links.iter().map(|e| resolver.resolve_entity(e)).collect();
-        graph.link(&resolved);
-    }
-    graph.join_pod_names();
+    let (mut events, mut untimed) = timeline(&scans, &contexts, &resolver);
+    let duplicates = drop_duplicates(&mut events);
+    let outside = keep_within(&mut events, options.since, options.until);
+    untimed += scans.iter().map(|s| s.output.untimed).sum::<u64>();
+    let graph = entity_graph(&events, &scans, &resolver);
 
     let findings = detect(rules, &events);
     let clusters = correlate(&findings, &events, &graph, options.merge_window_s);
@@ -92,6 +66,8 @@ pub fn run(rules: &RuleSet, options: &Options) -> Report {
         unparsed: scans.iter().map(|s| s.output.unparsed).sum(),
         long_lines: scans.iter().map(|s| s.output.long_lines).sum(),
         untimed,
+        duplicates,
+        outside_window: outside,
         events: events.len(),
         findings: findings.len(),
         elapsed_ms: elapsed.as_millis() as u64,
@@ -113,6 +89,88 @@ pub fn run(rules: &RuleSet, options: &Options) -> Report {
             stats,
         },
     )
+}
+
+/// Every input's events placed in time, with resolved entities, in time
+/// order; and how many could not be placed.
+fn timeline(
+    scans: &[InputScan],
+    contexts: &[TimeContext],
+    resolver: &IdResolver,
+) -> (Vec<Event>, u64) {
+    let mut untimed = 0u64;
+    let mut events: Vec<Event> = Vec::new();
+    for (input, (scan, ctx)) in scans.iter().zip(contexts).enumerate() {
+        for raw in &scan.output.events {
+            let Some(time) = ctx.resolve(raw.stamp, raw.line) else {
+                untimed += 1;
+                continue;
+            };
+            events.push(Event {
+                pattern: raw.pattern,
+                input,
+                line: raw.line,
+                time,
+                level: raw.level,
+                host: raw.host.clone(),
+                entities: raw
+                    .entities
+                    .iter()
+                    .map(|e| resolver.resolve_entity(e))
+                    .collect(),
+                message: raw.message.clone(),
+                text: raw.text.clone(),
+            });
+        }
+    }
+    events.sort_by_key(|e| (e.time, e.input, e.line));
+    (events, untimed)
+}
+
+/// Drops the events another input already holds — one node's logs are
+/// often collected twice (the journal and /var/log/messages in one bundle):
+/// same pattern, same instant, same message. Repeats within one input stay.
+/// Returns how many were dropped.
+fn drop_duplicates(events: &mut Vec<Event>) -> u64 {
+    let mut first_seen: HashMap<(usize, DateTime<FixedOffset>, u64), usize> = HashMap::new();
+    let before = events.len();
+    events.retain(|e| {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        e.message.hash(&mut hasher);
+        let input = *first_seen
+            .entry((e.pattern, e.time, hasher.finish()))
+            .or_insert(e.input);
+        input == e.input
+    });
+    (before - events.len()) as u64
+}
+
+/// Keeps the events within `since..=until`; returns how many were dropped.
+/// Relative bounds count back from the newest event: a post-mortem asks
+/// about the last hours of the logs, not of today.
+fn keep_within(events: &mut Vec<Event>, since: Option<TimeBound>, until: Option<TimeBound>) -> u64 {
+    let Some(newest) = events.last().map(|e| e.time) else {
+        return 0;
+    };
+    let since = since.map(|b| b.at(newest));
+    let until = until.map(|b| b.at(newest));
+    let before = events.len();
+    events.retain(|e| since.is_none_or(|s| e.time >= s) && until.is_none_or(|u| e.time <= u));
+    (before - events.len()) as u64
+}
+
+/// Containers and pods joined by the events and the link records.
+fn entity_graph(events: &[Event], scans: &[InputScan], resolver: &IdResolver) -> EntityGraph {
+    let mut graph = EntityGraph::default();
+    for e in events {
+        graph.link(&e.entities);
+    }
+    for links in scans.iter().flat_map(|s| s.output.links.iter()) {
+        let resolved: Vec<Entity> = links.iter().map(|e| resolver.resolve_entity(e)).collect();
+        graph.link(&resolved);
+    }
+    graph.join_pod_names();
+    graph
 }
 
 /// The second pass over the files: the links of the containers the first
@@ -185,7 +243,15 @@ fn summary(scan: &InputScan, ctx: &TimeContext) -> InputSummary {
         unparsed: scan.output.unparsed,
         long_lines: scan.output.long_lines,
         utc_offset: ctx.offset.to_string(),
+        hosts: scan.output.hosts.clone(),
+        first: stamp_at(ctx, scan.output.first),
+        last: stamp_at(ctx, scan.output.last),
         year_from: ctx.year_from,
         zone_from: ctx.zone_from,
     }
+}
+
+fn stamp_at(ctx: &TimeContext, at: Option<(u64, Stamp)>) -> Option<String> {
+    let (line, stamp) = at?;
+    Some(report::rfc3339(ctx.resolve(stamp, line)?))
 }

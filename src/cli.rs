@@ -15,7 +15,7 @@ use crate::input::Source;
 use crate::matcher::RuleSet;
 use crate::report::{self, Report};
 use crate::severity::Severity;
-use crate::time::{parse_duration, parse_offset, Overrides};
+use crate::time::{parse_duration, parse_offset, Overrides, TimeBound};
 
 /// Post-mortem of a sick Kubernetes node from its logs.
 #[derive(Debug, Parser)]
@@ -29,19 +29,51 @@ pub struct Cli {
 pub enum Command {
     /// Find, correlate and rank what went wrong in node logs.
     Analyze(AnalyzeArgs),
+    /// List what would be read: each input with its format, hosts, time
+    /// range, lines and unparsed lines.
+    Inputs(InputsArgs),
 }
 
 #[derive(Debug, clap::Args)]
 pub struct AnalyzeArgs {
-    /// Log files (/var/log/messages, journalctl output, kubelet.log…); `-` reads stdin.
-    #[arg(required = true, value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub read: ReadArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
     /// Exit with status 1 when an incident is at least this severe.
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,
+    /// A directory of extra grammar files (*.toml) to load after the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub grammars: Option<PathBuf>,
+    /// Findings on one pod at most this far apart are one incident (30s, 10m, 2h).
+    #[arg(long, default_value = "30m", value_name = "DURATION")]
+    pub merge_window: String,
+    /// Only events at or after this time: RFC 3339, or a duration (2h) back
+    /// from the newest event in the logs.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only events at or before this time (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InputsArgs {
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+/// How inputs are found and their times read: shared by every command.
+#[derive(Debug, clap::Args)]
+pub struct ReadArgs {
+    /// Log files (/var/log/messages, journalctl output, kubelet.log…); `-` reads stdin.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
     /// Year of lines whose timestamps print none (default: inferred from the logs, else the file's mtime).
     #[arg(long)]
     pub year: Option<i32>,
@@ -52,12 +84,6 @@ pub struct AnalyzeArgs {
     /// times (default: learned from the logs when they give both clocks).
     #[arg(long, value_name = "TIME")]
     pub boot_time: Option<String>,
-    /// A directory of extra grammar files (*.toml) to load after the built-in ones.
-    #[arg(long, value_name = "DIR")]
-    pub grammars: Option<PathBuf>,
-    /// Findings on one pod at most this far apart are one incident (30s, 10m, 2h).
-    #[arg(long, default_value = "30m", value_name = "DURATION")]
-    pub merge_window: String,
     /// Worker threads (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,
@@ -77,40 +103,21 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<u8> {
     match cli.command {
         Command::Analyze(args) => analyze(args, out),
+        Command::Inputs(args) => inputs(args, out),
     }
 }
 
 fn analyze(args: AnalyzeArgs, out: &mut dyn Write) -> Result<u8> {
-    let overrides = Overrides {
-        year: args.year,
-        offset: match &args.tz {
-            None => None,
-            Some(tz) => Some(parse_offset(tz).with_context(|| {
-                format!("--tz {tz}: use UTC or an offset such as +08:00 or -0500")
-            })?),
-        },
-        boot: match &args.boot_time {
-            None => None,
-            Some(t) => Some(chrono::DateTime::parse_from_rfc3339(t).with_context(|| {
-                format!("--boot-time {t}: use RFC 3339, such as 2023-05-01T08:00:00+08:00")
-            })?),
-        },
-    };
     let Some(merge_window_s) = parse_duration(&args.merge_window) else {
         bail!(
             "--merge-window {}: use a duration such as 30s, 10m or 2h",
             args.merge_window
         );
     };
-    if args.paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
-        bail!("`-` (stdin) can be given only once");
-    }
-    if let Some(n) = args.threads {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build_global()
-            .context("--threads: cannot start the worker pool")?;
-    }
+    let mut options = options(&args.read)?;
+    options.merge_window_s = merge_window_s;
+    options.since = time_bound("--since", args.since.as_deref())?;
+    options.until = time_bound("--until", args.until.as_deref())?;
     let grammar = match &args.grammars {
         None => Grammar::builtin(),
         Some(dir) => Grammar::builtin_and_dir(dir),
@@ -126,24 +133,80 @@ fn analyze(args: AnalyzeArgs, out: &mut dyn Write) -> Result<u8> {
             bail!("grammar samples do not hold:\n{}", list.join("\n"));
         }
     }
-    let now = Local::now();
-    let options = Options {
-        sources: args.paths.iter().map(|p| Source::from_arg(p)).collect(),
-        overrides,
-        local_offset: now.offset().fix(),
-        now: now.fixed_offset(),
-        merge_window_s,
-    };
     let report = analyze::run(&rules, &options);
-    for e in &report.errors {
-        eprintln!("podmortem: {}: {}", e.path, e.message);
-    }
+    report_errors(&report);
     match args.format {
         OutputFormat::Text => report::text::print(&report, out)?,
         OutputFormat::Json => report::json::print(&report, out)?,
     }
     out.flush()?;
     Ok(exit_code(&report, args.fail_on))
+}
+
+fn inputs(args: InputsArgs, out: &mut dyn Write) -> Result<u8> {
+    let options = options(&args.read)?;
+    let rules = RuleSet::new(Grammar::builtin().context("cannot load grammars")?);
+    let report = analyze::run(&rules, &options);
+    report_errors(&report);
+    match args.format {
+        OutputFormat::Text => report::text::print_inputs(&report, out)?,
+        OutputFormat::Json => report::json::print_inputs(&report, out)?,
+    }
+    out.flush()?;
+    Ok(exit_code(&report, None))
+}
+
+/// The options every command shares, checked.
+fn options(args: &ReadArgs) -> Result<Options> {
+    let overrides = Overrides {
+        year: args.year,
+        offset: match &args.tz {
+            None => None,
+            Some(tz) => Some(parse_offset(tz).with_context(|| {
+                format!("--tz {tz}: use UTC or an offset such as +08:00 or -0500")
+            })?),
+        },
+        boot: match &args.boot_time {
+            None => None,
+            Some(t) => Some(chrono::DateTime::parse_from_rfc3339(t).with_context(|| {
+                format!("--boot-time {t}: use RFC 3339, such as 2023-05-01T08:00:00+08:00")
+            })?),
+        },
+    };
+    if args.paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        bail!("`-` (stdin) can be given only once");
+    }
+    if let Some(n) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .context("--threads: cannot start the worker pool")?;
+    }
+    let now = Local::now();
+    Ok(Options {
+        sources: args.paths.iter().map(|p| Source::from_arg(p)).collect(),
+        overrides,
+        local_offset: now.offset().fix(),
+        now: now.fixed_offset(),
+        merge_window_s: 30 * 60,
+        since: None,
+        until: None,
+    })
+}
+
+fn time_bound(flag: &str, text: Option<&str>) -> Result<Option<TimeBound>> {
+    text.map(|t| {
+        TimeBound::parse(t).with_context(|| {
+            format!("{flag} {t}: use RFC 3339 (2023-05-01T11:00:00+08:00) or a duration (2h)")
+        })
+    })
+    .transpose()
+}
+
+fn report_errors(report: &Report) {
+    for e in &report.errors {
+        eprintln!("podmortem: {}: {}", e.path, e.message);
+    }
 }
 
 /// 2 when nothing could be read, 1 when an incident reaches `--fail-on`,

@@ -22,6 +22,9 @@ pub struct Event {
     pub level: Option<crate::format::Level>,
     pub host: Option<String>,
     pub entities: Vec<Entity>,
+    /// What the program wrote, without envelope.
+    pub message: String,
+    /// The whole line (or journal message), for evidence.
     pub text: String,
 }
 

@@ -51,20 +51,17 @@ pub enum Stamp {
 }
 
 impl Stamp {
-    /// The better of what a payload and its envelope say: an absolute
-    /// instant beats a local reading, which beats time since boot; on a tie
-    /// the payload wins (it is the program's own, usually more precise,
-    /// reading; syslog stamps a line when it receives it).
+    /// The time of a record from what its payload and its envelope say: the
+    /// payload's, which is the program's own reading (syslog and journald
+    /// stamp a line when they receive it), unless it is only time since boot
+    /// and the envelope has a wall-clock time. Reading the program's own time
+    /// whatever the envelope is what makes one event read from the journal
+    /// and from /var/log/messages the same event.
     pub fn best(payload: Option<Stamp>, envelope: Option<Stamp>) -> Option<Stamp> {
-        fn rank(s: &Stamp) -> u8 {
-            match s {
-                Stamp::Absolute(_) => 3,
-                Stamp::Local(_) => 2,
-                Stamp::SinceBoot(_) => 1,
-            }
-        }
         match (payload, envelope) {
-            (Some(p), Some(e)) if rank(&e) > rank(&p) => Some(e),
+            (Some(Stamp::SinceBoot(_)), Some(wall)) if !matches!(wall, Stamp::SinceBoot(_)) => {
+                Some(wall)
+            }
             (p, e) => p.or(e),
         }
     }
@@ -79,8 +76,9 @@ pub struct BootSample {
     pub since_boot: Duration,
 }
 
-/// A line that carries both a local header reading and an absolute instant:
-/// the difference between the two is the zone the header was written in.
+/// A record that carries both a local reading and an absolute instant (a
+/// syslog header over a logrus time, or a journal timestamp over a klog
+/// time): the difference between the two is the zone of the local reading.
 #[derive(Clone, Copy, Debug)]
 pub struct Anchor {
     /// The line it was read on (1-based), which places it among rollovers.
@@ -373,6 +371,32 @@ fn most_common<T: Ord + Copy>(values: impl Iterator<Item = T>) -> Option<T> {
     best.map(|(v, _)| v)
 }
 
+/// A `--since`/`--until` bound: an instant, or a duration back from the
+/// newest event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeBound {
+    At(DateTime<FixedOffset>),
+    Before(i64),
+}
+
+impl TimeBound {
+    /// RFC 3339 (`2023-05-01T11:00:00+08:00`) or a duration (`2h`, `30m`).
+    pub fn parse(text: &str) -> Option<TimeBound> {
+        DateTime::parse_from_rfc3339(text)
+            .ok()
+            .map(TimeBound::At)
+            .or_else(|| parse_duration(text).map(TimeBound::Before))
+    }
+
+    /// The instant this bound stands for, given the newest event.
+    pub fn at(self, newest: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
+        match self {
+            TimeBound::At(t) => t,
+            TimeBound::Before(secs) => newest - chrono::Duration::seconds(secs),
+        }
+    }
+}
+
 /// Parses a `--tz` value: `UTC`, `Z`, or `±HH:MM` / `±HHMM` / `±HH`.
 pub fn parse_offset(text: &str) -> Option<FixedOffset> {
     if text.eq_ignore_ascii_case("utc") || text == "Z" {
@@ -627,15 +651,29 @@ mod tests {
     }
 
     #[test]
-    fn the_best_stamp_is_the_most_complete_then_the_payloads() {
+    fn the_programs_own_stamp_wins_unless_it_is_time_since_boot() {
         let abs = Stamp::Absolute(DateTime::parse_from_rfc3339("2023-05-01T11:03:56Z").unwrap());
         let klog = Stamp::Local(local(5, 1, 11, 3, 37));
         let header = Stamp::Local(local(5, 1, 11, 3, 56));
         let boot = Stamp::SinceBoot(Duration::from_secs(5));
         assert_eq!(Stamp::best(Some(klog), Some(header)), Some(klog));
-        assert_eq!(Stamp::best(Some(klog), Some(abs)), Some(abs));
+        assert_eq!(Stamp::best(Some(klog), Some(abs)), Some(klog));
+        assert_eq!(Stamp::best(Some(abs), Some(header)), Some(abs));
         assert_eq!(Stamp::best(Some(boot), Some(header)), Some(header));
         assert_eq!(Stamp::best(None, Some(boot)), Some(boot));
+    }
+
+    #[test]
+    fn time_bounds_are_instants_or_durations_back_from_the_newest_event() {
+        let newest = DateTime::parse_from_rfc3339("2023-05-02T00:12:58+08:00").unwrap();
+        let two_hours = TimeBound::parse("2h").unwrap();
+        assert_eq!(
+            two_hours.at(newest).to_rfc3339(),
+            "2023-05-01T22:12:58+08:00"
+        );
+        let at = TimeBound::parse("2023-05-01T11:00:00Z").unwrap();
+        assert_eq!(at.at(newest).to_rfc3339(), "2023-05-01T11:00:00+00:00");
+        assert_eq!(TimeBound::parse("yesterday"), None);
     }
 
     #[test]

@@ -158,8 +158,8 @@ fn incident(rules: &RuleSet, analysis: &Analysis, cluster: &Cluster) -> Incident
         title: format!("{} ({subject})", lead_detector.title_at(lead.level)),
         severity: rank::severity(weighing),
         score: rank::score(weighing),
-        first_seen: stamp(first),
-        last_seen: stamp(last),
+        first_seen: rfc3339(first),
+        last_seen: rfc3339(last),
         duration_s: (last - first).num_seconds(),
         hosts: hosts.into_iter().collect(),
         pods: cluster.pods.clone(),
@@ -210,15 +210,15 @@ fn finding_report(rules: &RuleSet, analysis: &Analysis, f: &Finding) -> FindingR
         severity: f.severity,
         subject: describe(&f.entity),
         count: f.events.len(),
-        first_seen: stamp(f.first(events).time),
-        last_seen: stamp(f.last(events).time),
+        first_seen: rfc3339(f.first(events).time),
+        last_seen: rfc3339(f.last(events).time),
         period_s: f.period_s,
         evidence: picked
             .into_iter()
             .map(|e| Evidence {
                 file: analysis.inputs[events[e].input].path.clone(),
                 line: events[e].line,
-                ts: stamp(events[e].time),
+                ts: rfc3339(events[e].time),
                 level: events[e].level,
                 text: events[e].text.clone(),
             })
@@ -235,7 +235,7 @@ fn timeline_entries(
     let kind = &rules.grammar.detectors[f.detector].kind;
     let who = describe(&f.entity);
     let entry = |t: DateTime<FixedOffset>, text: String| {
-        let ts = stamp(t);
+        let ts = rfc3339(t);
         (
             t,
             TimelineEntry {
@@ -265,6 +265,7 @@ fn describe(e: &Entity) -> String {
     }
 }
 
-fn stamp(t: DateTime<FixedOffset>) -> String {
+/// Times as every report prints them: RFC 3339 with the input's offset.
+pub fn rfc3339(t: DateTime<FixedOffset>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, false)
 }

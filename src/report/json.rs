@@ -9,3 +9,14 @@ pub fn print(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, report)?;
     writeln!(out)
 }
+
+/// `podmortem inputs --format json`: the inputs and errors of the report.
+pub fn print_inputs(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let view = serde_json::json!({
+        "schema_version": report.schema_version,
+        "inputs": report.inputs,
+        "errors": report.errors,
+    });
+    serde_json::to_writer_pretty(&mut *out, &view)?;
+    writeln!(out)
+}

@@ -6,7 +6,7 @@
 //! ```text
 //! { "schema_version": 1,
 //!   "inputs":   [{ "path", "format", "bytes", "lines", "unparsed", "long_lines",
-//!                  "utc_offset", "year_from", "zone_from" }],
+//!                  "utc_offset", "hosts": [], "first", "last", "year_from", "zone_from" }],
 //!   "errors":   [{ "path", "message" }],
 //!   "incidents":[{ "rank", "kind", "title", "severity", "score",
 //!                  "first_seen", "last_seen", "duration_s",
@@ -16,7 +16,8 @@
 //!                                 "evidence": [{ "file", "line", "ts", "level", "text" }] }],
 //!                  "timeline": [{ "ts", "kind", "text" }],
 //!                  "explanation", "remediation", "remediation_steps": [], "references": [] }],
-//!   "stats":    { "bytes", "lines", "unparsed", "long_lines", "untimed", "events",
+//!   "stats":    { "bytes", "lines", "unparsed", "long_lines", "untimed", "duplicates",
+//!                 "outside_window", "events",
 //!                 "findings", "elapsed_ms", "mb_per_s" } }
 //! ```
 //! Times are RFC 3339 with the offset of the input they came from.
@@ -25,7 +26,7 @@ mod build;
 pub mod json;
 pub mod text;
 
-pub use build::{build, Analysis};
+pub use build::{build, rfc3339, Analysis};
 
 use serde::Serialize;
 
@@ -52,6 +53,11 @@ pub struct InputSummary {
     pub long_lines: u64,
     /// The zone the input's local times were read in.
     pub utc_offset: String,
+    /// Hosts its envelopes name.
+    pub hosts: Vec<String>,
+    /// Its first and last time (when its records print one).
+    pub first: Option<String>,
+    pub last: Option<String>,
     pub year_from: crate::time::Provenance,
     pub zone_from: crate::time::Provenance,
 }
@@ -123,6 +129,10 @@ pub struct Stats {
     pub unparsed: u64,
     pub long_lines: u64,
     pub untimed: u64,
+    /// Events dropped because another input held the same one.
+    pub duplicates: u64,
+    /// Events outside `--since`/`--until`.
+    pub outside_window: u64,
     pub events: usize,
     pub findings: usize,
     pub elapsed_ms: u64,

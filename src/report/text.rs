@@ -177,6 +177,40 @@ fn footer(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     )
 }
 
+/// `podmortem inputs`: one line per input.
+pub fn print_inputs(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    for e in &report.errors {
+        writeln!(
+            out,
+            "could not read {}: {}",
+            clean(&e.path),
+            clean(&e.message)
+        )?;
+    }
+    for i in &report.inputs {
+        let range = match (&i.first, &i.last) {
+            (Some(first), Some(last)) => format!("{} → {}", seconds(first), seconds(last)),
+            _ => "no times".to_string(),
+        };
+        let hosts = if i.hosts.is_empty() {
+            "-".to_string()
+        } else {
+            i.hosts.join(",")
+        };
+        writeln!(
+            out,
+            "{}  {}  hosts {}  {}  {} lines, {} unparsed",
+            clean(&i.path),
+            i.format,
+            clean(&hosts),
+            range,
+            i.lines,
+            i.unparsed
+        )?;
+    }
+    Ok(())
+}
+
 fn provenance(p: crate::time::Provenance) -> &'static str {
     match p {
         crate::time::Provenance::Option => "the command line",
