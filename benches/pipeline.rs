@@ -137,6 +137,8 @@ fn pipeline(c: &mut Criterion) {
         local_offset: *now.offset(),
         now,
         merge_window_s: 1800,
+        since: None,
+        until: None,
     };
     let report = analyze::run(&f.rules, &options);
     let critical = report
