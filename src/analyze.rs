@@ -2,19 +2,19 @@
 //! input's year and zone, resolve entities, detect, correlate, and hand the
 //! results to the report builder. Inputs that fail are recorded and skipped.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 use std::time::Instant;
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, TimeZone};
 
 use crate::correlate::correlate;
 use crate::detect::{detect, Event};
 use crate::entity::{Entity, EntityGraph, IdResolver, Mentions};
-use crate::input::{self, InputScan, Source};
+use crate::input::{self, InputScan, NotRead, Source};
 use crate::matcher::RuleSet;
-use crate::report::{self, Analysis, InputFailure, InputSummary, Report, Stats};
-use crate::time::{Fallback, Overrides, Stamp, TimeBound, TimeContext};
+use crate::report::{self, Analysis, BundleSummary, InputFailure, InputSummary, Report, Stats};
+use crate::time::{Fallback, Overrides, Provenance, Stamp, TimeBound, TimeContext};
 
 /// What the caller decides; no field here is read from the environment.
 #[derive(Clone, Debug)]
@@ -34,19 +34,29 @@ pub struct Options {
 
 pub fn run(rules: &RuleSet, options: &Options) -> Report {
     let started = Instant::now();
-    let mut scans = Vec::new();
-    let mut errors = Vec::new();
-    for source in &options.sources {
-        match input::read(source, rules) {
-            Ok(scan) => scans.push(scan),
-            Err(e) => errors.push(InputFailure {
-                path: e.name,
-                message: e.message,
-            }),
-        }
-    }
+    let collected = input::read_all(&options.sources, rules);
+    let mut scans = collected.scans;
+    let errors = collected.failed.into_iter().map(not_read).collect();
+    let partial = scans.iter().filter_map(|s| {
+        let reason = s.read_error.as_ref()?;
+        Some(not_read(NotRead {
+            name: s.name.clone(),
+            reason: format!("read stopped early ({reason}); what came before was analyzed"),
+        }))
+    });
+    let skipped: Vec<InputFailure> = partial
+        .chain(collected.skipped.into_iter().map(not_read))
+        .collect();
+    let bundles = collected
+        .bundles
+        .iter()
+        .map(|b| BundleSummary {
+            root: b.root.clone(),
+            kind: b.kind,
+        })
+        .collect();
     gather_links(&mut scans, rules);
-    let contexts: Vec<TimeContext> = scans.iter().map(|s| time_context(s, options)).collect();
+    let contexts = time_contexts(&scans, options);
     let resolver = resolver(&scans);
 
     let (mut events, mut untimed) = timeline(&scans, &contexts, &resolver);
@@ -83,6 +93,9 @@ pub fn run(rules: &RuleSet, options: &Options) -> Report {
         Analysis {
             inputs,
             errors,
+            skipped,
+            bundles,
+            ignored: collected.ignored,
             events,
             findings,
             clusters,
@@ -187,7 +200,7 @@ fn gather_links(scans: &mut [InputScan], rules: &RuleSet) {
         return;
     }
     for scan in scans.iter_mut() {
-        if let Source::File(path) = &scan.source {
+        if let Some(path) = &scan.path {
             let links = input::read_links(path, scan.framing, rules, &mentions);
             scan.output.links.extend(links);
         }
@@ -217,26 +230,74 @@ fn resolver(scans: &[InputScan]) -> IdResolver {
     if unresolved.is_empty() {
         return first;
     }
-    let found = input::find_full_ids(scans.iter().map(|s| &s.source), &unresolved);
+    let found = input::find_full_ids(scans.iter().filter_map(|s| s.path.as_deref()), &unresolved);
     IdResolver::new(seen.into_iter().chain(found.iter().map(String::as_str)))
 }
 
-/// The time context of one input: what its lines say, else its mtime.
-fn time_context(scan: &InputScan, options: &Options) -> TimeContext {
-    let not_after = scan
+/// The time context of each input. An input whose lines do not reveal
+/// their zone (a raw kubelet.log) takes the zone that the other inputs of
+/// the same host — or, when it names no host, of the whole run — agree on,
+/// before falling back to the local zone.
+fn time_contexts(scans: &[InputScan], options: &Options) -> Vec<TimeContext> {
+    let own: Vec<TimeContext> = scans
+        .iter()
+        .map(|s| time_context(s, options, options.local_offset))
+        .collect();
+    scans
+        .iter()
+        .zip(&own)
+        .map(|(scan, ctx)| {
+            if ctx.zone_from != Provenance::Fallback {
+                return ctx.clone();
+            }
+            let related = |other: &InputScan| {
+                scan.output.hosts.is_empty()
+                    || other
+                        .output
+                        .hosts
+                        .iter()
+                        .any(|h| scan.output.hosts.contains(h))
+            };
+            let zones: BTreeSet<i32> = scans
+                .iter()
+                .zip(&own)
+                .filter(|(other, c)| c.zone_from == Provenance::Logs && related(other))
+                .map(|(_, c)| c.offset.local_minus_utc())
+                .collect();
+            match zones.iter().collect::<Vec<_>>().as_slice() {
+                [only] => {
+                    let offset = FixedOffset::east_opt(**only).unwrap_or(options.local_offset);
+                    let mut borrowed = time_context(scan, options, offset);
+                    borrowed.zone_from = Provenance::OtherInputs;
+                    borrowed
+                }
+                _ => ctx.clone(),
+            }
+        })
+        .collect()
+}
+
+/// The time context of one input: what its lines say, else the end of the
+/// day in its rotated name or its mtime, and `zone`.
+fn time_context(scan: &InputScan, options: &Options, zone: FixedOffset) -> TimeContext {
+    let end_of_named_day = scan
+        .name_date
+        .and_then(|d| d.and_hms_opt(23, 59, 59))
+        .and_then(|t| zone.from_local_datetime(&t).earliest());
+    let modified = scan
         .modified
-        .map(|m| DateTime::<chrono::Utc>::from(m).with_timezone(&options.local_offset))
-        .unwrap_or(options.now);
+        .map(|m| DateTime::<chrono::Utc>::from(m).with_timezone(&zone));
+    let not_after = end_of_named_day.or(modified).unwrap_or(options.now);
     let fallback = Fallback {
         not_after,
-        offset: options.local_offset,
+        offset: zone,
     };
     TimeContext::infer(&scan.output.time, options.overrides, fallback)
 }
 
 fn summary(scan: &InputScan, ctx: &TimeContext) -> InputSummary {
     InputSummary {
-        path: scan.source.name(),
+        path: scan.name.clone(),
         format: scan.framing.name().to_string(),
         bytes: scan.bytes,
         lines: scan.output.lines,
@@ -254,4 +315,11 @@ fn summary(scan: &InputScan, ctx: &TimeContext) -> InputSummary {
 fn stamp_at(ctx: &TimeContext, at: Option<(u64, Stamp)>) -> Option<String> {
     let (line, stamp) = at?;
     Some(report::rfc3339(ctx.resolve(stamp, line)?))
+}
+
+fn not_read(n: NotRead) -> InputFailure {
+    InputFailure {
+        path: n.name,
+        message: n.reason,
+    }
 }

@@ -1,7 +1,9 @@
-//! Where bytes come from: a file (memory-mapped) or standard input (read in
-//! bounded blocks), handed to [`scan`](crate::scan) as buffers of whole lines.
-//! An input that cannot be read yields an [`InputError`] naming it; the
-//! caller reports it and goes on with the other inputs.
+//! Where bytes come from: what the user named, expanded by
+//! [`discover`](crate::discover) into plain files (memory-mapped) and
+//! streams (decompressed files, archive entries, stdin; read in bounded
+//! blocks), each handed to [`scan`](crate::scan) as buffers of whole records.
+//! An input that cannot be read is named with the reason; the caller reports
+//! it and goes on with the others.
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -9,23 +11,25 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::entity::{Entity, Mentions};
+use chrono::NaiveDate;
 
+use crate::discover::{self, Bundle, Content, Found};
+use crate::entity::{Entity, Mentions};
 use crate::matcher::{RuleSet, Stage};
 use crate::scan::{scan, scan_links, split_pieces, Framing, ScanOutput, MAX_LINE};
 
-/// Bytes read from stdin per block; memory use is about twice this.
-const STDIN_BLOCK: usize = 16 * 1024 * 1024;
+/// Bytes read from a stream per block; memory use is about twice this.
+const STREAM_BLOCK: usize = 16 * 1024 * 1024;
 /// A mapped file is scanned this much at a time; the pages of a scanned
 /// window are then released, so resident memory does not grow with the file.
 const MAP_WINDOW: usize = 64 * 1024 * 1024;
 /// How much of an input is looked at to decide its format.
 const SNIFF_BYTES: usize = 64 * 1024;
 
-/// One thing the user asked to analyze.
+/// One thing the user named.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Source {
-    File(PathBuf),
+    Path(PathBuf),
     Stdin,
 }
 
@@ -35,14 +39,7 @@ impl Source {
         if arg == Path::new("-") {
             Source::Stdin
         } else {
-            Source::File(arg.to_path_buf())
-        }
-    }
-
-    pub fn name(&self) -> String {
-        match self {
-            Source::File(p) => p.display().to_string(),
-            Source::Stdin => "-".to_string(),
+            Source::Path(arg.to_path_buf())
         }
     }
 }
@@ -50,67 +47,115 @@ impl Source {
 /// The result of reading one input to the end.
 #[derive(Debug)]
 pub struct InputScan {
-    pub source: Source,
+    /// The path, or `archive:entry`, or `-`.
+    pub name: String,
+    /// Set for a plain file on disk, which can be read a second time.
+    pub path: Option<PathBuf>,
     pub framing: Framing,
     pub bytes: u64,
     /// Last modification of the file; bounds the year of its lines.
     pub modified: Option<SystemTime>,
+    /// The day in a rotated file's name; bounds the year better than mtime.
+    pub name_date: Option<NaiveDate>,
+    /// Why reading stopped early (a corrupt gzip): what was read before
+    /// still counts.
+    pub read_error: Option<String>,
     pub output: ScanOutput,
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("{name}: {message}")]
-pub struct InputError {
+/// Something named that could not be read, or was passed over, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotRead {
     pub name: String,
-    pub message: String,
+    pub reason: String,
 }
 
-/// Reads and scans one source.
-pub fn read(source: &Source, rules: &RuleSet) -> Result<InputScan, InputError> {
-    match source {
-        Source::File(path) => read_file(path, rules),
-        Source::Stdin => read_stream(std::io::stdin().lock(), rules),
-    }
+/// Everything read from what the user named.
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub scans: Vec<InputScan>,
+    /// Named inputs of which nothing could be read (a missing file).
+    pub failed: Vec<NotRead>,
+    /// Files passed over inside what was read (binary files, corrupt
+    /// archives, unreadable directories).
+    pub skipped: Vec<NotRead>,
+    pub bundles: Vec<Bundle>,
+    /// Files inside support bundles that are not logs.
+    pub ignored: usize,
 }
 
-fn read_file(path: &Path, rules: &RuleSet) -> Result<InputScan, InputError> {
-    let (map, modified) = open_mapped(path)?;
-    let Some(map) = map else {
-        let empty = ScanOutput::default();
-        return Ok(InputScan {
-            source: Source::File(path.to_path_buf()),
-            framing: Framing::Lines(crate::format::InputFormat::UNKNOWN),
-            bytes: 0,
-            modified,
-            output: empty,
+/// Reads and scans everything inside `sources`.
+pub fn read_all(sources: &[Source], rules: &RuleSet) -> Collected {
+    let mut collected = Collected::default();
+    for source in sources {
+        let before = collected.scans.len();
+        let mut visit = |found: Found<'_>| collected.scans.push(read_found(found, rules));
+        let walk = match source {
+            Source::Path(path) => discover::walk(path, &mut visit),
+            Source::Stdin => discover::walk_reader("-", &mut std::io::stdin().lock(), &mut visit),
+        };
+        let notes = walk.skipped.into_iter().map(|s| NotRead {
+            name: s.name,
+            reason: s.reason,
         });
+        if collected.scans.len() == before {
+            collected.failed.extend(notes);
+        } else {
+            collected.skipped.extend(notes);
+        }
+        collected.bundles.extend(walk.bundles);
+        collected.ignored += walk.ignored;
+    }
+    collected
+}
+
+fn read_found(found: Found<'_>, rules: &RuleSet) -> InputScan {
+    let mut scan = match found.content {
+        Content::File(path) => read_file(&path, rules),
+        Content::Stream(reader) => read_stream(reader, rules),
     };
-    let framing = Framing::detect(&map[..map.len().min(SNIFF_BYTES)]);
-    let mut output = ScanOutput::default();
-    for_each_window(&map, |window| {
-        output.append(scan(window, framing, rules, Stage::Findings))
-    });
-    Ok(InputScan {
-        source: Source::File(path.to_path_buf()),
-        framing,
-        bytes: map.len() as u64,
-        modified,
-        output,
-    })
+    scan.name = found.name;
+    scan.modified = found.modified.or(scan.modified);
+    scan.name_date = found.name_date;
+    scan
+}
+
+fn read_file(path: &Path, rules: &RuleSet) -> InputScan {
+    let mut scan = InputScan {
+        name: path.display().to_string(),
+        path: Some(path.to_path_buf()),
+        framing: Framing::Lines(crate::format::InputFormat::UNKNOWN),
+        bytes: 0,
+        modified: None,
+        name_date: None,
+        read_error: None,
+        output: ScanOutput::default(),
+    };
+    match open_mapped(path) {
+        Err(reason) => scan.read_error = Some(reason),
+        Ok((map, modified)) => {
+            scan.modified = modified;
+            if let Some(map) = map {
+                scan.framing = Framing::detect(&map[..map.len().min(SNIFF_BYTES)]);
+                scan.bytes = map.len() as u64;
+                for_each_window(&map, |window| {
+                    scan.output.append(scan_window(window, scan.framing, rules))
+                });
+            }
+        }
+    }
+    scan
+}
+
+fn scan_window(window: &[u8], framing: Framing, rules: &RuleSet) -> ScanOutput {
+    scan(window, framing, rules, Stage::Findings)
 }
 
 /// Maps a regular file read-only (`None` when it is empty, which cannot be
 /// mapped) and returns its modification time.
-fn open_mapped(path: &Path) -> Result<(Option<memmap2::Mmap>, Option<SystemTime>), InputError> {
-    let fail = |message: String| InputError {
-        name: path.display().to_string(),
-        message,
-    };
-    let file = File::open(path).map_err(|e| fail(open_advice(&e)))?;
-    let meta = file.metadata().map_err(|e| fail(e.to_string()))?;
-    if meta.is_dir() {
-        return Err(fail("is a directory: pass the log files inside it".into()));
-    }
+fn open_mapped(path: &Path) -> Result<(Option<memmap2::Mmap>, Option<SystemTime>), String> {
+    let file = File::open(path).map_err(|e| open_advice(&e))?;
+    let meta = file.metadata().map_err(|e| e.to_string())?;
     if meta.len() == 0 {
         return Ok((None, meta.modified().ok()));
     }
@@ -118,7 +163,7 @@ fn open_mapped(path: &Path) -> Result<(Option<memmap2::Mmap>, Option<SystemTime>
     // while it is mapped, reads past the new end fault; podmortem reads logs
     // that are collected or rotated away, so it takes that risk as grep does.
     let map = unsafe { memmap2::Mmap::map(&file) };
-    let map = map.map_err(|e| fail(format!("cannot map the file: {e}")))?;
+    let map = map.map_err(|e| format!("cannot map the file: {e}"))?;
     Ok((Some(map), meta.modified().ok()))
 }
 
@@ -176,16 +221,12 @@ pub fn read_links(
 /// (dockerd's `Container a9acd5210705 failed to exit…`) may be spelled in
 /// full only on some unmatched line. Only files can be read twice: stdin's
 /// short IDs stay as they are unless a matched line spells them out.
-pub fn find_full_ids<'s>(
-    sources: impl Iterator<Item = &'s Source>,
-    short: &[String],
-) -> Vec<String> {
+pub fn find_full_ids<'s>(paths: impl Iterator<Item = &'s Path>, short: &[String]) -> Vec<String> {
     let Ok(finder) = aho_corasick::AhoCorasick::new(short) else {
         return Vec::new();
     };
     let mut found = std::collections::BTreeSet::new();
-    for source in sources {
-        let Source::File(path) = source else { continue };
+    for path in paths {
         let Ok((Some(map), _)) = open_mapped(path) else {
             continue;
         };
@@ -211,60 +252,73 @@ fn full_id_at(text: &[u8], at: usize) -> Option<String> {
     (run == 64).then(|| String::from_utf8_lossy(&text[at..at + 64]).to_ascii_lowercase())
 }
 
-/// Reads a stream block by block, scanning each block's whole lines while
+/// Reads a stream block by block, scanning each block's whole records while
 /// the next block is not yet read: memory stays bounded by the block size.
-fn read_stream(mut reader: impl Read, rules: &RuleSet) -> Result<InputScan, InputError> {
-    let fail = |e: std::io::Error| InputError {
-        name: Source::Stdin.name(),
-        message: format!("read failed: {e}"),
-    };
-    let mut buf: Vec<u8> = Vec::with_capacity(STDIN_BLOCK);
+/// A read error ends the input; what was read before it counts.
+fn read_stream(reader: &mut dyn Read, rules: &RuleSet) -> InputScan {
+    let mut buf: Vec<u8> = Vec::with_capacity(STREAM_BLOCK);
     let mut framing: Option<Framing> = None;
     let mut output = ScanOutput::default();
     let mut bytes = 0u64;
+    let mut read_error = None;
     // Set while skipping the remainder of a line longer than a block.
     let mut in_giant_line = false;
     loop {
         let before = buf.len();
-        let got = (&mut reader)
-            .take((STDIN_BLOCK - before) as u64)
+        let got = match reader
+            .take((STREAM_BLOCK - before) as u64)
             .read_to_end(&mut buf)
-            .map_err(fail)?;
+        {
+            Ok(got) => got,
+            Err(e) => {
+                read_error = Some(e.to_string());
+                0
+            }
+        };
         bytes += got as u64;
-        let at_end = got == 0 || buf.len() < STDIN_BLOCK;
+        let at_end = got == 0 || buf.len() < STREAM_BLOCK;
         let framing =
             *framing.get_or_insert_with(|| Framing::detect(&buf[..buf.len().min(SNIFF_BYTES)]));
         let cut = if at_end {
             buf.len()
         } else {
-            match memchr::memrchr(b'\n', &buf) {
-                Some(i) => i + 1,
-                // A whole block without a newline: keep its start as one
-                // (truncated) line and drop the rest of that line.
-                None => buf.len(),
-            }
+            record_end(&buf, framing)
         };
-        let mut lines = &buf[..cut];
+        let mut records = &buf[..cut];
         if in_giant_line {
-            let skip = memchr::memchr(b'\n', lines).map_or(lines.len(), |i| i + 1);
-            lines = &lines[skip..];
+            let skip = memchr::memchr(b'\n', records).map_or(records.len(), |i| i + 1);
+            records = &records[skip..];
             in_giant_line = skip == cut && !at_end && buf[cut - 1] != b'\n';
-        } else if lines.last() != Some(&b'\n') && !at_end {
+        } else if records.last() != Some(&b'\n') && !at_end {
             in_giant_line = true;
-            lines = &lines[..lines.len().min(MAX_LINE + 1)];
+            records = &records[..records.len().min(MAX_LINE + 1)];
         }
-        output.append(scan(lines, framing, rules, Stage::All));
+        output.append(scan(records, framing, rules, Stage::All));
         buf.drain(..cut);
         if at_end {
-            return Ok(InputScan {
-                source: Source::Stdin,
+            return InputScan {
+                name: "-".to_string(),
+                path: None,
                 framing,
                 bytes,
                 modified: None,
+                name_date: None,
+                read_error,
                 output,
-            });
+            };
         }
     }
+}
+
+/// Where the last whole record of a full block ends: after its last
+/// newline (after its last blank line, for journal export entries). A block
+/// without one is a giant line, cut at the block's end.
+fn record_end(buf: &[u8], framing: Framing) -> usize {
+    let end = match framing {
+        Framing::JournalExport => memchr::memmem::rfind(buf, b"\n\n").map(|i| i + 2),
+        Framing::Lines(_) => memchr::memrchr(b'\n', buf).map(|i| i + 1),
+    };
+    end.unwrap_or(buf.len())
 }
 
 fn open_advice(e: &std::io::Error) -> String {

@@ -20,6 +20,7 @@ pub mod analyze;
 pub mod cli;
 pub mod correlate;
 pub mod detect;
+pub mod discover;
 pub mod entity;
 pub mod format;
 pub mod grammar;

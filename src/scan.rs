@@ -190,14 +190,21 @@ impl ScanOutput {
 
     /// Keeps what a record tells about the year, zone and boot time.
     fn sample_time(&mut self, line: u64, envelope: &Envelope<'_>, payload: Option<Stamp>) {
-        if let (Some(Stamp::Local(local)), Some(Stamp::Absolute(absolute))) =
-            (envelope.stamp, payload)
-        {
-            self.time.anchor(Anchor {
-                line,
-                local,
-                absolute,
-            });
+        // A local reading beside an absolute one, whichever carries which:
+        // a syslog header over a logrus time, a journal time over klog's.
+        match (envelope.stamp, payload) {
+            (Some(Stamp::Local(local)), Some(Stamp::Absolute(absolute)))
+            | (Some(Stamp::Absolute(absolute)), Some(Stamp::Local(local))) => {
+                self.time.anchor(Anchor {
+                    line,
+                    local,
+                    absolute,
+                });
+            }
+            _ => {}
+        }
+        if let Some(Stamp::Absolute(t)) = payload {
+            self.time.offset(t.offset().local_minus_utc());
         }
         for stamp in [envelope.stamp, payload].into_iter().flatten() {
             if let Stamp::Local(PartialStamp { year: Some(y), .. }) = stamp {

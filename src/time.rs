@@ -95,6 +95,9 @@ pub struct TimeSamples {
     /// Years printed by stamps that have one (Calico), with their line.
     pub years: Vec<(u64, i32)>,
     pub boots: Vec<BootSample>,
+    /// UTC offsets that programs printed with their own absolute times
+    /// (logrus `+08:00`): the zone of an input with no local readings.
+    pub offsets: Vec<i32>,
     /// Lines where yearless headers go from November/December to
     /// January/February: the year changes there.
     pub rollovers: Vec<u64>,
@@ -161,6 +164,12 @@ impl TimeSamples {
         }
     }
 
+    pub fn offset(&mut self, secs: i32) {
+        if self.offsets.len() < MAX_SAMPLES {
+            self.offsets.push(secs);
+        }
+    }
+
     pub fn boot(&mut self, sample: BootSample) {
         if self.boots.len() < MAX_SAMPLES {
             self.boots.push(sample);
@@ -204,6 +213,9 @@ impl TimeSamples {
                 ..b
             });
         }
+        for o in next.offsets {
+            self.offset(o);
+        }
         self.rollovers.extend(next.rollovers.into_iter().map(shift));
         if self.first_month.is_none() {
             self.first_month = next.first_month;
@@ -224,6 +236,8 @@ impl TimeSamples {
 pub enum Provenance {
     Option,
     Logs,
+    /// The zone other inputs of the same host (or run) revealed.
+    OtherInputs,
     Fallback,
 }
 
@@ -263,14 +277,16 @@ pub struct Overrides {
 impl TimeContext {
     /// Decides year, zone and boot time for one input.
     ///
-    /// The zone is the most common header-vs-instant difference among the
+    /// The zone is the most common local-vs-instant difference among the
     /// anchors, rounded to 15 minutes (syslog may stamp a line a few seconds
-    /// after the program did). The year of the first yearless line is
+    /// after the program did); without anchors, the offset programs printed
+    /// with their own absolute times. The year of the first yearless line is
     /// derived from the anchors' years, else from the years stamps print,
     /// else from the fallback: the last yearless line cannot be newer than
     /// `fallback.not_after`. Each rollover (December to January) adds one.
     pub fn infer(samples: &TimeSamples, overrides: Overrides, fallback: Fallback) -> TimeContext {
         let inferred_offset = most_common(samples.anchors.iter().filter_map(anchor_offset_secs))
+            .or_else(|| most_common(samples.offsets.iter().copied()))
             .and_then(FixedOffset::east_opt);
         let (offset, zone_from) = match (overrides.offset, inferred_offset) {
             (Some(o), _) => (o, Provenance::Option),

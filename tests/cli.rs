@@ -52,7 +52,7 @@ fn a_missing_file_is_named_and_the_other_inputs_still_analyzed() {
     assert_eq!(out.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("no/such/messages") && stderr.contains("no such file"),
+        stderr.contains("no/such/messages") && stderr.contains("not found"),
         "{stderr}"
     );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -1,6 +1,6 @@
 //! The binary on the shipped samples: the field case must come out as an
-//! expert would write it up. Each sample directory holds its input and the
-//! expected incidents (`expected.json`); run with `PODMORTEM_BLESS=1` to
+//! expert would write it up. Each sample directory holds its inputs (all
+//! analyzed together) and the expected incidents (`expected.json`); run with `PODMORTEM_BLESS=1` to
 //! rewrite them after a deliberate change, and review the diff.
 
 mod common;
@@ -174,23 +174,26 @@ fn samples_match_their_expected_incidents() {
             continue;
         }
         let expected_path = dir.join("expected.json");
-        let Some(input) = std::fs::read_dir(&dir)
+        // Every file of the directory is one input of the scenario.
+        let mut inputs: Vec<String> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().path())
-            .find(|p| {
+            .filter(|p| {
                 p.file_name()
                     .is_some_and(|n| n != "expected.json" && n != "README.md")
             })
-        else {
-            continue;
-        };
-        let rel = input
-            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .to_string();
-        let report = json_report(&[&rel], None);
+            .map(|p| {
+                p.strip_prefix(env!("CARGO_MANIFEST_DIR"))
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        inputs.sort();
+        let rel = inputs.join(" ");
+        let args: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        let report = json_report(&args, None);
         let actual = serde_json::to_string_pretty(&report["incidents"]).unwrap() + "\n";
         if std::env::var_os("PODMORTEM_BLESS").is_some() {
             std::fs::write(&expected_path, &actual).unwrap();

@@ -14,10 +14,18 @@
 //! What the message *means* is left to the grammar patterns.
 
 pub mod cni;
+pub mod cri;
+pub mod dmesg;
+pub mod iso;
 pub mod journal_export;
+pub mod journal_full;
+pub mod journal_json;
 pub mod klog;
 mod lex;
 pub mod logrus;
+pub mod logrus_json;
+pub mod logrus_tty;
+pub mod rfc5424;
 pub mod syslog;
 
 use std::borrow::Cow;
@@ -74,7 +82,10 @@ impl std::fmt::Debug for LineFormat {
 }
 
 /// Every line format, in the order ties in detection are broken and a line
-/// that does not fit its input's format is tried against the others.
+/// that does not fit its input's format is tried against the others: the
+/// common and cheap first (syslog stays first), JSON, which must be
+/// decoded, last. Each rejects a line that is not its own on its first
+/// bytes, and no two read the same line (see the tests).
 pub const LINE_FORMATS: &[LineFormat] = &[
     LineFormat {
         name: "syslog",
@@ -92,6 +103,38 @@ pub const LINE_FORMATS: &[LineFormat] = &[
         name: "cni",
         parse: |line| cni::parse(line).map(|_| Envelope::bare(line)),
     },
+    LineFormat {
+        name: "iso",
+        parse: iso::parse,
+    },
+    LineFormat {
+        name: "cri",
+        parse: cri::parse,
+    },
+    LineFormat {
+        name: "dmesg",
+        parse: dmesg::parse,
+    },
+    LineFormat {
+        name: "journal-full",
+        parse: journal_full::parse,
+    },
+    LineFormat {
+        name: "rfc5424",
+        parse: rfc5424::parse,
+    },
+    LineFormat {
+        name: "logrus-tty",
+        parse: logrus_tty::parse,
+    },
+    LineFormat {
+        name: "logrus-json",
+        parse: logrus_json::parse,
+    },
+    LineFormat {
+        name: "journal-json",
+        parse: journal_json::parse,
+    },
 ];
 
 /// What the payload header says; the message text stays where it is.
@@ -108,6 +151,10 @@ pub enum PayloadForm {
     Klog,
     Logrus,
     Cni,
+    /// The kernel's `[ 4174.552171] ` time since boot.
+    Dmesg,
+    LogrusJson,
+    LogrusTty,
     /// Free text: no header podmortem knows.
     Plain,
 }
@@ -118,6 +165,9 @@ impl PayloadForm {
             PayloadForm::Klog => "klog",
             PayloadForm::Logrus => "logrus",
             PayloadForm::Cni => "cni",
+            PayloadForm::Dmesg => "dmesg",
+            PayloadForm::LogrusJson => "logrus-json",
+            PayloadForm::LogrusTty => "logrus-tty",
             PayloadForm::Plain => "plain",
         }
     }
@@ -152,9 +202,12 @@ impl Level {
 /// Reads the payload header of a message, whichever known form it is in.
 pub fn parse_payload(msg: &[u8]) -> Payload {
     let parsed = match msg.first() {
-        Some(b'I' | b'W' | b'E' | b'F') => klog::parse(msg),
+        Some(b'I' | b'W' | b'E' | b'F') => klog::parse(msg).or_else(|| logrus_tty::payload(msg)),
         Some(b't') => logrus::parse(msg),
         Some(b'0'..=b'9') => cni::parse(msg),
+        Some(b'[') => dmesg::payload(msg),
+        Some(b'{') => logrus_json::payload(msg),
+        Some(b'D' | b'P' | b'T' | 0x1b) => logrus_tty::payload(msg),
         _ => None,
     };
     parsed.unwrap_or(Payload {
@@ -278,11 +331,26 @@ May  2 00:10:24 ecs-prod-003 dockerd: time="2023-05-02T00:10:24.148458112+08:00"
 
     #[test]
     fn payload_dispatch_reads_each_form() {
-        let cases: [(&[u8], PayloadForm); 4] = [
+        let cases: [(&[u8], PayloadForm); 10] = [
             (
                 b"E0501 11:03:37.635343    4568 f.go:1] x",
                 PayloadForm::Klog,
             ),
+            (
+                b"[ 4174.552171] INFO: task fluentd:4242 blocked for more than 120 seconds.",
+                PayloadForm::Dmesg,
+            ),
+            (
+                br#"{"level":"info","msg":"shim disconnected","time":"2023-05-01T10:48:54.306078409+08:00"}"#,
+                PayloadForm::LogrusJson,
+            ),
+            (
+                b"INFO[2023-05-02T00:10:24.148458112+08:00] Container a9acd5210705 failed",
+                PayloadForm::LogrusTty,
+            ),
+            (b"DEBU[0000] x", PayloadForm::LogrusTty),
+            (b"[drm] Initialized", PayloadForm::Plain),
+            (b"Info: starting", PayloadForm::Plain),
             (
                 b"time=\"2023-05-02T00:10:24+08:00\" level=info msg=x",
                 PayloadForm::Logrus,
@@ -301,5 +369,202 @@ May  2 00:10:24 ecs-prod-003 dockerd: time="2023-05-02T00:10:24.148458112+08:00"
                 String::from_utf8_lossy(msg)
             );
         }
+    }
+
+    /// Real lines (message bodies from the seed report) in every format,
+    /// each under the name of the one format that must read it.
+    const SAMPLES: &[(&str, &[&str])] = &[
+        (
+            "syslog",
+            &[
+                r#"May  2 00:10:24 ecs-prod-003 dockerd: time="2023-05-02T00:10:24.148458112+08:00" level=info msg="Container a9acd5210705 failed to exit within 10 seconds of kill - trying direct SIGKILL""#,
+                r#"May 01 11:03:37 ecs-prod-003 kubelet[4568]: E0501 11:03:37.635343    4568 remote_runtime.go:276] "StopContainer from runtime service failed" err="rpc error: code = DeadlineExceeded desc = context deadline exceeded" containerID="fef3e1fbee146788d1557ec20204e10922eeb2607969a26d1323588cc8a7f469""#,
+                "May  1 11:22:19 ecs-prod-003 kernel: [ 4174.552171] IPv6: ADDRCONF(NETDEV_CHANGE): cali78ab8b22dca: link becomes ready",
+                "Mai 01 11:08:12 ecs-prod-003 systemd[1]: Started Session 9820 of user root.",
+                "mai 01 11:08:12 ecs-prod-003 systemd-logind[812]: New session 9820 of user root.",
+                "may 01 11:08:12 ecs-prod-003 systemd[1]: Started Session 9820 of user root.",
+                "janv. 01 11:08:12 ecs-prod-003 systemd[1]: Started Session 9820 of user root.",
+                " 5月 01 11:08:12 ecs-prod-003 systemd[1]: Started Session 9820 of user root.",
+                "5月 01 11:08:12 ecs-prod-003 systemd[1]: Started Session 9820 of user root.",
+            ],
+        ),
+        (
+            "klog",
+            &[
+                r#"E0501 11:03:37.635343    4568 remote_runtime.go:276] "StopContainer from runtime service failed" err="rpc error: code = DeadlineExceeded desc = context deadline exceeded" containerID="fef3e1fbee146788d1557ec20204e10922eeb2607969a26d1323588cc8a7f469""#,
+                r#"I0501 23:37:46.243371  285578 scope.go:111] "RemoveContainer" containerID="fef3e1fbee146788d1557ec20204e10922eeb2607969a26d1323588cc8a7f469""#,
+            ],
+        ),
+        (
+            "logrus",
+            &[
+                r#"time="2023-05-02T00:10:24.148458112+08:00" level=info msg="Container a9acd5210705 failed to exit within 10 seconds of kill - trying direct SIGKILL""#,
+            ],
+        ),
+        (
+            "cni",
+            &[
+                "2023-05-01 10:47:56.381 [INFO][88861] ipam.go 1172: Releasing all IPs with handle 'k8s-pod-network.a9acd5210705c3e2e95ca459d1b244883c0ba2a5ee94650cb2fa23422367e6e9'",
+            ],
+        ),
+        (
+            "iso",
+            &[
+                r#"2023-05-01T11:03:37+0800 ecs-prod-003 kubelet[4568]: E0501 11:03:37.635343    4568 remote_runtime.go:276] "StopContainer from runtime service failed" err="rpc error: code = DeadlineExceeded desc = context deadline exceeded" containerID="fef3e1fbee146788d1557ec20204e10922eeb2607969a26d1323588cc8a7f469""#,
+                r#"2023-05-02T00:10:24.148458+08:00 ecs-prod-003 dockerd: time="2023-05-02T00:10:24.148458112+08:00" level=info msg="Container a9acd5210705 failed to exit within 10 seconds of kill - trying direct SIGKILL""#,
+                "2023-05-01T03:22:19Z ecs-prod-003 kernel: IPv6: ADDRCONF(NETDEV_CHANGE): cali78ab8b22dca: link becomes ready",
+            ],
+        ),
+        (
+            "cri",
+            &[
+                r#"2023-05-01T11:03:37.635343512+08:00 stderr F E0501 11:03:37.635343    4568 remote_runtime.go:276] "StopContainer from runtime service failed" err="rpc error: code = DeadlineExceeded desc = context deadline exceeded""#,
+                r#"2023-05-01T16:10:24.148458112Z stdout P time="2023-05-02T00:10:24.148458112+08:00" level=info msg="Container a9acd5210705 failed to exit within 10 seconds of kill - trying direct SIGKILL""#,
+            ],
+        ),
+        (
+            "dmesg",
+            &[
+                "[ 4174.552171] IPv6: ADDRCONF(NETDEV_CHANGE): cali78ab8b22dca: link becomes ready",
+                "[    3.532145] usb 1-1: new high-speed USB device number 2 using xhci_hcd",
+                "kern  :warn  : [ 4174.552171] INFO: task fluentd:4242 blocked for more than 120 seconds.",
+                "[Mon May  1 11:22:19 2023] IPv6: ADDRCONF(NETDEV_CHANGE): cali78ab8b22dca: link becomes ready",
+                "2023-05-01T11:22:19,552171+08:00 IPv6: ADDRCONF(NETDEV_CHANGE): cali78ab8b22dca: link becomes ready",
+                r#"[ 4174.552171] ecs-prod-003 kubelet[4568]: E0501 11:03:37.635343    4568 remote_runtime.go:276] "StopContainer from runtime service failed""#,
+            ],
+        ),
+        (
+            "journal-full",
+            &[
+                r#"Mon 2023-05-01 11:03:37 CST ecs-prod-003 kubelet[4568]: E0501 11:03:37.635343    4568 remote_runtime.go:276] "StopContainer from runtime service failed" err="rpc error: code = DeadlineExceeded desc = context deadline exceeded""#,
+                "Mon 2023-05-01 03:22:19 UTC ecs-prod-003 kernel: IPv6: ADDRCONF(NETDEV_CHANGE): cali78ab8b22dca: link becomes ready",
+            ],
+        ),
+        (
+            "rfc5424",
+            &[
+                r#"<165>1 2023-05-01T11:03:37.635343+08:00 ecs-prod-003 kubelet 4568 - - E0501 11:03:37.635343    4568 remote_runtime.go:276] "StopContainer from runtime service failed""#,
+                r#"<30>1 2023-05-01T16:10:24Z ecs-prod-003 dockerd - - [meta sequenceId="7"] time="2023-05-02T00:10:24.148458112+08:00" level=info msg="Container a9acd5210705 failed to exit within 10 seconds of kill - trying direct SIGKILL""#,
+            ],
+        ),
+        (
+            "logrus-tty",
+            &[
+                "INFO[2023-05-02T00:10:24.148458112+08:00] Container a9acd5210705 failed to exit within 10 seconds of kill - trying direct SIGKILL  container=a9acd5210705",
+                "WARN[0001] Running modprobe bridge br_netfilter failed with message: ip: can't find device 'bridge'",
+                "ERRO[0012] Handler for POST /containers/fef3e1fbee14/stop returned error: cannot stop container",
+            ],
+        ),
+        (
+            "logrus-json",
+            &[
+                r#"{"level":"info","msg":"Container a9acd5210705 failed to exit within 10 seconds of kill - trying direct SIGKILL","time":"2023-05-02T00:10:24.148458112+08:00"}"#,
+                r#"{"id":"ff9fc16b6919dc7105b57a0d04eb597e163bf8f5f05d9039377fcba4fc529ead","level":"info","msg":"shim disconnected","time":"2023-05-01T10:48:54.306078409+08:00"}"#,
+            ],
+        ),
+        (
+            "journal-json",
+            &[
+                r#"{"__REALTIME_TIMESTAMP":"1682910217635343","_TRANSPORT":"stdout","_HOSTNAME":"ecs-prod-003","SYSLOG_IDENTIFIER":"kubelet","_PID":"4568","MESSAGE":"E0501 11:03:37.635343    4568 remote_runtime.go:276] \"StopContainer from runtime service failed\""}"#,
+                "\x1e{\"__REALTIME_TIMESTAMP\":\"1682911339000000\",\"_SOURCE_MONOTONIC_TIMESTAMP\":\"4174552171\",\"_TRANSPORT\":\"kernel\",\"MESSAGE\":\"IPv6: ADDRCONF(NETDEV_CHANGE): cali78ab8b22dca: link becomes ready\"}",
+                r#"{"__REALTIME_TIMESTAMP":"1682957424148458","SYSLOG_IDENTIFIER":"dockerd","MESSAGE":"time=\"2023-05-02T00:10:24.148458112+08:00\" level=info msg=\"Container a9acd5210705 failed to exit within 10 seconds of kill - trying direct SIGKILL\""}"#,
+            ],
+        ),
+    ];
+
+    #[test]
+    fn every_format_has_samples() {
+        let mut sampled: Vec<&str> = SAMPLES.iter().map(|(name, _)| *name).collect();
+        let mut names: Vec<&str> = LINE_FORMATS.iter().map(|f| f.name).collect();
+        sampled.sort_unstable();
+        names.sort_unstable();
+        assert_eq!(sampled, names);
+    }
+
+    #[test]
+    fn each_sample_is_read_by_its_format_and_no_other() {
+        for (name, lines) in SAMPLES {
+            for line in *lines {
+                let readers: Vec<&str> = LINE_FORMATS
+                    .iter()
+                    .filter(|f| f.parse(line.as_bytes()).is_some())
+                    .map(|f| f.name)
+                    .collect();
+                assert_eq!(readers, [*name], "{line}");
+            }
+        }
+    }
+
+    #[test]
+    fn detection_picks_each_format_from_its_samples() {
+        for (name, lines) in SAMPLES {
+            // A journal-style preamble and a continuation line that nothing
+            // reads must not change the outcome.
+            let input = format!(
+                "-- Logs begin at Mon 2023-05-01 00:00:00 CST. --\n{}\n   goroutine 1 [running]:\n",
+                lines.join("\n")
+            );
+            assert_eq!(detect(input.as_bytes()).name(), *name, "{input}");
+        }
+    }
+
+    #[test]
+    fn a_kernel_line_in_syslog_gives_the_header_time_and_the_time_since_boot() {
+        let line = b"May  1 11:22:19 ecs-prod-003 kernel: [ 4174.552171] IPv6: ADDRCONF(NETDEV_CHANGE): cali78ab8b22dca: link becomes ready";
+        let Framed::Record(e) = detect(MESSAGES.as_bytes()).frame(line) else {
+            panic!("syslog line expected")
+        };
+        assert!(matches!(e.stamp, Some(Stamp::Local(_))));
+        let p = parse_payload(&e.message);
+        assert_eq!(p.form, PayloadForm::Dmesg);
+        assert_eq!(
+            p.stamp,
+            Some(Stamp::SinceBoot(std::time::Duration::from_micros(
+                4_174_552_171
+            )))
+        );
+    }
+
+    #[test]
+    fn localized_syslog_months_read_as_english_ones() {
+        let english = syslog::parse(b"May 01 11:08:12 n systemd[1]: x").unwrap();
+        for line in [
+            "Mai 01 11:08:12 n systemd[1]: x",
+            "mai 01 11:08:12 n systemd[1]: x",
+            "may 01 11:08:12 n systemd[1]: x",
+            " 5月 01 11:08:12 n systemd[1]: x",
+            "5월 01 11:08:12 n systemd[1]: x",
+        ] {
+            assert_eq!(
+                syslog::parse(line.as_bytes()),
+                Some(english.clone()),
+                "{line}"
+            );
+        }
+        assert_eq!(
+            syslog::parse("Mär 31 23:59:59 n k: x".as_bytes()).map(|e| e.stamp),
+            syslog::parse(b"Mar 31 23:59:59 n k: x").map(|e| e.stamp)
+        );
+    }
+
+    #[test]
+    fn mixed_inputs_read_lines_of_the_new_formats() {
+        let cri = SAMPLES
+            .iter()
+            .find(|(name, _)| *name == "cri")
+            .map(|(_, lines)| lines[0])
+            .unwrap();
+        let f = detect(MESSAGES.as_bytes());
+        let Framed::Record(e) = f.frame(cri.as_bytes()) else {
+            panic!("CRI line expected to be read")
+        };
+        assert_eq!(parse_payload(&e.message).form, PayloadForm::Klog);
+        let dmesg =
+            detect(b"[    0.000000] Linux version 4.19.90\n[    0.000000] Command line: ro\n");
+        assert_eq!(dmesg.name(), "dmesg");
+        assert!(matches!(
+            dmesg.frame(MESSAGES.lines().next().unwrap().as_bytes()),
+            Framed::Record(e) if e.host.is_some()
+        ));
     }
 }

@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, FixedOffset, SecondsFormat};
 
 use super::{
-    Evidence, FindingReport, Incident, InputFailure, InputSummary, Report, Stats, TimelineEntry,
+    BundleSummary, Evidence, FindingReport, Incident, InputFailure, InputSummary, Report, Stats,
+    TimelineEntry,
 };
 use crate::correlate::Cluster;
 use crate::detect::{Event, Finding};
@@ -22,6 +23,9 @@ const EVIDENCE_TAIL: usize = 2;
 pub struct Analysis {
     pub inputs: Vec<InputSummary>,
     pub errors: Vec<InputFailure>,
+    pub skipped: Vec<InputFailure>,
+    pub bundles: Vec<BundleSummary>,
+    pub ignored: usize,
     pub events: Vec<Event>,
     pub findings: Vec<Finding>,
     pub clusters: Vec<Cluster>,
@@ -47,6 +51,9 @@ pub fn build(rules: &RuleSet, analysis: Analysis) -> Report {
         schema_version: super::SCHEMA_VERSION,
         inputs: analysis.inputs,
         errors: analysis.errors,
+        skipped: analysis.skipped,
+        bundles: analysis.bundles,
+        ignored: analysis.ignored,
         incidents,
         stats: analysis.stats,
     }

@@ -7,7 +7,9 @@
 //! { "schema_version": 1,
 //!   "inputs":   [{ "path", "format", "bytes", "lines", "unparsed", "long_lines",
 //!                  "utc_offset", "hosts": [], "first", "last", "year_from", "zone_from" }],
-//!   "errors":   [{ "path", "message" }],
+//!   "errors":   [{ "path", "message" }],          (named inputs that could not be read)
+//!   "skipped":  [{ "path", "message" }],          (binary, corrupt or partly read files)
+//!   "bundles":  [{ "root", "kind" }], "ignored",  (support bundle layouts; non-log files)
 //!   "incidents":[{ "rank", "kind", "title", "severity", "score",
 //!                  "first_seen", "last_seen", "duration_s",
 //!                  "hosts": [], "pods": ["ns/name"], "containers": ["<64-hex or longest seen>"],
@@ -38,7 +40,14 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub struct Report {
     pub schema_version: u32,
     pub inputs: Vec<InputSummary>,
+    /// Named inputs of which nothing could be read.
     pub errors: Vec<InputFailure>,
+    /// Files passed over or read only in part, inside what was read.
+    pub skipped: Vec<InputFailure>,
+    /// Support bundle layouts recognized.
+    pub bundles: Vec<BundleSummary>,
+    /// Files inside bundles that are not logs and were not read.
+    pub ignored: usize,
     pub incidents: Vec<Incident>,
     pub stats: Stats,
 }
@@ -60,6 +69,12 @@ pub struct InputSummary {
     pub last: Option<String>,
     pub year_from: crate::time::Provenance,
     pub zone_from: crate::time::Provenance,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BundleSummary {
+    pub root: String,
+    pub kind: crate::discover::BundleKind,
 }
 
 #[derive(Debug, Serialize)]

@@ -215,6 +215,7 @@ fn provenance(p: crate::time::Provenance) -> &'static str {
     match p {
         crate::time::Provenance::Option => "the command line",
         crate::time::Provenance::Logs => "the logs",
+        crate::time::Provenance::OtherInputs => "the other inputs",
         crate::time::Provenance::Fallback => "file time and local zone",
     }
 }

@@ -1,0 +1,306 @@
+//! The kernel ring buffer as `dmesg` (util-linux) prints it, and as
+//! `journalctl -o short-monotonic` prints the journal:
+//!
+//! ```text
+//! [ 4174.552171] INFO: task fluentd:4242 blocked for more than 120 seconds.     dmesg
+//! <6>[ 4174.552171] IPv6: ADDRCONF(NETDEV_CHANGE): cali78ab8b22dca: link …       dmesg -r (raw priority)
+//! kern  :warn  : [ 4174.552171] INFO: task fluentd:4242 blocked …               dmesg -x (facility, level)
+//! [Mon May  1 11:03:56 2023] INFO: task fluentd:4242 blocked …                  dmesg -T (ctime, locale's names)
+//! 2023-05-01T11:03:56,552171+08:00 INFO: task fluentd:4242 blocked …            dmesg --time-format iso
+//! [ 4174.552171] ecs-prod-003 kubelet[4568]: E0501 11:03:37.635343 …           journalctl -o short-monotonic
+//! [ 4174.552171] ecs-prod-003 kernel: INFO: task fluentd:4242 blocked …
+//! ```
+//! Seconds since boot give [`Stamp::SinceBoot`]; `-T` gives a local reading
+//! with its year (dmesg(1) warns it may be off after a suspend); the ISO
+//! form gives an instant. The program of a dmesg line is `kernel`.
+//!
+//! A monotonic stamp followed by `host program[pid]:` or `host kernel:` is
+//! journalctl's, and gives host, program and pid; any other text after the
+//! stamp is a kernel message (`usb 1-1: new high-speed USB device …` has the
+//! shape of a host and a tag, but neither a pid nor the `kernel` tag). The
+//! `-x` level is not kept: an envelope has no level.
+//!
+//! [`payload`] reads the same `[ 4174.552171] ` stamp at the start of a
+//! message, as in a syslog `kernel: [ 4174.552171] …` line, whose header
+//! time and this time since boot together reveal the boot time.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use nom::{
+    branch::alt,
+    bytes::complete::{take_while, take_while_m_n},
+    character::complete::char,
+    combinator::opt,
+    sequence::{delimited, preceded, terminated},
+    IResult,
+};
+
+use super::lex::{
+    clock, fail, fixed_digits, fraction, month_name, number, rfc3339, syslog_tag, weekday, word,
+};
+use super::{Envelope, Payload, PayloadForm};
+use crate::time::{PartialStamp, Stamp};
+
+const KERNEL: &[u8] = b"kernel";
+
+/// Parses `line` as a dmesg or `short-monotonic` line, or `None`.
+///
+/// ```
+/// use podmortem::time::Stamp;
+/// let e = podmortem::format::dmesg::parse(b"[ 4174.552171] INFO: task fluentd:4242 blocked").unwrap();
+/// assert_eq!(e.stamp, Some(Stamp::SinceBoot(std::time::Duration::from_micros(4_174_552_171))));
+/// assert_eq!(e.program.as_deref(), Some(&b"kernel"[..]));
+/// assert_eq!(e.message.as_ref(), b"INFO: task fluentd:4242 blocked");
+/// ```
+pub fn parse(line: &[u8]) -> Option<Envelope<'_>> {
+    match line.first()? {
+        b'[' | b'<' | b'a'..=b'z' => {}
+        b'0'..=b'9' if line.get(19) == Some(&b',') => {}
+        _ => return None,
+    }
+    envelope(line).ok().map(|(_, e)| e)
+}
+
+/// Reads a `[ 4174.552171] ` time since boot at the start of a message.
+pub fn payload(msg: &[u8]) -> Option<Payload> {
+    let (_, since) = terminated(since_boot, alt((char(' '), end)))(msg).ok()?;
+    Some(Payload {
+        form: PayloadForm::Dmesg,
+        stamp: Some(Stamp::SinceBoot(since)),
+        level: None,
+    })
+}
+
+fn envelope(i: &[u8]) -> IResult<&[u8], Envelope<'_>> {
+    let (i, _) = opt(facility_level)(i)?;
+    let (i, _) = opt(priority)(i)?;
+    let (i, stamp) = alt((
+        |i| since_boot(i).map(|(i, d)| (i, Stamp::SinceBoot(d))),
+        |i| ctime(i).map(|(i, s)| (i, Stamp::Local(s))),
+        |i| rfc3339(b',')(i).map(|(i, t)| (i, Stamp::Absolute(t))),
+    ))(i)?;
+    let (message, _) = alt((char(' '), end))(i)?;
+    let mut envelope = Envelope {
+        stamp: Some(stamp),
+        since_boot: None,
+        host: None,
+        program: Some(Cow::Borrowed(KERNEL)),
+        pid: None,
+        message: Cow::Borrowed(message),
+    };
+    if let (Stamp::SinceBoot(_), Ok((message, (host, (program, pid))))) =
+        (stamp, journal_header(message))
+    {
+        if pid.is_some() || program == KERNEL {
+            envelope.host = Some(Cow::Borrowed(host));
+            envelope.program = Some(Cow::Borrowed(program));
+            envelope.pid = pid;
+            envelope.message = Cow::Borrowed(message);
+        }
+    }
+    Ok((&[], envelope))
+}
+
+/// `kern  :warn  : ` as `dmesg -x` prints it (`%-6s:%-6s: `).
+fn facility_level(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    let name = |i| take_while_m_n(2, 8, |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit())(i);
+    let pad = |i| take_while(|c| c == b' ')(i);
+    let (i, _) = terminated(name, pad)(i)?;
+    let (i, level) = delimited(char(':'), name, pad)(i)?;
+    let (i, _) = char(':')(i)?;
+    let (i, _) = char(' ')(i)?;
+    Ok((i, level))
+}
+
+/// `<6>`, the console log level `dmesg -r` keeps.
+fn priority(i: &[u8]) -> IResult<&[u8], u32> {
+    delimited(char('<'), number, char('>'))(i)
+}
+
+/// `[ 4174.552171]`: seconds since boot, right-aligned in at least five
+/// columns, and a fraction (microseconds).
+fn since_boot(i: &[u8]) -> IResult<&[u8], Duration> {
+    let (i, _) = char('[')(i)?;
+    let (i, _) = take_while(|c| c == b' ')(i)?;
+    let (i, secs) = number(i)?;
+    let (i, nanos) = preceded(char('.'), fraction)(i)?;
+    let (i, _) = char(']')(i)?;
+    Ok((i, Duration::new(u64::from(secs), nanos)))
+}
+
+/// `[Mon May  1 11:03:56 2023]`: `dmesg -T`'s `%a %b %e %H:%M:%S %Y`, with
+/// the locale's weekday and month names.
+fn ctime(i: &[u8]) -> IResult<&[u8], PartialStamp> {
+    let (i, _) = char('[')(i)?;
+    let (i, _) = terminated(weekday, char(' '))(i)?;
+    let (i, month) = terminated(month_name, char(' '))(i)?;
+    let (i, _) = opt(char(' '))(i)?;
+    let (i, day) = terminated(number, char(' '))(i)?;
+    let (i, (hour, minute, second, nanos)) = terminated(clock, char(' '))(i)?;
+    let (i, year) = terminated(fixed_digits(4), char(']'))(i)?;
+    if !(1..=31).contains(&day) {
+        return Err(fail(i));
+    }
+    Ok((
+        i,
+        PartialStamp {
+            year: Some(year as i32),
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            nanos,
+        },
+    ))
+}
+
+/// A host, then a program and its pid.
+type JournalHeader<'a> = (&'a [u8], (&'a [u8], Option<u32>));
+
+/// `ecs-prod-003 kubelet[4568]: ` after a `short-monotonic` stamp.
+fn journal_header(i: &[u8]) -> IResult<&[u8], JournalHeader<'_>> {
+    let (i, host) = terminated(word, char(' '))(i)?;
+    let (i, tag) = syslog_tag(i)?;
+    Ok((i, (host, tag)))
+}
+
+/// The end of the line (an empty message).
+fn end(i: &[u8]) -> IResult<&[u8], char> {
+    if i.is_empty() {
+        Ok((i, ' '))
+    } else {
+        Err(fail(i))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn since(e: &Envelope<'_>) -> Duration {
+        match e.stamp {
+            Some(Stamp::SinceBoot(d)) => d,
+            other => panic!("time since boot expected, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn raw_lines_are_the_kernels() {
+        let line =
+            b"[ 4174.552171] IPv6: ADDRCONF(NETDEV_CHANGE): cali78ab8b22dca: link becomes ready";
+        let e = parse(line).unwrap();
+        assert_eq!(since(&e), Duration::from_micros(4_174_552_171));
+        assert_eq!(e.program.as_deref(), Some(KERNEL));
+        assert_eq!((e.host, e.pid), (None, None));
+        assert_eq!(
+            e.message.as_ref(),
+            b"IPv6: ADDRCONF(NETDEV_CHANGE): cali78ab8b22dca: link becomes ready"
+        );
+        let e = parse(b"[    0.000000] Linux version 4.19.90-23.8.v2101.ky10.x86_64").unwrap();
+        assert_eq!(since(&e), Duration::ZERO);
+        let e =
+            parse(b"<6>[    3.532145] usb 1-1: new high-speed USB device number 2 using xhci_hcd")
+                .unwrap();
+        assert_eq!(e.program.as_deref(), Some(KERNEL), "not host `usb`");
+        assert!(e.message.starts_with(b"usb 1-1: new"));
+        let e = parse(b"[   12.000001] systemd[1]: Started Journal Service.").unwrap();
+        assert_eq!(e.program.as_deref(), Some(KERNEL));
+        assert_eq!(e.message.as_ref(), b"systemd[1]: Started Journal Service.");
+    }
+
+    #[test]
+    fn facility_and_level_prefix() {
+        let e = parse(b"kern  :warn  : [ 4174.552171] INFO: task fluentd:4242 blocked for more than 120 seconds.").unwrap();
+        assert_eq!(since(&e), Duration::from_micros(4_174_552_171));
+        assert!(e.message.starts_with(b"INFO: task fluentd:4242"));
+        let e = parse(b"daemon:info  : [   10.1] systemd[1]: Started x").unwrap();
+        assert_eq!(e.message.as_ref(), b"systemd[1]: Started x");
+    }
+
+    #[test]
+    fn human_readable_times_in_english_and_other_locales() {
+        for line in [
+            &b"[Mon May  1 11:03:56 2023] INFO: task fluentd:4242 blocked"[..],
+            "[Mo Mai  1 11:03:56 2023] INFO: task fluentd:4242 blocked".as_bytes(),
+            "[月  5月  1 11:03:56 2023] INFO: task fluentd:4242 blocked".as_bytes(),
+            b"kern  :err   : [Mon May  1 11:03:56 2023] INFO: task fluentd:4242 blocked",
+        ] {
+            let e = parse(line).unwrap_or_else(|| panic!("{}", String::from_utf8_lossy(line)));
+            let Some(Stamp::Local(s)) = e.stamp else {
+                panic!("local stamp expected")
+            };
+            assert_eq!(
+                (s.year, s.month, s.day, s.hour, s.minute, s.second),
+                (Some(2023), 5, 1, 11, 3, 56)
+            );
+            assert_eq!(e.message.as_ref(), b"INFO: task fluentd:4242 blocked");
+        }
+    }
+
+    #[test]
+    fn iso_times_are_instants() {
+        let e = parse(b"2023-05-01T11:03:56,552171+08:00 INFO: task fluentd:4242 blocked").unwrap();
+        let Some(Stamp::Absolute(t)) = e.stamp else {
+            panic!("absolute stamp expected")
+        };
+        assert_eq!(t.to_rfc3339(), "2023-05-01T11:03:56.552171+08:00");
+        assert_eq!(e.program.as_deref(), Some(KERNEL));
+    }
+
+    #[test]
+    fn journal_short_monotonic_gives_host_program_and_pid() {
+        let line = br#"[ 4174.552171] ecs-prod-003 kubelet[4568]: E0501 11:03:37.635343    4568 remote_runtime.go:276] "StopContainer from runtime service failed" err="rpc error: code = DeadlineExceeded desc = context deadline exceeded" containerID="fef3e1fbee146788d1557ec20204e10922eeb2607969a26d1323588cc8a7f469""#;
+        let e = parse(line).unwrap();
+        assert_eq!(since(&e), Duration::from_micros(4_174_552_171));
+        assert_eq!(e.host.as_deref(), Some(&b"ecs-prod-003"[..]));
+        assert_eq!(e.program.as_deref(), Some(&b"kubelet"[..]));
+        assert_eq!(e.pid, Some(4568));
+        assert!(e.message.starts_with(b"E0501 11:03:37.635343"));
+        let e = parse(b"[    3.532145] ecs-prod-003 kernel: usb 1-1: new high-speed USB device")
+            .unwrap();
+        assert_eq!(e.host.as_deref(), Some(&b"ecs-prod-003"[..]));
+        assert_eq!(e.message.as_ref(), b"usb 1-1: new high-speed USB device");
+    }
+
+    #[test]
+    fn payload_stamp_inside_a_syslog_kernel_line() {
+        let p = payload(b"[ 4174.552171] INFO: task fluentd:4242 blocked").unwrap();
+        assert_eq!(p.form, PayloadForm::Dmesg);
+        assert_eq!(
+            p.stamp,
+            Some(Stamp::SinceBoot(Duration::from_micros(4_174_552_171)))
+        );
+        assert_eq!(
+            payload(b"[ 12.5] oops").unwrap().stamp,
+            Some(Stamp::SinceBoot(Duration::from_millis(12_500)))
+        );
+        for msg in [
+            &b"[drm] Initialized"[..],
+            b"[ 12] x",
+            b"[ 12.5]x",
+            b"IPv6: x",
+        ] {
+            assert!(payload(msg).is_none(), "{}", String::from_utf8_lossy(msg));
+        }
+    }
+
+    #[test]
+    fn near_misses_are_rejected() {
+        for line in [
+            // ISO with a dot and a syslog tag: `iso`'s.
+            &b"2023-05-01T11:03:56.552171+08:00 ecs-prod-003 kernel: x"[..],
+            b"2023-05-01T03:03:56.123456789Z stderr F x",
+            b"[drm] Initialized",
+            b"[Mon 2023-05-01 11:03:56] x",
+            b"[Mon May 32 11:03:56 2023] x",
+            b"[ 4174.552171]INFO",
+            b"kernel: [ 4174.552171] x",
+            b"time=\"2023-05-02T00:10:24+08:00\" level=info msg=x",
+            b"",
+        ] {
+            assert!(parse(line).is_none(), "{}", String::from_utf8_lossy(line));
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! Syslog lines headed by a full RFC 3339 / ISO 8601 instant instead of the
+//! RFC 3164 `May  1 11:03:56`:
+//!
+//! ```text
+//! 2023-05-01T11:03:56+0800 ecs-prod-003 kubelet[4568]: E0501 11:03:37.635343 …        journalctl -o short-iso
+//! 2023-05-01T11:03:56+08:00 ecs-prod-003 kubelet[4568]: …                         (systemd ≥ 250 prints the colon)
+//! 2023-05-01T11:03:56.123456+08:00 ecs-prod-003 kubelet[4568]: …                  journalctl -o short-iso-precise
+//! 2023-05-01T11:03:56.123456+08:00 ecs-prod-003 dockerd: time="…" level=info …    rsyslog RSYSLOG_FileFormat
+//! 2023-05-01T03:03:56Z ecs-prod-003 kernel: IPv6: ADDRCONF(NETDEV_CHANGE): …
+//! ```
+//! The instant is complete (RFC 3339 §5.6, with journalctl's `+0800` as an
+//! alternative offset spelling), so the stamp is [`Stamp::Absolute`]. The
+//! fraction must follow a dot: `dmesg --time-format iso` writes a comma
+//! and no syslog tag, and is [`super::dmesg`]'s.
+
+use std::borrow::Cow;
+
+use nom::{character::complete::char, sequence::terminated, IResult};
+
+use super::lex::{rfc3339, syslog_tag, word};
+use super::Envelope;
+use crate::time::Stamp;
+
+/// Parses the header of `line`, or `None` when it is not an ISO-stamped
+/// syslog line: `<RFC 3339 instant> <host> <program>[<pid>]: <message>`.
+///
+/// ```
+/// let line = b"2023-05-01T11:03:56.123456+08:00 ecs-prod-003 kubelet[4568]: E0501 11:03:37.635343    4568 remote_runtime.go:276] x";
+/// let e = podmortem::format::iso::parse(line).unwrap();
+/// assert_eq!(e.program.as_deref(), Some(&b"kubelet"[..]));
+/// assert_eq!(e.pid, Some(4568));
+/// assert!(e.message.starts_with(b"E0501"));
+/// ```
+pub fn parse(line: &[u8]) -> Option<Envelope<'_>> {
+    // Reject on the first bytes: `YYYY-`.
+    if line.len() < 20 || line[4] != b'-' || !line[0].is_ascii_digit() {
+        return None;
+    }
+    envelope(line).ok().map(|(_, e)| e)
+}
+
+fn envelope(i: &[u8]) -> IResult<&[u8], Envelope<'_>> {
+    let (i, stamp) = terminated(rfc3339(b'.'), char(' '))(i)?;
+    let (i, host) = terminated(word, char(' '))(i)?;
+    let (message, (program, pid)) = syslog_tag(i)?;
+    Ok((
+        &[],
+        Envelope {
+            stamp: Some(Stamp::Absolute(stamp)),
+            since_boot: None,
+            host: Some(Cow::Borrowed(host)),
+            program: Some(Cow::Borrowed(program)),
+            pid,
+            message: Cow::Borrowed(message),
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn instant(line: &[u8]) -> String {
+        match parse(line).unwrap().stamp {
+            Some(Stamp::Absolute(t)) => t.to_rfc3339(),
+            other => panic!("absolute stamp expected, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn journal_short_iso_with_a_colonless_offset() {
+        let line = br#"2023-05-01T11:03:37+0800 ecs-prod-003 kubelet[4568]: E0501 11:03:37.635343    4568 remote_runtime.go:276] "StopContainer from runtime service failed" err="rpc error: code = DeadlineExceeded desc = context deadline exceeded" containerID="fef3e1fbee146788d1557ec20204e10922eeb2607969a26d1323588cc8a7f469""#;
+        let e = parse(line).unwrap();
+        assert_eq!(instant(line), "2023-05-01T11:03:37+08:00");
+        assert_eq!(e.host.as_deref(), Some(&b"ecs-prod-003"[..]));
+        assert_eq!(e.program.as_deref(), Some(&b"kubelet"[..]));
+        assert_eq!(e.pid, Some(4568));
+        assert!(e.message.starts_with(b"E0501 11:03:37.635343    4568"));
+        assert_eq!(e.since_boot, None);
+    }
+
+    #[test]
+    fn precise_and_rsyslog_high_precision_lines() {
+        let line = br#"2023-05-02T00:10:24.148458+08:00 ecs-prod-003 dockerd: time="2023-05-02T00:10:24.148458112+08:00" level=info msg="Container a9acd5210705 failed to exit within 10 seconds of kill - trying direct SIGKILL""#;
+        assert_eq!(instant(line), "2023-05-02T00:10:24.148458+08:00");
+        let e = parse(line).unwrap();
+        assert_eq!(e.program.as_deref(), Some(&b"dockerd"[..]));
+        assert_eq!(e.pid, None);
+        assert!(e.message.starts_with(b"time=\"2023-05-02T00:10:24"));
+    }
+
+    #[test]
+    fn utc_kernel_line() {
+        let line = b"2023-05-01T03:22:19.000000Z ecs-prod-003 kernel: IPv6: ADDRCONF(NETDEV_CHANGE): cali78ab8b22dca: link becomes ready";
+        assert_eq!(instant(line), "2023-05-01T03:22:19+00:00");
+        assert_eq!(
+            parse(line).unwrap().message.as_ref(),
+            b"IPv6: ADDRCONF(NETDEV_CHANGE): cali78ab8b22dca: link becomes ready"
+        );
+    }
+
+    #[test]
+    fn near_misses_are_rejected() {
+        for line in [
+            // dmesg --time-format iso: comma fraction, no syslog tag.
+            &b"2023-05-01T11:03:56,123456+08:00 usb 1-1: new high-speed USB device"[..],
+            // CRI: stream and tag, no colon.
+            b"2023-05-01T03:03:56.123456789Z stderr F E0501 11:03:37.635343    4568 x.go:1] x",
+            // Calico CNI: space between date and time, no zone.
+            b"2023-05-01 10:47:56.381 [INFO][88861] ipam.go 1172: Releasing all IPs",
+            // No zone.
+            b"2023-05-01T11:03:56.123456 ecs-prod-003 kubelet[4568]: x",
+            // No tag.
+            b"2023-05-01T11:03:56+08:00 ecs-prod-003",
+            b"2023-05-01T11:03:56+08:00 ecs-prod-003 kubelet[4568] x",
+            b"May  1 11:03:56 ecs-prod-003 kubelet[4568]: x",
+            b"",
+        ] {
+            assert!(parse(line).is_none(), "{}", String::from_utf8_lossy(line));
+        }
+    }
+}
