@@ -132,7 +132,7 @@ fn pipeline(c: &mut Criterion) {
     file.write_all(&f.bytes).unwrap();
     let now = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap();
     let options = Options {
-        sources: vec![Source::File(file.path().to_path_buf())],
+        sources: vec![Source::Path(file.path().to_path_buf())],
         overrides: Overrides::default(),
         local_offset: *now.offset(),
         now,
