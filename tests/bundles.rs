@@ -1,0 +1,218 @@
+//! Support bundles end to end: a sosreport and a troubleshoot.sh bundle, as
+//! the `.tar.gz` files support engineers receive, analyzed by the binary
+//! without unpacking them. Their logs are the five-formats sample, placed
+//! where each tool writes them.
+
+mod common;
+
+use std::io::Write;
+
+use common::{podmortem, SANDBOX};
+
+const SAMPLE: &str = "samples/five-formats";
+
+fn sample(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/{SAMPLE}/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+/// The journal lines of one program (as `journalctl -u <unit>` prints them).
+fn journal_of(program: &str) -> Vec<u8> {
+    let text = String::from_utf8(sample("journal-short-iso.txt")).unwrap();
+    let tag = format!(" {program}[");
+    let bare = format!(" {program}: ");
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains(&tag) || l.contains(&bare))
+        .collect();
+    (lines.join("\n") + "\n").into_bytes()
+}
+
+/// Writes a `.tar.gz` holding `files` (path, content) into a temp dir.
+fn tar_gz(name: &str, files: &[(&str, Vec<u8>)]) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    let gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&path).unwrap(),
+        flate2::Compression::fast(),
+    );
+    let mut tar = tar::Builder::new(gz);
+    for (entry, content) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(content.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(1_683_532_800); // 2023-05-08
+        header.set_cksum();
+        tar.append_data(&mut header, entry, content.as_slice())
+            .unwrap();
+    }
+    tar.into_inner().unwrap().finish().unwrap().flush().unwrap();
+    let path = path.to_str().unwrap().to_string();
+    (dir, path)
+}
+
+fn analyze(bundle: &str) -> (Option<i32>, serde_json::Value) {
+    let out = podmortem(
+        &["analyze", "--format", "json", "--fail-on", "high", bundle],
+        None,
+    );
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code(), report)
+}
+
+fn assert_seed_incident(report: &serde_json::Value) {
+    let incident = &report["incidents"][0];
+    assert_eq!(incident["severity"], "critical");
+    assert_eq!(
+        incident["pods"],
+        serde_json::json!(["kube-system/fluentd-hjj42"])
+    );
+    assert!(incident["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == SANDBOX));
+    let counts: Vec<(String, u64)> = incident["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["kind"].as_str().unwrap().to_string(),
+                f["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("dockerd_stop_loop".to_string(), 174),
+            ("kubelet_stop_deadline".to_string(), 6)
+        ]
+    );
+}
+
+#[test]
+fn a_sosreport_tarball_is_read_in_place_and_its_logs_found() {
+    let root = "sosreport-ecs-prod-003-2023-05-08-abcdefg";
+    let (_dir, bundle) = tar_gz(
+        "sosreport-ecs-prod-003-2023-05-08-abcdefg.tar.gz",
+        &[
+            (
+                &format!("{root}/sos_commands/logs/journalctl_--no-pager"),
+                sample("journal-short-iso.txt"),
+            ),
+            (
+                &format!("{root}/sos_commands/kernel/dmesg"),
+                sample("dmesg.txt"),
+            ),
+            (
+                &format!("{root}/sos_commands/process/ps_auxwww"),
+                b"USER PID %CPU\nroot 1 0.0 /usr/lib/systemd/systemd\n".to_vec(),
+            ),
+            (&format!("{root}/var/log/messages"), sample("messages")),
+            (
+                &format!("{root}/etc/hosts"),
+                b"127.0.0.1 localhost\n".to_vec(),
+            ),
+        ],
+    );
+    let (code, report) = analyze(&bundle);
+    assert_eq!(code, Some(1), "a critical incident fails --fail-on high");
+    // The journal and /var/log/messages hold the same events: counted once.
+    assert_seed_incident(&report);
+    assert!(report["stats"]["duplicates"].as_u64().unwrap() >= 180);
+    assert_eq!(report["bundles"][0]["kind"], "sosreport");
+    let names: Vec<&str> = report["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(names.iter().all(|n| n.starts_with(&bundle)), "{names:?}");
+    assert!(names.iter().any(|n| n.ends_with("var/log/messages")));
+    assert!(
+        report["ignored"].as_u64().unwrap() >= 2,
+        "ps output and /etc are not logs"
+    );
+    let formats: Vec<&str> = report["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["format"].as_str().unwrap())
+        .collect();
+    assert!(
+        formats.contains(&"dmesg") && formats.contains(&"syslog") && formats.contains(&"iso"),
+        "{formats:?}"
+    );
+}
+
+#[test]
+fn a_troubleshoot_bundle_is_read_from_its_host_collectors() {
+    let root = "support-bundle-2023-05-08T10_00_00";
+    let (_dir, bundle) = tar_gz(
+        "support-bundle.tar.gz",
+        &[
+            (
+                &format!("{root}/host-collectors/journald/kubelet.txt"),
+                journal_of("kubelet"),
+            ),
+            (
+                &format!("{root}/host-collectors/journald/kubelet-info.json"),
+                b"{\"command\":\"journalctl -u kubelet\"}".to_vec(),
+            ),
+            (
+                &format!("{root}/host-collectors/journald/docker.txt"),
+                journal_of("dockerd"),
+            ),
+            (
+                &format!("{root}/host-collectors/run-host/dmesg.txt"),
+                sample("dmesg.txt"),
+            ),
+            (
+                &format!("{root}/cluster-resources/pods/kube-system.json"),
+                b"{\"items\":[]}".to_vec(),
+            ),
+        ],
+    );
+    let (code, report) = analyze(&bundle);
+    assert_eq!(code, Some(1));
+    assert_seed_incident(&report);
+    assert_eq!(report["bundles"][0]["kind"], "troubleshoot");
+    assert_eq!(report["inputs"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn a_corrupt_archive_is_named_and_the_other_inputs_still_analyzed() {
+    let (dir, bundle) = tar_gz("bundle.tar.gz", &[("var/log/messages", sample("messages"))]);
+    let bytes = std::fs::read(&bundle).unwrap();
+    let cut = dir.path().join("cut.tar.gz");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    let messages = format!("{}/{SAMPLE}/messages", env!("CARGO_MANIFEST_DIR"));
+    let out = podmortem(
+        &[
+            "analyze",
+            "--format",
+            "json",
+            cut.to_str().unwrap(),
+            &messages,
+        ],
+        None,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_seed_incident(&report);
+    let skipped = report["skipped"].as_array().unwrap();
+    assert!(
+        skipped
+            .iter()
+            .any(|s| s["path"].as_str().unwrap().contains("cut.tar.gz")),
+        "{skipped:?}"
+    );
+}
