@@ -89,7 +89,25 @@ pub fn read_all(sources: &[Source], rules: &RuleSet) -> Collected {
     let mut collected = Collected::default();
     for source in sources {
         let before = collected.scans.len();
-        let mut visit = |found: Found<'_>| collected.scans.push(read_found(found, rules));
+        let named = match source {
+            Source::Path(path) => path.display().to_string(),
+            Source::Stdin => "-".to_string(),
+        };
+        let mut not_logs = Vec::new();
+        let mut visit = |found: Found<'_>| {
+            let scan = read_found(found, rules);
+            // A file found inside a directory or archive that no format
+            // reads is not a log (a JSON manifest, a README): name it rather
+            // than count its lines as unparsed. A file the user named stays.
+            if scan.name != named && scan.framing.name() == "unknown" && scan.bytes > 0 {
+                not_logs.push(NotRead {
+                    name: scan.name,
+                    reason: "not a log: no format podmortem reads fits its first lines".into(),
+                });
+            } else {
+                collected.scans.push(scan);
+            }
+        };
         let walk = match source {
             Source::Path(path) => discover::walk(path, &mut visit),
             Source::Stdin => discover::walk_reader("-", &mut std::io::stdin().lock(), &mut visit),
@@ -98,10 +116,11 @@ pub fn read_all(sources: &[Source], rules: &RuleSet) -> Collected {
             name: s.name,
             reason: s.reason,
         });
-        if collected.scans.len() == before {
+        if collected.scans.len() == before && not_logs.is_empty() {
             collected.failed.extend(notes);
         } else {
             collected.skipped.extend(notes);
+            collected.skipped.extend(not_logs);
         }
         collected.bundles.extend(walk.bundles);
         collected.ignored += walk.ignored;

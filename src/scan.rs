@@ -143,9 +143,8 @@ impl ScanOutput {
         if let Some(Stamp::Local(header)) = envelope.stamp {
             self.time.header(line, header);
         }
-        if let Some(stamp) = envelope.stamp {
-            self.first.get_or_insert((line, stamp));
-            self.last = Some((line, stamp));
+        if self.first.is_none() {
+            self.first = stamp_of(envelope).map(|stamp| (line, stamp));
         }
         if let Some(host) = envelope.host.as_deref() {
             if self.hosts.len() < MAX_HOSTS {
@@ -264,6 +263,7 @@ pub fn split_pieces(buf: &[u8], size: usize) -> Vec<&[u8]> {
 fn scan_piece(piece: &[u8], format: InputFormat, rules: &RuleSet, stage: Stage) -> ScanOutput {
     let mut out = ScanOutput::default();
     let mut hits = rules.candidates(stage, piece).peekable();
+    let mut last_record = None;
     let mut start = 0usize;
     while start < piece.len() {
         let end = memchr::memchr(b'\n', &piece[start..]).map_or(piece.len(), |i| start + i);
@@ -278,12 +278,23 @@ fn scan_piece(piece: &[u8], format: InputFormat, rules: &RuleSet, stage: Stage) 
         match format.frame(line) {
             Framed::Record(envelope) => {
                 out.take(rules, stage, &envelope, out.lines, line, candidate);
+                last_record = Some((out.lines, line));
             }
             Framed::Blank => {}
             Framed::Unparsed => out.unparsed += 1,
         }
     }
+    // The last time is read once per piece, not on every line.
+    out.last = last_record.and_then(|(n, line)| match format.frame(line) {
+        Framed::Record(envelope) => stamp_of(&envelope).map(|stamp| (n, stamp)),
+        _ => None,
+    });
     out
+}
+
+/// When a record was written, by the program's payload or its envelope.
+fn stamp_of(envelope: &Envelope<'_>) -> Option<Stamp> {
+    Stamp::best(parse_payload(&envelope.message).stamp, envelope.stamp)
 }
 
 /// The journal export format, entry by entry (sequentially: an entry's
@@ -300,6 +311,7 @@ fn scan_entries(buf: &[u8], rules: &RuleSet, stage: Stage) -> ScanOutput {
         let candidate = rules.candidates(stage, &envelope.message).next().is_some();
         let message = envelope.message.clone();
         out.take(rules, stage, &envelope, line, &message, candidate);
+        out.last = stamp_of(&envelope).map(|stamp| (line, stamp)).or(out.last);
     }
     out
 }

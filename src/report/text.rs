@@ -154,6 +154,7 @@ fn print_incident(i: &Incident, out: &mut dyn Write) -> io::Result<()> {
 }
 
 fn footer(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    not_read_notes(report, out)?;
     for input in &report.inputs {
         writeln!(
             out,
@@ -206,6 +207,24 @@ pub fn print_inputs(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             range,
             i.lines,
             i.unparsed
+        )?;
+    }
+    not_read_notes(report, out)
+}
+
+/// Bundles recognized, files passed over, files that are not logs.
+fn not_read_notes(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    for b in &report.bundles {
+        writeln!(out, "bundle: {} ({})", clean(&b.root), b.kind)?;
+    }
+    for s in &report.skipped {
+        writeln!(out, "skipped {}: {}", clean(&s.path), clean(&s.message))?;
+    }
+    if report.ignored > 0 {
+        writeln!(
+            out,
+            "ignored {} files of support bundles that are not logs",
+            report.ignored
         )?;
     }
     Ok(())
