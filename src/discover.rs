@@ -37,10 +37,12 @@
 //! # Directories, links, special files
 //!
 //! Directories are walked recursively, sorted by name within a directory;
-//! archives are read in archive order. Symbolic links to files are followed;
-//! symbolic links to directories are not (no loops, no walking out of the
-//! tree): they are skipped with a note. A file reached twice (a link and its
-//! target, hard links) is read once; the second name is counted in
+//! archives are read in archive order. Symbolic links to files inside the
+//! directory walked are followed; links to directories (no loops) and links
+//! that lead out of the directory walked (an absolute link in a copied
+//! `/var/log` would read the analyst's own machine) are not: they are
+//! skipped with a note, as are broken links. A file reached twice (a link
+//! and its target, hard links) is read once; the second name is counted in
 //! [`Walk::ignored`]. Fifos, sockets and devices inside a directory are not
 //! opened (opening a fifo would block); the path the user named is opened
 //! whatever it is, so `<(journalctl -u kubelet)` is read as a stream.
@@ -208,9 +210,9 @@ pub struct Walk {
 /// Finds the inputs inside `path` (a file, a directory, a compressed file,
 /// an archive, or a fifo) and calls `visit` on each, in a stable order
 /// (sorted by name within a directory; archive order within an archive).
-/// Never panics, never writes to disk, follows symlinked files but not
-/// symlinked directories (the named `path` itself is always followed), and
-/// never buffers a stream whole.
+/// Never panics, never writes to disk, follows symlinked files inside the
+/// walked directory but not symlinked directories (the named `path` itself
+/// is always followed), and never buffers a stream whole.
 pub fn walk(path: &Path, visit: &mut dyn FnMut(Found<'_>)) -> Walk {
     let mut walker = Walker::new(visit);
     let name = path.display().to_string();
@@ -293,7 +295,8 @@ fn rotation_tail(mut tail: &str) -> bool {
         let end = rest.find('.').unwrap_or(rest.len());
         let (part, more) = rest.split_at(end);
         let known = matches!(part, "gz" | "zst" | "xz" | "bz2" | "log" | "txt");
-        let number = !part.is_empty() && part.len() <= 3 && part.bytes().all(|c| c.is_ascii_digit());
+        let number =
+            !part.is_empty() && part.len() <= 3 && part.bytes().all(|c| c.is_ascii_digit());
         if !known && !number {
             return false;
         }
@@ -310,6 +313,9 @@ struct Walker<'v> {
     out: Walk,
     /// Files already read, by device and inode.
     seen: HashSet<(u64, u64)>,
+    /// The directory the user named, resolved: links inside it that lead
+    /// out of it are not followed.
+    root: Option<PathBuf>,
 }
 
 /// Where a directory walk is inside a selective bundle.
@@ -326,6 +332,7 @@ impl<'v> Walker<'v> {
             visit,
             out: Walk::default(),
             seen: HashSet::new(),
+            root: None,
         }
     }
 
@@ -349,6 +356,23 @@ impl<'v> Walker<'v> {
                 Err(e) => return self.skip(name, open_error(&e)),
             }
         };
+        if meta.is_dir() && named {
+            self.root = fs::canonicalize(path).ok();
+        }
+        if meta.is_file() && kind.is_symlink() && !named {
+            if let (Some(root), Ok(target)) = (&self.root, fs::canonicalize(path)) {
+                if !target.starts_with(root) {
+                    let target = target.display();
+                    return self.skip(
+                        name,
+                        format!(
+                            "symlink to a file outside the directory walked ({target}): \
+                             not followed (name it to read it)"
+                        ),
+                    );
+                }
+            }
+        }
         if meta.is_dir() {
             if kind.is_symlink() && !named {
                 self.skip(
@@ -559,14 +583,16 @@ impl<'v> Walker<'v> {
         let mut archive = tar::Archive::new(reader);
         let entries = match archive.entries() {
             Ok(entries) => entries,
-            Err(e) => return self.skip(name.to_string(), reason_of(&e, "corrupt tar")),
+            Err(e) => {
+                return self.skip(name.to_string(), reason_of(&e, "truncated or corrupt tar"))
+            }
         };
         let mut read_any = false;
         for entry in entries {
             let mut entry = match entry {
                 Ok(entry) => entry,
                 Err(e) => {
-                    let why = reason_of(&e, "corrupt tar");
+                    let why = reason_of(&e, "truncated or corrupt tar");
                     let why = if read_any {
                         format!("{why} (the entries before it were read)")
                     } else {
@@ -965,7 +991,8 @@ fn sniff(head: &[u8]) -> Magic {
     if head.starts_with(&[0x1f, 0x8b, 0x08]) {
         return Magic::Gzip;
     }
-    let zstd_skippable = head.len() >= 4 && head[0] & 0xf0 == 0x50 && head[1..4] == [0x2a, 0x4d, 0x18];
+    let zstd_skippable =
+        head.len() >= 4 && head[0] & 0xf0 == 0x50 && head[1..4] == [0x2a, 0x4d, 0x18];
     if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) || zstd_skippable {
         return Magic::Zstd;
     }
@@ -1256,10 +1283,7 @@ struct Zstd<R> {
 impl<R: Read> Zstd<R> {
     fn new(inner: R) -> Self {
         Zstd {
-            src: OneBack {
-                inner,
-                back: None,
-            },
+            src: OneBack { inner, back: None },
             decoder: ruzstd::decoding::FrameDecoder::new(),
             in_frame: false,
         }

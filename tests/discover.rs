@@ -181,6 +181,17 @@ fn a_directory_tree_is_walked_in_name_order_with_gz_binary_and_unreadable_files(
     std::os::unix::fs::symlink("loop", root.join("loop")).unwrap();
     std::os::unix::fs::symlink("a", root.join("linked-dir")).unwrap();
     std::os::unix::fs::symlink("messages", root.join("z-link-to-messages")).unwrap();
+    // A link out of the tree (an absolute link in a copied /var/log would
+    // read the analyst's own machine): not followed.
+    write(
+        &tmp.path().join("elsewhere/kubelet.log"),
+        KUBELET.as_bytes(),
+    );
+    std::os::unix::fs::symlink(
+        tmp.path().join("elsewhere/kubelet.log"),
+        root.join("outside"),
+    )
+    .unwrap();
     let fifo = root.join("fifo");
     let made = std::process::Command::new("mkfifo").arg(&fifo).status();
     let have_fifo = made.is_ok_and(|s| s.success());
@@ -225,6 +236,8 @@ fn a_directory_tree_is_walked_in_name_order_with_gz_binary_and_unreadable_files(
         "symlink loop: not followed"
     );
     assert!(reason_of(&w, &show(&root, "linked-dir")).starts_with("symlink to a directory"));
+    assert!(reason_of(&w, &show(&root, "outside"))
+        .starts_with("symlink to a file outside the directory walked"));
     if have_fifo {
         assert_eq!(
             reason_of(&w, &show(&root, "fifo")),
@@ -458,7 +471,9 @@ fn a_troubleshoot_bundle_tar_yields_its_host_collector_logs() {
 #[test]
 fn an_eks_log_collector_directory_yields_its_logs() {
     let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("eks_i-0a1b2c3d4e5f60718_2023-05-07_0010-UTC_0.7.3");
+    let root = tmp
+        .path()
+        .join("eks_i-0a1b2c3d4e5f60718_2023-05-07_0010-UTC_0.7.3");
     let files: &[(&str, &str)] = &[
         ("cni/10-aws.conflist", "{\"cniVersion\": \"0.4.0\"}\n"),
         ("containerd/containerd-config.txt", "version = 2\n"),
@@ -523,7 +538,9 @@ fn an_eks_archive_made_with_dot_slash_paths_is_recognized_at_its_top() {
         E::F("./kubelet/kubelet_service.txt", b"[Service]\n"),
         E::F("./var_log/messages", DOCKERD.as_bytes()),
     ]);
-    let path = tmp.path().join("eks_i-0a1b2c3d4e5f60718_2023-05-07_0010-UTC_0.7.3.tar.gz");
+    let path = tmp
+        .path()
+        .join("eks_i-0a1b2c3d4e5f60718_2023-05-07_0010-UTC_0.7.3.tar.gz");
     write(&path, &gz(&archive));
 
     let (seen, w) = walk(&path);
@@ -556,8 +573,14 @@ fn a_var_log_copy_is_reported_and_read_whole() {
         &host.join("var/log/journal/0f1e2d3c/system.journal"),
         b"LPKSHHRH\0\0\0\0\x01\0\0\0",
     );
-    write(&host.join("var/log/wtmp"), b"\x07\0\0\0\x95\x10\0\0pts/0\0\0\0");
-    write(&host.join("notes.txt"), b"collected by hand after the reboot\n");
+    write(
+        &host.join("var/log/wtmp"),
+        b"\x07\0\0\0\x95\x10\0\0pts/0\0\0\0",
+    );
+    write(
+        &host.join("notes.txt"),
+        b"collected by hand after the reboot\n",
+    );
 
     let (seen, w) = walk(tmp.path());
 
@@ -607,7 +630,9 @@ fn a_truncated_gzip_yields_what_came_before_and_a_note() {
         "{}",
         w.skipped[0].reason
     );
-    assert!(w.skipped[0].reason.ends_with("(the lines before it were read)"));
+    assert!(w.skipped[0]
+        .reason
+        .ends_with("(the lines before it were read)"));
 }
 
 #[test]
@@ -650,7 +675,10 @@ fn a_tar_cut_inside_an_entry_yields_the_entries_before_and_names_the_cut_one() {
     let a = plain.display().to_string();
     assert_eq!(
         names(&seen),
-        vec![format!("{a}:logs/kubelet.log-20230506"), format!("{a}:logs/kubelet.log")]
+        vec![
+            format!("{a}:logs/kubelet.log-20230506"),
+            format!("{a}:logs/kubelet.log")
+        ]
     );
     assert_eq!(seen[0].text, KUBELET);
     assert_eq!(seen[0].name_date, NaiveDate::from_ymd_opt(2023, 5, 6));
@@ -671,7 +699,9 @@ fn a_tar_cut_inside_an_entry_yields_the_entries_before_and_names_the_cut_one() {
     let (seen, w) = walk(&cut_gz);
     assert!(!seen.is_empty());
     assert_eq!(w.skipped.len(), 1, "{:?}", w.skipped);
-    assert!(w.skipped[0].name.starts_with(&format!("{}:", cut_gz.display())));
+    assert!(w.skipped[0]
+        .name
+        .starts_with(&format!("{}:", cut_gz.display())));
     assert!(w.skipped[0].reason.starts_with("corrupt gzip: "));
 }
 
@@ -813,7 +843,10 @@ fn zstd_files_are_decompressed_frame_after_frame() {
     let mut bytes = compress_to_vec(first.as_bytes(), CompressionLevel::Fastest);
     // A skippable frame between two frames (as pzstd writes).
     bytes.extend_from_slice(&[0x50, 0x2a, 0x4d, 0x18, 4, 0, 0, 0, 1, 2, 3, 4]);
-    bytes.extend(compress_to_vec(second.as_bytes(), CompressionLevel::Fastest));
+    bytes.extend(compress_to_vec(
+        second.as_bytes(),
+        CompressionLevel::Fastest,
+    ));
     let path = tmp.path().join("kubelet.log-2023-05-07.zst");
     write(&path, &bytes);
 
@@ -862,7 +895,9 @@ fn a_stream_can_be_plain_text_or_an_archive() {
 
     let mut seen = Vec::new();
     let archive = gz(&tar(&[E::F("kubelet.log-20230507", KUBELET.as_bytes())]));
-    discover::walk_reader("-", &mut Cursor::new(archive), &mut |f| seen.push(record(f)));
+    discover::walk_reader("-", &mut Cursor::new(archive), &mut |f| {
+        seen.push(record(f))
+    });
     assert_eq!(names(&seen), vec!["-:kubelet.log-20230507"]);
     assert_eq!(seen[0].name_date, NaiveDate::from_ymd_opt(2023, 5, 7));
 }
