@@ -71,3 +71,34 @@ fn every_collection_of_the_seed_case_gives_the_same_incidents() {
         );
     }
 }
+
+#[test]
+fn newest_first_output_gives_the_same_incidents() {
+    // `journalctl -r` prints the newest record first; order must not matter.
+    let text = std::fs::read_to_string(format!(
+        "{}/{DIR}/journal-short-iso.txt",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.reverse();
+    let reversed = common::temp_log((lines.join("\n") + "\n").as_bytes());
+    let report = json_report(&[reversed.path().to_str().unwrap()], None);
+    let forward = json_report(&[&format!("{DIR}/journal-short-iso.txt")], None);
+    let counts = |r: &Value| -> Vec<(String, u64, String)> {
+        r["incidents"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["kind"].as_str().unwrap().into(),
+                    f["count"].as_u64().unwrap(),
+                    f["first_seen"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(counts(&report), counts(&forward));
+    assert_eq!(report["incidents"][0]["severity"], "critical");
+}
