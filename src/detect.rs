@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, FixedOffset};
 
-use crate::entity::Entity;
+use crate::entity::{Entity, Role};
+
+/// The node of records whose envelope names no host (raw component logs).
+const UNKNOWN_HOST: &str = "unknown host";
 use crate::grammar::Detector;
 use crate::matcher::RuleSet;
 use crate::severity::Severity;
@@ -57,15 +60,21 @@ pub fn detect(rules: &RuleSet, events: &[Event]) -> Vec<Finding> {
     let detectors = &rules.grammar.detectors;
     let mut findings = Vec::new();
     for (d, detector) in detectors.iter().enumerate() {
-        let mut per_entity: BTreeMap<&Entity, Vec<usize>> = BTreeMap::new();
+        let mut per_entity: BTreeMap<Entity, Vec<usize>> = BTreeMap::new();
         for (i, event) in events.iter().enumerate() {
             if !detector.patterns.contains(&event.pattern) {
                 continue;
             }
-            let subject = event
-                .entities
-                .iter()
-                .find(|e| e.value_for(detector.per).is_some());
+            let subject = match detector.per {
+                Role::Node => Some(Entity::Node(
+                    event.host.clone().unwrap_or_else(|| UNKNOWN_HOST.into()),
+                )),
+                role => event
+                    .entities
+                    .iter()
+                    .find(|e| e.value_for(role).is_some())
+                    .cloned(),
+            };
             if let Some(subject) = subject {
                 per_entity.entry(subject).or_default().push(i);
             }

@@ -21,17 +21,22 @@ pub enum Role {
     PodUid,
     /// A Calico workload endpoint name: `<node>-k8s-<pod>-<iface>`, dashes doubled.
     Workload,
+    /// The node itself: a detector `per = "node"` counts a node's lines
+    /// together (kernel, PLEG, runtime restarts). Not a capture: the host
+    /// comes from the record's envelope.
+    Node,
 }
 
 impl Role {
-    pub const NAMES: &'static str = "container, pod, pod_name, namespace, pod_uid, workload";
-    const ALL: [Role; 6] = [
+    pub const NAMES: &'static str = "container, pod, pod_name, namespace, pod_uid, workload, node";
+    const ALL: [Role; 7] = [
         Role::Container,
         Role::Pod,
         Role::PodName,
         Role::Namespace,
         Role::PodUid,
         Role::Workload,
+        Role::Node,
     ];
 
     pub fn name(self) -> &'static str {
@@ -42,6 +47,7 @@ impl Role {
             Role::Namespace => "namespace",
             Role::PodUid => "pod_uid",
             Role::Workload => "workload",
+            Role::Node => "node",
         }
     }
 
@@ -60,6 +66,8 @@ pub enum Entity {
     /// A pod known only by name so far.
     PodName(String),
     PodUid(String),
+    /// A host, by the name its log envelopes give it.
+    Node(String),
 }
 
 impl Entity {
@@ -70,6 +78,7 @@ impl Entity {
             | (Entity::Pod(v), Role::Pod)
             | (Entity::PodUid(v), Role::PodUid) => Some(v),
             (Entity::PodName(v), Role::PodName | Role::Workload) => Some(v),
+            (Entity::Node(v), Role::Node) => Some(v),
             _ => None,
         }
     }
@@ -93,7 +102,7 @@ pub fn entities_of(fields: &[(Role, &str)]) -> Vec<Entity> {
             }),
             Role::PodUid => pod_uid(value).map(Entity::PodUid),
             Role::Workload => workload_pod(value).map(Entity::PodName),
-            Role::Namespace => None,
+            Role::Namespace | Role::Node => None,
         })
         .collect();
     out.sort();

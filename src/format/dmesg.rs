@@ -37,7 +37,8 @@ use nom::{
 };
 
 use super::lex::{
-    clock, fail, fixed_digits, fraction, month_name, number, rfc3339, syslog_tag, weekday, word,
+    clock, fail, fixed_digits, fraction, month_name, number, rfc3339, space, syslog_tag, weekday,
+    word,
 };
 use super::{Envelope, Payload, PayloadForm};
 use crate::time::{PartialStamp, Stamp};
@@ -115,7 +116,10 @@ fn facility_level(i: &[u8]) -> IResult<&[u8], &[u8]> {
 
 /// `<6>`, the console log level `dmesg -r` keeps.
 fn priority(i: &[u8]) -> IResult<&[u8], u32> {
-    delimited(char('<'), number, char('>'))(i)
+    let (i, _) = char('<')(i)?;
+    let (i, level) = number(i)?;
+    let (i, _) = char('>')(i)?;
+    Ok((i, level))
 }
 
 /// `[ 4174.552171]`: seconds since boot, right-aligned in at least five
@@ -134,10 +138,13 @@ fn since_boot(i: &[u8]) -> IResult<&[u8], Duration> {
 fn ctime(i: &[u8]) -> IResult<&[u8], PartialStamp> {
     let (i, _) = char('[')(i)?;
     let (i, _) = terminated(weekday, char(' '))(i)?;
-    let (i, month) = terminated(month_name, char(' '))(i)?;
-    let (i, _) = opt(char(' '))(i)?;
-    let (i, day) = terminated(number, char(' '))(i)?;
-    let (i, (hour, minute, second, nanos)) = terminated(clock, char(' '))(i)?;
+    let (i, month) = month_name(i)?;
+    let (i, _) = space(i)?;
+    let (i, _) = opt(space)(i)?;
+    let (i, day) = number(i)?;
+    let (i, _) = space(i)?;
+    let (i, (hour, minute, second, nanos)) = clock(i)?;
+    let (i, _) = space(i)?;
     let (i, year) = terminated(fixed_digits(4), char(']'))(i)?;
     if !(1..=31).contains(&day) {
         return Err(fail(i));

@@ -20,7 +20,7 @@ use std::borrow::Cow;
 use chrono::FixedOffset;
 use nom::{character::complete::char, sequence::terminated, IResult};
 
-use super::lex::{clock, date, fail, instant, syslog_tag, weekday, word};
+use super::lex::{clock, date, fail, instant, space, syslog_tag, weekday, word};
 use super::Envelope;
 use crate::time::{parse_offset, PartialStamp, Stamp};
 
@@ -45,7 +45,8 @@ pub fn parse(line: &[u8]) -> Option<Envelope<'_>> {
 fn envelope(i: &[u8]) -> IResult<&[u8], Envelope<'_>> {
     let (i, _) = terminated(weekday, char(' '))(i)?;
     let (i, ymd) = terminated(date, char(' '))(i)?;
-    let (i, hms) = terminated(clock, char(' '))(i)?;
+    let (i, hms) = clock(i)?;
+    let (i, _) = space(i)?;
     let (i, zone) = terminated(word, char(' '))(i)?;
     let (i, host) = terminated(word, char(' '))(i)?;
     let (message, (program, pid)) = syslog_tag(i)?;

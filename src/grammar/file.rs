@@ -152,11 +152,12 @@ pub fn compile_detector(
         .map(|id| {
             let index = patterns.iter().position(|p| p.id == *id);
             let index = index.ok_or_else(|| error(&at, format!("unknown pattern '{id}'")))?;
-            let names_entity = patterns[index]
-                .regex
-                .capture_names()
-                .flatten()
-                .any(|n| n == def.per);
+            let names_entity = per == Role::Node
+                || patterns[index]
+                    .regex
+                    .capture_names()
+                    .flatten()
+                    .any(|n| n == def.per);
             if !names_entity {
                 return Err(error(
                     &at,

@@ -269,6 +269,7 @@ fn describe(e: &Entity) -> String {
         Entity::Pod(p) => format!("pod {p}"),
         Entity::PodName(p) => format!("pod {p}"),
         Entity::PodUid(u) => format!("pod uid {u}"),
+        Entity::Node(n) => format!("node {n}"),
     }
 }
 
