@@ -108,6 +108,7 @@ fn loading_rejects_broken_grammars_with_the_file_and_reason() {
     let cases = [
         ("source = 'x'\n[[pattern]]\nid = 'p'\nliteral = 'a'\nregex = '('\n", "invalid regex"),
         ("source = 'x'\nbogus = 1\n", "unknown field `bogus`"),
+        ("source = 'x'\n[[pattern]]\nid = 'p'\nliteral = '\"Kill container failed\"'\nregex = 'a'\n", "must not hold"),
         (
             "source = 'x'\n[[detector]]\nkind = 'k'\ntitle = 't'\npatterns = ['nope']\nper = 'container'\nwindow = '1m'\nlevels = [{ min_count = 1, severity = 'low' }]\nexplanation = 'e'\nremediation = []\n",
             "unknown pattern 'nope'",

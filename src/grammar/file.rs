@@ -108,6 +108,13 @@ pub fn compile_pattern(
             "`literal` must not be empty: it is the prefilter".into(),
         ));
     }
+    if def.literal.contains(['"', '\\']) {
+        // The prefilter runs on raw input, where journal JSON escapes these.
+        return Err(error(
+            &at,
+            "`literal` must not hold `\"` or `\\`: pick a plainer part of the message".into(),
+        ));
+    }
     let regex = regex::bytes::Regex::new(&def.regex)
         .map_err(|e| error(&at, format!("invalid regex: {e}")))?;
     if def.sample.is_empty() || def.reject.is_empty() {
