@@ -206,7 +206,7 @@ remediation = ["Check the probe."]
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("probes.toml: pattern 'site.readiness_failed': fields"),
+        stderr.contains("probes.toml:5: pattern 'site.readiness_failed': fields"),
         "{stderr}"
     );
 
@@ -221,5 +221,54 @@ remediation = ["Check the probe."]
     assert!(
         stderr.contains("broken.toml") && stderr.contains("missing field"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn grammars_list_and_check() {
+    let out = podmortem(&["grammars", "list"], None);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let loop_line = text
+        .lines()
+        .find(|l| l.starts_with("dockerd_stop_loop"))
+        .unwrap();
+    assert!(
+        loop_line.contains("low ×1, high ×3 per container in 10m") && loop_line.contains("dockerd"),
+        "{loop_line}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let grammar = |sample: &str| {
+        format!(
+            "source = 'kubelet'\n[[pattern]]\nid = 'site.pleg'\nliteral = 'PLEG is not healthy'\nregex = 'PLEG is not healthy: pleg was last seen active (?P<ago>\\S+) ago'\n[[pattern.sample]]\nline = 'May  1 11:00:00 node-1 kubelet: E0501 11:00:00.000001    4568 kubelet.go:2180] \"Skipping pod synchronization\" err=\"PLEG is not healthy: pleg was last seen active 3m0.5s ago; threshold is 3m0s\"'\nfields = {{ ago = '{sample}' }}\n[[pattern.reject]]\nline = 'May  1 11:00:00 node-1 kubelet: I0501 11:00:00.000001    4568 kubelet.go:2180] \"PLEG is healthy\"'\n"
+        )
+    };
+    std::fs::write(dir.path().join("site.toml"), grammar("3m0.5s")).unwrap();
+    let ok = podmortem(&["grammars", "check", dir.path().to_str().unwrap()], None);
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).starts_with("ok: "));
+    std::fs::write(dir.path().join("site.toml"), grammar("3m")).unwrap();
+    let bad = podmortem(&["grammars", "check", dir.path().to_str().unwrap()], None);
+    assert_eq!(bad.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&bad.stdout);
+    assert!(
+        text.contains("site.toml:3: pattern 'site.pleg': fields"),
+        "{text}"
+    );
+    std::fs::write(
+        dir.path().join("site.toml"),
+        "source = 'x'\n[[pattern]]\nid = 'p'\nliteral = 'a'\nregex = '('\n",
+    )
+    .unwrap();
+    let broken = podmortem(&["grammars", "check", dir.path().to_str().unwrap()], None);
+    assert_eq!(broken.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&broken.stderr).contains("site.toml:3: pattern 'p': invalid regex")
     );
 }

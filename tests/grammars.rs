@@ -68,7 +68,7 @@ line = 'May  1 11:03:56 host prog: oops 0123456789ab'
     );
     assert!(failures[0]
         .to_string()
-        .starts_with("t.toml: pattern 't.oops'"));
+        .starts_with("t.toml:4: pattern 't.oops'"));
 }
 
 #[test]

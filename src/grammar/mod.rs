@@ -113,36 +113,35 @@ impl Grammar {
     pub fn from_sources(
         files: impl Iterator<Item = (String, String)>,
     ) -> Result<Grammar, GrammarError> {
-        let parsed: Vec<(String, file::GrammarFile)> = files
-            .map(|(origin, text)| file::parse(&origin, &text).map(|g| (origin, g)))
+        let parsed: Vec<(String, String, file::GrammarFile)> = files
+            .map(|(origin, text)| file::parse(&origin, &text).map(|g| (origin, text, g)))
             .collect::<Result<_, _>>()?;
         let mut grammar = Grammar::default();
         let mut ids = HashSet::new();
-        for (origin, g) in &parsed {
+        for (origin, text, g) in &parsed {
             for p in &g.pattern {
+                let at = format!("{origin}:{}", line_of(text, "id", &p.id));
                 if !ids.insert(p.id.clone()) {
-                    return Err(error(
-                        origin,
-                        format!("pattern '{}' is defined twice", p.id),
-                    ));
+                    return Err(error(&at, format!("pattern '{}' is defined twice", p.id)));
                 }
                 grammar
                     .patterns
-                    .push(file::compile_pattern(origin, &g.source, p)?);
+                    .push(file::compile_pattern(&at, &g.source, p)?);
             }
         }
         let mut kinds = HashSet::new();
-        for (origin, g) in &parsed {
+        for (origin, text, g) in &parsed {
             for d in &g.detector {
+                let at = format!("{origin}:{}", line_of(text, "kind", &d.kind));
                 if !kinds.insert(d.kind.clone()) {
                     return Err(error(
-                        origin,
+                        &at,
                         format!("detector '{}' is defined twice", d.kind),
                     ));
                 }
                 grammar
                     .detectors
-                    .push(file::compile_detector(origin, d, &grammar.patterns)?);
+                    .push(file::compile_detector(&at, d, &grammar.patterns)?);
             }
         }
         Ok(grammar)
@@ -159,6 +158,19 @@ impl Grammar {
         }
         uses
     }
+}
+
+/// The line (1-based) where `key = "value"` is written in a grammar file, so
+/// that errors point at it; 1 when it cannot be found.
+fn line_of(text: &str, key: &str, value: &str) -> usize {
+    text.lines()
+        .position(|line| {
+            let line = line.trim_start();
+            line.starts_with(key)
+                && line[key.len()..].trim_start().starts_with('=')
+                && (line.contains(&format!("\"{value}\"")) || line.contains(&format!("'{value}'")))
+        })
+        .map_or(1, |i| i + 1)
 }
 
 fn error(origin: &str, message: String) -> GrammarError {

@@ -25,6 +25,7 @@
 //! Times are RFC 3339 with the offset of the input they came from.
 
 mod build;
+pub mod grammars;
 pub mod json;
 pub mod text;
 
