@@ -66,7 +66,13 @@ pub fn run(rules: &RuleSet, options: &Options) -> Report {
     let graph = entity_graph(&events, &scans, &resolver);
 
     let findings = detect(rules, &events);
-    let clusters = correlate(&findings, &events, &graph, options.merge_window_s);
+    let clusters = correlate(
+        &rules.grammar,
+        &findings,
+        &events,
+        &graph,
+        options.merge_window_s,
+    );
 
     let bytes: u64 = scans.iter().map(|s| s.bytes).sum();
     let elapsed = started.elapsed();

@@ -3,11 +3,17 @@
 //! window become one incident. "The same pod" is decided by the entity
 //! graph, so a dockerd finding on a sandbox ID and a kubelet finding on a
 //! container ID of that pod land together.
+//!
+//! Node-wide findings (a hung kernel task, PLEG) name no pod. When the
+//! grammar's chains say such a finding causes a kind found in a pod's
+//! incident on the same host in the same window, it joins that incident:
+//! the incident then tells the whole story, cause first.
 
 use std::collections::BTreeMap;
 
 use crate::detect::{Event, Finding};
 use crate::entity::{Entity, EntityGraph};
+use crate::grammar::Grammar;
 
 /// Findings that tell one story, before ranking.
 #[derive(Clone, Debug)]
@@ -21,6 +27,7 @@ pub struct Cluster {
 /// Groups findings into clusters; `merge_window_s` is how far apart in time
 /// two findings on one pod may be and still be one incident.
 pub fn correlate(
+    grammar: &Grammar,
     findings: &[Finding],
     events: &[Event],
     graph: &EntityGraph,
@@ -72,6 +79,83 @@ pub fn correlate(
             pods,
         });
     }
+    attach_node_findings(grammar, findings, events, merge_window_s, clusters)
+}
+
+/// Moves each node-wide finding into the pod incidents it is chained to
+/// (same host, overlapping within the window); the node incidents left empty
+/// disappear.
+fn attach_node_findings(
+    grammar: &Grammar,
+    findings: &[Finding],
+    events: &[Event],
+    window_s: i64,
+    mut clusters: Vec<Cluster>,
+) -> Vec<Cluster> {
+    let is_node = |f: &Finding| matches!(f.entity, Entity::Node(_));
+    let span = |c: &Cluster| {
+        let first = c
+            .findings
+            .iter()
+            .map(|&i| findings[i].first(events).time)
+            .min();
+        let last = c
+            .findings
+            .iter()
+            .map(|&i| findings[i].last(events).time)
+            .max();
+        first.zip(last)
+    };
+    let hosts = |c: &Cluster| -> Vec<&str> {
+        c.findings
+            .iter()
+            .flat_map(|&i| {
+                findings[i]
+                    .events
+                    .iter()
+                    .filter_map(|&e| events[e].host.as_deref())
+            })
+            .collect()
+    };
+    let mut moves: Vec<(usize, usize, usize)> = Vec::new(); // (node cluster, finding, pod cluster)
+    for (n, node) in clusters.iter().enumerate() {
+        for &f in &node.findings {
+            let Entity::Node(host) = &findings[f].entity else {
+                continue;
+            };
+            let (start, end) = (
+                findings[f].first(events).time,
+                findings[f].last(events).time,
+            );
+            for (p, pod) in clusters.iter().enumerate() {
+                let chained = pod.findings.iter().any(|&g| {
+                    !is_node(&findings[g])
+                        && grammar.chained(findings[f].detector, findings[g].detector)
+                });
+                let Some((pod_start, pod_end)) = span(pod) else {
+                    continue;
+                };
+                let near = (start - pod_end).num_seconds() <= window_s
+                    && (pod_start - end).num_seconds() <= window_s;
+                let pod_hosts = hosts(pod);
+                let same_host = pod_hosts.is_empty() || pod_hosts.contains(&host.as_str());
+                if chained && near && same_host {
+                    moves.push((n, f, p));
+                }
+            }
+        }
+    }
+    for &(n, f, p) in &moves {
+        clusters[n].findings.retain(|&x| x != f);
+        if !clusters[p].findings.contains(&f) {
+            clusters[p].findings.push(f);
+        }
+    }
+    for c in &mut clusters {
+        c.findings
+            .sort_by_key(|&i| (findings[i].first(events).time, i));
+    }
+    clusters.retain(|c| !c.findings.is_empty());
     clusters
 }
 

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! Mon 2023-05-01 11:03:37 CST ecs-prod-003 kubelet[4568]: E0501 11:03:37.635343 …
-//! Mon 2023-05-01 11:03:37.635343 CST ecs-prod-003 kubelet[4568]: …   (microseconds, --output-fields / newer systemd)
+//! Mon 2023-05-01 11:03:37.635343 CST ecs-prod-003 kubelet[4568]: …   (a fraction of a second is accepted)
 //! Mon 2023-05-01 03:03:37 UTC ecs-prod-003 kernel: IPv6: ADDRCONF(NETDEV_CHANGE): …
 //! Mon 2023-05-01 11:03:37 +08 ecs-prod-003 kubelet[4568]: …            (zones without an abbreviation)
 //! ```

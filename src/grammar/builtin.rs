@@ -3,7 +3,10 @@
 
 pub const FILES: &[(&str, &str)] = &[
     ("cni.toml", include_str!("../../grammars/cni.toml")),
-    ("containerd.toml", include_str!("../../grammars/containerd.toml")),
+    (
+        "containerd.toml",
+        include_str!("../../grammars/containerd.toml"),
+    ),
     ("dockerd.toml", include_str!("../../grammars/dockerd.toml")),
     ("kernel.toml", include_str!("../../grammars/kernel.toml")),
     ("kubelet.toml", include_str!("../../grammars/kubelet.toml")),

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{error, Detector, DetectorLevel, GrammarError, Pattern, Sample};
+use super::{error, Chain, Detector, DetectorLevel, GrammarError, Pattern, Sample};
 use crate::entity::Role;
 use crate::severity::Severity;
 use crate::time::parse_duration;
@@ -14,11 +14,25 @@ use crate::time::parse_duration;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GrammarFile {
-    pub source: String,
+    /// Required when the file defines patterns.
+    #[serde(default)]
+    pub source: Option<String>,
     #[serde(default)]
     pub pattern: Vec<PatternDef>,
     #[serde(default)]
     pub detector: Vec<DetectorDef>,
+    #[serde(default)]
+    pub chain: Vec<ChainDef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainDef {
+    pub name: String,
+    /// Finding kinds, cause first.
+    pub kinds: Vec<String>,
+    pub title: String,
+    pub story: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -208,5 +222,35 @@ pub fn compile_detector(
         explanation: def.explanation.trim().to_string(),
         remediation: def.remediation.clone(),
         references: def.references.clone(),
+    })
+}
+
+pub fn compile_chain(
+    origin: &str,
+    def: &ChainDef,
+    detectors: &[Detector],
+) -> Result<Chain, GrammarError> {
+    let at = format!("{origin}: chain '{}'", def.name);
+    if def.kinds.len() < 2 {
+        return Err(error(
+            &at,
+            "a chain needs two or more `kinds`, cause first".into(),
+        ));
+    }
+    let detectors = def
+        .kinds
+        .iter()
+        .map(|kind| {
+            detectors
+                .iter()
+                .position(|d| d.kind == *kind)
+                .ok_or_else(|| error(&at, format!("unknown finding kind '{kind}'")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Chain {
+        name: def.name.clone(),
+        detectors,
+        title: def.title.clone(),
+        story: def.story.trim().to_string(),
     })
 }

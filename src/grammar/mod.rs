@@ -21,6 +21,29 @@ use crate::severity::Severity;
 pub struct Grammar {
     pub patterns: Vec<Pattern>,
     pub detectors: Vec<Detector>,
+    pub chains: Vec<Chain>,
+}
+
+/// Finding kinds known to follow from one another on one node: when they
+/// meet in one incident, the incident tells that story.
+#[derive(Debug)]
+pub struct Chain {
+    pub name: String,
+    /// Indices into [`Grammar::detectors`], cause first.
+    pub detectors: Vec<usize>,
+    pub title: String,
+    pub story: String,
+}
+
+impl Grammar {
+    /// Whether some chain holds both detectors.
+    pub fn chained(&self, a: usize, b: usize) -> bool {
+        a != b
+            && self
+                .chains
+                .iter()
+                .any(|c| c.detectors.contains(&a) && c.detectors.contains(&b))
+    }
 }
 
 /// One kind of log line.
@@ -119,6 +142,13 @@ impl Grammar {
         let mut grammar = Grammar::default();
         let mut ids = HashSet::new();
         for (origin, text, g) in &parsed {
+            if !g.pattern.is_empty() && g.source.is_none() {
+                return Err(error(
+                    origin,
+                    "a file with patterns needs `source = \"…\"`".into(),
+                ));
+            }
+            let source = g.source.as_deref().unwrap_or_default();
             for p in &g.pattern {
                 let at = format!("{origin}:{}", line_of(text, "id", &p.id));
                 if !ids.insert(p.id.clone()) {
@@ -126,7 +156,7 @@ impl Grammar {
                 }
                 grammar
                     .patterns
-                    .push(file::compile_pattern(&at, &g.source, p)?);
+                    .push(file::compile_pattern(&at, source, p)?);
             }
         }
         let mut kinds = HashSet::new();
@@ -142,6 +172,14 @@ impl Grammar {
                 grammar
                     .detectors
                     .push(file::compile_detector(&at, d, &grammar.patterns)?);
+            }
+        }
+        for (origin, text, g) in &parsed {
+            for c in &g.chain {
+                let at = format!("{origin}:{}", line_of(text, "name", &c.name));
+                grammar
+                    .chains
+                    .push(file::compile_chain(&at, c, &grammar.detectors)?);
             }
         }
         Ok(grammar)

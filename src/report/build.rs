@@ -129,9 +129,27 @@ fn incident(rules: &RuleSet, analysis: &Analysis, cluster: &Cluster) -> Incident
             detectors.push(f.detector);
         }
     }
-    let explanation = detectors
+    // The chain that most of the incident's kinds belong to, if two do.
+    let chain = grammar
+        .chains
         .iter()
-        .map(|&d| grammar.detectors[d].explanation.as_str())
+        .map(|c| {
+            (
+                c.detectors.iter().filter(|d| detectors.contains(d)).count(),
+                c,
+            )
+        })
+        .filter(|(n, _)| *n >= 2)
+        .max_by_key(|(n, c)| (*n, std::cmp::Reverse(c.name.as_str())))
+        .map(|(_, c)| c);
+    let explanation = chain
+        .map(|c| c.story.as_str())
+        .into_iter()
+        .chain(
+            detectors
+                .iter()
+                .map(|&d| grammar.detectors[d].explanation.as_str()),
+        )
         .collect::<Vec<_>>()
         .join("\n\n");
     let mut steps: Vec<String> = Vec::new();
@@ -162,7 +180,11 @@ fn incident(rules: &RuleSet, analysis: &Analysis, cluster: &Cluster) -> Incident
     Incident {
         rank: 0,
         kind: lead_detector.kind.clone(),
-        title: format!("{} ({subject})", lead_detector.title_at(lead.level)),
+        title: format!(
+            "{} ({subject})",
+            chain.map_or(lead_detector.title_at(lead.level), |c| c.title.as_str())
+        ),
+        chain: chain.map(|c| c.name.clone()),
         severity: rank::severity(weighing),
         score: rank::score(weighing),
         first_seen: rfc3339(first),

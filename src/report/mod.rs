@@ -10,7 +10,7 @@
 //!   "errors":   [{ "path", "message" }],          (named inputs that could not be read)
 //!   "skipped":  [{ "path", "message" }],          (binary, corrupt or partly read files)
 //!   "bundles":  [{ "root", "kind" }], "ignored",  (support bundle layouts; non-log files)
-//!   "incidents":[{ "rank", "kind", "title", "severity", "score",
+//!   "incidents":[{ "rank", "kind", "chain", "title", "severity", "score",
 //!                  "first_seen", "last_seen", "duration_s",
 //!                  "hosts": [], "pods": ["ns/name"], "containers": ["<64-hex or longest seen>"],
 //!                  "findings": [{ "kind", "source", "sources", "severity", "subject", "count",
@@ -88,6 +88,8 @@ pub struct InputFailure {
 pub struct Incident {
     pub rank: usize,
     pub kind: String,
+    /// The causal chain its findings form (`grammars/*.toml` `[[chain]]`).
+    pub chain: Option<String>,
     pub title: String,
     pub severity: Severity,
     pub score: f64,

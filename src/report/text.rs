@@ -84,6 +84,9 @@ fn print_incident(i: &Incident, out: &mut dyn Write) -> io::Result<()> {
         clean(&i.title)
     )?;
     field(out, "kind", &i.kind)?;
+    if let Some(chain) = &i.chain {
+        field(out, "chain", chain)?;
+    }
     field(
         out,
         "when",
