@@ -12,7 +12,7 @@
 //! workload) are frequent in healthy logs and, for files, looked for in a
 //! second pass on the lines that mention an entity a finding named.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{packed, AhoCorasick, MatchKind};
 
 use crate::entity::Role;
 use crate::grammar::Grammar;
@@ -48,7 +48,7 @@ pub struct RuleSet {
     pub grammar: Grammar,
     /// Per stage, finds lines that contain any literal of the stage's
     /// patterns; fast, but may hide a literal that overlaps another.
-    finders: [AhoCorasick; 3],
+    finders: [Finder; 3],
     /// Finds every literal in a candidate line.
     prefilter: AhoCorasick,
     /// For each distinct literal, the patterns that require it.
@@ -99,7 +99,7 @@ impl RuleSet {
                 .filter(|(_, patterns)| patterns.iter().any(|&p| stage.includes(feeds_detector[p])))
                 .map(|(l, _)| *l)
                 .collect();
-            build(MatchKind::LeftmostFirst, &of_stage)
+            Finder::new(&of_stage, || build(MatchKind::LeftmostFirst, &of_stage))
         });
         let prefilter = build(MatchKind::Standard, &literals);
         let roles: Vec<Vec<(usize, Role)>> = grammar
@@ -135,9 +135,7 @@ impl RuleSet {
         stage: Stage,
         haystack: &'h [u8],
     ) -> impl Iterator<Item = usize> + 'h {
-        self.finders[stage.index()]
-            .find_iter(haystack)
-            .map(|m| m.start())
+        self.finders[stage.index()].starts(haystack)
     }
 
     /// Every pattern of `stage` that matches `message`, in pattern order.
@@ -175,5 +173,53 @@ impl RuleSet {
                 })
             })
             .collect()
+    }
+}
+
+/// Finds where any of a stage's literals starts: the SIMD packed searcher
+/// (Teddy) when the CPU and the number of literals allow it — the automaton
+/// would otherwise pick a rare-byte prefilter, much slower on logs where
+/// those bytes are common — else the automaton.
+#[derive(Debug)]
+enum Finder {
+    Packed(packed::Searcher),
+    Automaton(AhoCorasick),
+}
+
+impl Finder {
+    fn new(literals: &[&str], automaton: impl FnOnce() -> AhoCorasick) -> Finder {
+        let searcher = packed::Config::new()
+            .match_kind(packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(literals)
+            .build();
+        match searcher {
+            Some(s) if !literals.is_empty() => Finder::Packed(s),
+            _ => Finder::Automaton(automaton()),
+        }
+    }
+
+    fn starts<'h>(&'h self, haystack: &'h [u8]) -> Starts<'h> {
+        match self {
+            Finder::Packed(s) => Starts::Packed(s.find_iter(haystack)),
+            Finder::Automaton(a) => Starts::Automaton(a.find_iter(haystack)),
+        }
+    }
+}
+
+/// The match starts of either finder.
+pub enum Starts<'h> {
+    Packed(packed::FindIter<'h, 'h>),
+    Automaton(aho_corasick::FindIter<'h, 'h>),
+}
+
+impl Iterator for Starts<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        match self {
+            Starts::Packed(it) => it.next().map(|m| m.start()),
+            Starts::Automaton(it) => it.next().map(|m| m.start()),
+        }
     }
 }
