@@ -33,20 +33,42 @@ pub struct Analysis {
 }
 
 pub fn build(rules: &RuleSet, analysis: Analysis) -> Report {
-    let mut incidents: Vec<Incident> = analysis
+    let mut incidents: Vec<(Incident, Span)> = analysis
         .clusters
         .iter()
         .map(|c| incident(rules, &analysis, c))
         .collect();
-    incidents.sort_by(|a, b| {
+    incidents.sort_by(|(a, _), (b, _)| {
         b.score
             .total_cmp(&a.score)
             .then_with(|| a.first_seen.cmp(&b.first_seen))
             .then_with(|| a.title.cmp(&b.title))
     });
-    for (i, incident) in incidents.iter_mut().enumerate() {
+    for (i, (incident, _)) in incidents.iter_mut().enumerate() {
         incident.rank = i + 1;
     }
+    let related: Vec<Vec<usize>> = incidents
+        .iter()
+        .map(|(a, span)| {
+            incidents
+                .iter()
+                .filter(|(b, other)| {
+                    a.rank != b.rank
+                        && span.node != other.node
+                        && span.meets(other, &a.hosts, &b.hosts)
+                })
+                .map(|(b, _)| b.rank)
+                .collect()
+        })
+        .collect();
+    let incidents = incidents
+        .into_iter()
+        .zip(related)
+        .map(|((mut incident, _), related)| {
+            incident.related = related;
+            incident
+        })
+        .collect();
     Report {
         schema_version: super::SCHEMA_VERSION,
         inputs: analysis.inputs,
@@ -59,7 +81,26 @@ pub fn build(rules: &RuleSet, analysis: Analysis) -> Report {
     }
 }
 
-fn incident(rules: &RuleSet, analysis: &Analysis, cluster: &Cluster) -> Incident {
+/// When an incident happened, and whether it is about the node as a whole.
+struct Span {
+    first: DateTime<FixedOffset>,
+    last: DateTime<FixedOffset>,
+    node: bool,
+}
+
+impl Span {
+    /// Whether two incidents overlap in time on a common host (or a host
+    /// unknown to one of them).
+    fn meets(&self, other: &Span, hosts: &[String], other_hosts: &[String]) -> bool {
+        let overlap = self.first <= other.last && other.first <= self.last;
+        let common = hosts.is_empty()
+            || other_hosts.is_empty()
+            || hosts.iter().any(|h| other_hosts.contains(h));
+        overlap && common
+    }
+}
+
+fn incident(rules: &RuleSet, analysis: &Analysis, cluster: &Cluster) -> (Incident, Span) {
     let grammar = &rules.grammar;
     let events = &analysis.events;
     let findings: Vec<&Finding> = cluster
@@ -177,8 +218,14 @@ fn incident(rules: &RuleSet, analysis: &Analysis, cluster: &Cluster) -> Incident
         .collect();
     timeline.sort_by_key(|(t, _)| *t);
 
-    Incident {
+    let span = Span {
+        first,
+        last,
+        node: findings.iter().all(|f| matches!(f.entity, Entity::Node(_))),
+    };
+    let incident = Incident {
         rank: 0,
+        related: Vec::new(),
         kind: lead_detector.kind.clone(),
         title: format!(
             "{} ({subject})",
@@ -207,7 +254,8 @@ fn incident(rules: &RuleSet, analysis: &Analysis, cluster: &Cluster) -> Incident
             .join("\n"),
         remediation_steps: steps,
         references,
-    }
+    };
+    (incident, span)
 }
 
 fn finding_report(rules: &RuleSet, analysis: &Analysis, f: &Finding) -> FindingReport {

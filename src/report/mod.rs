@@ -10,7 +10,7 @@
 //!   "errors":   [{ "path", "message" }],          (named inputs that could not be read)
 //!   "skipped":  [{ "path", "message" }],          (binary, corrupt or partly read files)
 //!   "bundles":  [{ "root", "kind" }], "ignored",  (support bundle layouts; non-log files)
-//!   "incidents":[{ "rank", "kind", "chain", "title", "severity", "score",
+//!   "incidents":[{ "rank", "kind", "chain", "related": [ranks], "title", "severity", "score",
 //!                  "first_seen", "last_seen", "duration_s",
 //!                  "hosts": [], "pods": ["ns/name"], "containers": ["<64-hex or longest seen>"],
 //!                  "findings": [{ "kind", "source", "sources", "severity", "subject", "count",
@@ -90,6 +90,9 @@ pub struct Incident {
     pub kind: String,
     /// The causal chain its findings form (`grammars/*.toml` `[[chain]]`).
     pub chain: Option<String>,
+    /// Ranks of incidents on the same host at the same time, across the
+    /// node/pod divide (a node-wide PLEG incident and the pods it hurt).
+    pub related: Vec<usize>,
     pub title: String,
     pub severity: Severity,
     pub score: f64,

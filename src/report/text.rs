@@ -87,6 +87,10 @@ fn print_incident(i: &Incident, out: &mut dyn Write) -> io::Result<()> {
     if let Some(chain) = &i.chain {
         field(out, "chain", chain)?;
     }
+    if !i.related.is_empty() {
+        let ranks: Vec<String> = i.related.iter().map(|r| format!("#{r}")).collect();
+        field(out, "related", &ranks.join(", "))?;
+    }
     field(
         out,
         "when",
