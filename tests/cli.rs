@@ -241,7 +241,7 @@ fn grammars_list_and_check() {
     let dir = tempfile::tempdir().unwrap();
     let grammar = |sample: &str| {
         format!(
-            "source = 'kubelet'\n[[pattern]]\nid = 'site.pleg'\nliteral = 'PLEG is not healthy'\nregex = 'PLEG is not healthy: pleg was last seen active (?P<ago>\\S+) ago'\n[[pattern.sample]]\nline = 'May  1 11:00:00 node-1 kubelet: E0501 11:00:00.000001    4568 kubelet.go:2180] \"Skipping pod synchronization\" err=\"PLEG is not healthy: pleg was last seen active 3m0.5s ago; threshold is 3m0s\"'\nfields = {{ ago = '{sample}' }}\n[[pattern.reject]]\nline = 'May  1 11:00:00 node-1 kubelet: I0501 11:00:00.000001    4568 kubelet.go:2180] \"PLEG is healthy\"'\n"
+            "source = 'site-agent'\n[[pattern]]\nid = 'site.pleg'\nliteral = 'disk pressure for'\nregex = 'disk pressure for (?P<ago>\\S+) on /var/lib/docker'\n[[pattern.sample]]\nline = 'May  1 11:00:00 node-1 site-agent[77]: disk pressure for 3m0.5s on /var/lib/docker'\nfields = {{ ago = '{sample}' }}\n[[pattern.reject]]\nline = 'May  1 11:00:00 node-1 site-agent[77]: no disk pressure on /var/lib/docker'\n"
         )
     };
     std::fs::write(dir.path().join("site.toml"), grammar("3m0.5s")).unwrap();

@@ -2,6 +2,7 @@
 //! this list against the files in grammars/ so that none is forgotten.
 
 pub const FILES: &[(&str, &str)] = &[
+    ("chains.toml", include_str!("../../grammars/chains.toml")),
     ("cni.toml", include_str!("../../grammars/cni.toml")),
     (
         "containerd.toml",
