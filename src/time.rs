@@ -98,6 +98,10 @@ pub struct TimeSamples {
     /// UTC offsets that programs printed with their own absolute times
     /// (logrus `+08:00`): the zone of an input with no local readings.
     pub offsets: Vec<i32>,
+    /// Where the zone of local readings changes, as anchors show it: the
+    /// first line of each stretch and its offset in seconds.
+    pub zones: Vec<(u64, i32)>,
+    pending_zone: Option<(u64, i32)>,
     /// Lines where yearless headers go from November/December to
     /// January/February: the year changes there.
     pub rollovers: Vec<u64>,
@@ -153,8 +157,29 @@ impl TimeSamples {
     }
 
     pub fn anchor(&mut self, anchor: Anchor) {
+        if let Some(secs) = anchor_offset_secs(&anchor) {
+            self.zone(anchor.line, secs);
+        }
         if self.anchors.len() < MAX_SAMPLES {
             self.anchors.push(anchor);
+        }
+    }
+
+    /// Notes the zone an anchor shows at `line`. A change of zone (daylight
+    /// saving time, a node whose zone was changed) counts once a second
+    /// anchor confirms it, so one anchor with a late syslog stamp cannot
+    /// split the file.
+    fn zone(&mut self, line: u64, secs: i32) {
+        match self.zones.last() {
+            None => self.zones.push((line, secs)),
+            Some(&(_, current)) if current == secs => self.pending_zone = None,
+            Some(_) => match self.pending_zone {
+                Some((at, pending)) if pending == secs => {
+                    self.zones.push((at, secs));
+                    self.pending_zone = None;
+                }
+                _ => self.pending_zone = Some((line, secs)),
+            },
         }
     }
 
@@ -199,10 +224,15 @@ impl TimeSamples {
             (_, false) => next.late_lines,
         };
         for a in next.anchors {
-            self.anchor(Anchor {
-                line: shift(a.line),
-                ..a
-            });
+            if self.anchors.len() < MAX_SAMPLES {
+                self.anchors.push(Anchor {
+                    line: shift(a.line),
+                    ..a
+                });
+            }
+        }
+        for (line, secs) in next.zones {
+            self.zone(shift(line), secs);
         }
         for (line, y) in next.years {
             self.year(shift(line), y);
@@ -248,6 +278,10 @@ pub struct TimeContext {
     base_year: i32,
     /// Lines where the year of yearless stamps goes up by one.
     rollovers: Vec<u64>,
+    /// Where the zone changes inside the input (first line, offset); empty
+    /// when it does not.
+    zones: Vec<(u64, FixedOffset)>,
+    /// The input's zone (its most common one).
     pub offset: FixedOffset,
     pub year_from: Provenance,
     pub zone_from: Provenance,
@@ -316,9 +350,19 @@ impl TimeContext {
                 (last_year - rollovers.len() as i32, Provenance::Fallback)
             }
         };
+        // Stretches in other zones, when the logs show the zone changing.
+        let zones = match (overrides.offset, zone_from) {
+            (None, Provenance::Logs) => samples
+                .zones
+                .iter()
+                .filter_map(|&(line, secs)| Some((line, FixedOffset::east_opt(secs)?)))
+                .collect(),
+            _ => Vec::new(),
+        };
         let mut ctx = TimeContext {
             base_year,
             rollovers,
+            zones,
             offset,
             year_from,
             zone_from,
@@ -351,15 +395,24 @@ impl TimeContext {
     /// `line` is where the stamp was read: it decides the year of a yearless
     /// stamp when the input crosses New Year.
     pub fn resolve(&self, stamp: Stamp, line: u64) -> Option<DateTime<FixedOffset>> {
+        let offset = self.offset_at(line);
         let naive = match stamp {
-            Stamp::Absolute(t) => return Some(t.with_timezone(&self.offset)),
+            Stamp::Absolute(t) => return Some(t.with_timezone(&offset)),
             Stamp::SinceBoot(d) => return Some(self.boot? + chrono::Duration::from_std(d).ok()?),
             Stamp::Local(p) => {
                 let rollovers = self.rollovers.partition_point(|&r| r <= line) as i32;
                 p.naive_in(self.base_year + rollovers)?
             }
         };
-        self.offset.from_local_datetime(&naive).single()
+        offset.from_local_datetime(&naive).single()
+    }
+
+    /// The zone local readings are in at `line`.
+    fn offset_at(&self, line: u64) -> FixedOffset {
+        match self.zones.partition_point(|&(start, _)| start <= line) {
+            0 => self.zones.first().map_or(self.offset, |&(_, o)| o),
+            i => self.zones[i - 1].1,
+        }
     }
 }
 
@@ -592,6 +645,54 @@ mod tests {
                 .year(),
             2018
         );
+    }
+
+    #[test]
+    fn a_change_of_zone_inside_a_file_is_followed() {
+        // Berlin leaves daylight saving time on 2023-10-29: the syslog
+        // headers say so next to logrus' absolute times.
+        let mut samples = TimeSamples::default();
+        for (line, hms, abs) in [
+            (1, (1, 0, 0), "2023-10-28T23:00:00Z"),
+            (2, (1, 30, 0), "2023-10-28T23:30:00Z"),
+            (3, (2, 10, 0), "2023-10-29T01:10:00Z"),
+            (4, (2, 40, 0), "2023-10-29T01:40:00Z"),
+            (5, (3, 0, 0), "2023-10-29T02:00:00Z"),
+        ] {
+            let mut l = local(10, 29, hms.0, hms.1, hms.2);
+            l.year = None;
+            samples.anchor(Anchor {
+                line,
+                local: l,
+                absolute: DateTime::parse_from_rfc3339(abs).unwrap(),
+            });
+        }
+        let ctx = infer(&samples, "2024-01-01T00:00:00Z");
+        let before = ctx
+            .resolve(Stamp::Local(local(10, 29, 1, 45, 0)), 2)
+            .unwrap();
+        let after = ctx
+            .resolve(Stamp::Local(local(10, 29, 2, 45, 0)), 4)
+            .unwrap();
+        assert_eq!(before.to_rfc3339(), "2023-10-29T01:45:00+02:00");
+        assert_eq!(after.to_rfc3339(), "2023-10-29T02:45:00+01:00");
+    }
+
+    #[test]
+    fn one_late_anchor_does_not_change_the_zone() {
+        let mut samples = TimeSamples::default();
+        for (line, m, abs) in [
+            (1, 0, "2023-05-01T03:00:00Z"),
+            (2, 20, "2023-05-01T03:00:00Z"),
+            (3, 2, "2023-05-01T03:02:00Z"),
+        ] {
+            samples.anchor(Anchor {
+                line,
+                local: local(5, 1, 11, m, 0),
+                absolute: DateTime::parse_from_rfc3339(abs).unwrap(),
+            });
+        }
+        assert_eq!(samples.zones, vec![(1, 8 * 3600)]);
     }
 
     #[test]
