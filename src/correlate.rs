@@ -36,9 +36,15 @@ pub fn correlate(
     // Key: the entity group, or the finding's own entity when no line linked it.
     let mut by_group: BTreeMap<GroupKey, Vec<usize>> = BTreeMap::new();
     for (i, f) in findings.iter().enumerate() {
-        let key = match graph.group(&f.entity) {
-            Some(g) => GroupKey::Group(g),
-            None => GroupKey::Alone(f.entity.clone()),
+        let key = match (graph.group(&f.entity), &f.entity) {
+            (Some(g), _) => GroupKey::Group(g),
+            // A node's findings share an incident only when they are of one
+            // kind or chained: a read-only disk and a kmem leak on the same
+            // node at the same hour are two stories.
+            (None, Entity::Node(_)) => {
+                GroupKey::Node(f.entity.clone(), grammar.chain_root(f.detector))
+            }
+            (None, _) => GroupKey::Alone(f.entity.clone()),
         };
         by_group.entry(key).or_default().push(i);
     }
@@ -53,7 +59,7 @@ pub fn correlate(
                     _ => None,
                 })
                 .collect(),
-            GroupKey::Alone(_) => Vec::new(),
+            GroupKey::Alone(_) | GroupKey::Node(..) => Vec::new(),
         };
         members.sort_by_key(|&i| (findings[i].first(events).time, i));
         let mut current: Vec<usize> = Vec::new();
@@ -163,4 +169,6 @@ fn attach_node_findings(
 enum GroupKey {
     Group(usize),
     Alone(Entity),
+    /// A node, and the first detector of the chains a finding's kind is in.
+    Node(Entity, usize),
 }

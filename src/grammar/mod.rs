@@ -36,6 +36,30 @@ pub struct Chain {
 }
 
 impl Grammar {
+    /// The smallest detector index connected to `detector` through chains
+    /// (itself when it is in none): detectors with the same root can tell
+    /// one story.
+    pub fn chain_root(&self, detector: usize) -> usize {
+        let mut members = vec![detector];
+        let mut i = 0;
+        while i < members.len() {
+            let current = members[i];
+            for c in self
+                .chains
+                .iter()
+                .filter(|c| c.detectors.contains(&current))
+            {
+                for &d in &c.detectors {
+                    if !members.contains(&d) {
+                        members.push(d);
+                    }
+                }
+            }
+            i += 1;
+        }
+        members.into_iter().min().unwrap_or(detector)
+    }
+
     /// Whether some chain holds both detectors.
     pub fn chained(&self, a: usize, b: usize) -> bool {
         a != b
