@@ -60,7 +60,8 @@ pub struct AnalyzeArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
-    /// Exit with status 1 when an incident is at least this severe.
+    /// Exit with status 1 when an incident is at least this severe
+    /// (default with `--format junit`: high; otherwise never).
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,
     /// A directory of extra grammar files (*.toml) to load after the built-in ones.
@@ -112,6 +113,12 @@ pub struct ReadArgs {
 pub enum OutputFormat {
     Text,
     Json,
+    /// A compact report for tickets, PR comments and CI job summaries.
+    Markdown,
+    /// JUnit XML for CI test reporters; `--fail-on` defaults to high.
+    Junit,
+    /// SARIF 2.1.0 for code-scanning dashboards.
+    Sarif,
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
@@ -170,12 +177,24 @@ fn analyze(args: AnalyzeArgs, out: &mut dyn Write) -> Result<u8> {
     }
     let report = analyze::run(&rules, &options);
     report_errors(&report);
+    // A JUnit report is a CI gate: without --fail-on, high incidents fail.
+    let fail_on = args
+        .fail_on
+        .or((args.format == OutputFormat::Junit).then_some(Severity::High));
     match args.format {
         OutputFormat::Text => report::text::print(&report, out)?,
         OutputFormat::Json => report::json::print(&report, out)?,
+        OutputFormat::Markdown => report::markdown::print(&report, out)?,
+        OutputFormat::Junit => report::junit::print(
+            &report,
+            &rules.grammar,
+            fail_on.unwrap_or(Severity::High),
+            out,
+        )?,
+        OutputFormat::Sarif => report::sarif::print(&report, &rules.grammar, out)?,
     }
     out.flush()?;
-    Ok(exit_code(&report, args.fail_on))
+    Ok(exit_code(&report, fail_on))
 }
 
 fn inputs(args: InputsArgs, out: &mut dyn Write) -> Result<u8> {
@@ -186,6 +205,9 @@ fn inputs(args: InputsArgs, out: &mut dyn Write) -> Result<u8> {
     match args.format {
         OutputFormat::Text => report::text::print_inputs(&report, out)?,
         OutputFormat::Json => report::json::print_inputs(&report, out)?,
+        OutputFormat::Markdown | OutputFormat::Junit | OutputFormat::Sarif => {
+            bail!("`podmortem inputs` prints text or json")
+        }
     }
     out.flush()?;
     Ok(exit_code(&report, None))

@@ -133,7 +133,8 @@ fn loading_rejects_broken_grammars_with_the_file_and_reason() {
 
 #[test]
 fn the_readme_table_lists_every_finding_kind() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let grammar = Grammar::builtin().unwrap();
     let missing: Vec<&str> = grammar
         .detectors
@@ -141,5 +142,8 @@ fn the_readme_table_lists_every_finding_kind() {
         .map(|d| d.kind.as_str())
         .filter(|kind| !readme.contains(&format!("| `{kind}` |")))
         .collect();
-    assert!(missing.is_empty(), "README's findings table lacks {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "README's findings table lacks {missing:?}"
+    );
 }

@@ -11,4 +11,5 @@ pub const FILES: &[(&str, &str)] = &[
     ("dockerd.toml", include_str!("../../grammars/dockerd.toml")),
     ("kernel.toml", include_str!("../../grammars/kernel.toml")),
     ("kubelet.toml", include_str!("../../grammars/kubelet.toml")),
+    ("systemd.toml", include_str!("../../grammars/systemd.toml")),
 ];

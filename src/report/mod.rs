@@ -1,5 +1,6 @@
 //! The report model: one plain, serializable structure that every printer
-//! reads ([`text`], [`json`]). Printers never re-derive incidents; all
+//! reads ([`text`], [`json`], [`markdown`], [`junit`], [`sarif`]; the last
+//! two also read the grammar's detector list, to name every kind that ran). Printers never re-derive incidents; all
 //! ranking and wording decisions are made once, in [`build`].
 //!
 //! JSON schema (version 1; fields are only ever added):
@@ -27,6 +28,9 @@
 mod build;
 pub mod grammars;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 pub mod text;
 
 pub use build::{build, rfc3339, Analysis};
