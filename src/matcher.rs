@@ -71,11 +71,13 @@ impl RuleSet {
         let mut literals: Vec<&str> = Vec::new();
         let mut by_literal: Vec<Vec<usize>> = Vec::new();
         for (index, pattern) in grammar.patterns.iter().enumerate() {
-            match literals.iter().position(|l| *l == pattern.literal) {
-                Some(at) => by_literal[at].push(index),
-                None => {
-                    literals.push(&pattern.literal);
-                    by_literal.push(vec![index]);
+            for literal in &pattern.literals {
+                match literals.iter().position(|l| l == literal) {
+                    Some(at) => by_literal[at].push(index),
+                    None => {
+                        literals.push(literal);
+                        by_literal.push(vec![index]);
+                    }
                 }
             }
         }

@@ -39,12 +39,30 @@ pub struct ChainDef {
 #[serde(deny_unknown_fields)]
 pub struct PatternDef {
     pub id: String,
-    pub literal: String,
+    pub literal: Literals,
     pub regex: String,
     #[serde(default)]
     pub sample: Vec<SampleDef>,
     #[serde(default)]
     pub reject: Vec<RejectDef>,
+}
+
+/// `literal = "…"`, or `literal = ["…", "…"]` when the pattern's
+/// alternatives share no one string.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Literals {
+    One(String),
+    Any(Vec<String>),
+}
+
+impl Literals {
+    fn list(&self) -> Vec<String> {
+        match self {
+            Literals::One(l) => vec![l.clone()],
+            Literals::Any(ls) => ls.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -116,13 +134,14 @@ pub fn compile_pattern(
     def: &PatternDef,
 ) -> Result<Pattern, GrammarError> {
     let at = format!("{origin}: pattern '{}'", def.id);
-    if def.literal.is_empty() {
+    let literals = def.literal.list();
+    if literals.is_empty() || literals.iter().any(String::is_empty) {
         return Err(error(
             &at,
             "`literal` must not be empty: it is the prefilter".into(),
         ));
     }
-    if def.literal.contains(['"', '\\']) {
+    if literals.iter().any(|l| l.contains(['"', '\\'])) {
         // The prefilter runs on raw input, where journal JSON escapes these.
         return Err(error(
             &at,
@@ -140,7 +159,7 @@ pub fn compile_pattern(
     Ok(Pattern {
         id: def.id.clone(),
         source: source.to_string(),
-        literal: def.literal.clone(),
+        literals,
         regex,
         samples: def
             .sample

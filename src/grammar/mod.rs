@@ -76,8 +76,9 @@ pub struct Pattern {
     pub id: String,
     /// The component that writes the line (dockerd, kubelet, cni…).
     pub source: String,
-    /// A string every matching message contains; the cheap prefilter.
-    pub literal: String,
+    /// Strings of which every matching message contains one: the cheap
+    /// prefilter.
+    pub literals: Vec<String>,
     /// Matched against the message (the line without its syslog envelope).
     pub regex: regex::bytes::Regex,
     pub samples: Vec<Sample>,
