@@ -139,6 +139,7 @@ fn pipeline(c: &mut Criterion) {
         merge_window_s: 1800,
         since: None,
         until: None,
+        keep_events: false,
     };
     let report = analyze::run(&f.rules, &options);
     let critical = report

@@ -13,7 +13,9 @@ use crate::detect::{detect, Event};
 use crate::entity::{Entity, EntityGraph, IdResolver, Mentions};
 use crate::input::{self, InputScan, NotRead, Source};
 use crate::matcher::RuleSet;
-use crate::report::{self, Analysis, BundleSummary, InputFailure, InputSummary, Report, Stats};
+use crate::report::{
+    self, Analysis, BundleSummary, EventRecord, InputFailure, InputSummary, Report, Stats,
+};
 use crate::time::{Fallback, Overrides, Provenance, Stamp, TimeBound, TimeContext};
 
 /// What the caller decides; no field here is read from the environment.
@@ -30,6 +32,8 @@ pub struct Options {
     /// Only events from `since` up to `until` are analyzed.
     pub since: Option<TimeBound>,
     pub until: Option<TimeBound>,
+    /// Keep every matched event in the report (`podmortem events`).
+    pub keep_events: bool,
 }
 
 pub fn run(rules: &RuleSet, options: &Options) -> Report {
@@ -61,11 +65,17 @@ pub fn run(rules: &RuleSet, options: &Options) -> Report {
 
     let (mut events, mut untimed) = timeline(&scans, &contexts, &resolver);
     let duplicates = drop_duplicates(&mut events);
+    // Who is who is learned from every event, whatever the time window.
+    let graph = entity_graph(&events, &scans, &resolver);
     let outside = keep_within(&mut events, options.since, options.until);
     untimed += scans.iter().map(|s| s.output.untimed).sum::<u64>();
-    let graph = entity_graph(&events, &scans, &resolver);
 
     let findings = detect(rules, &events);
+    let event_records = if options.keep_events {
+        event_records(rules, &events, &graph, &scans)
+    } else {
+        Vec::new()
+    };
     let clusters = correlate(
         &rules.grammar,
         &findings,
@@ -102,6 +112,7 @@ pub fn run(rules: &RuleSet, options: &Options) -> Report {
             skipped,
             bundles,
             ignored: collected.ignored,
+            event_records,
             events,
             findings,
             clusters,
@@ -144,6 +155,58 @@ fn timeline(
     }
     events.sort_by_key(|e| (e.time, e.input, e.line));
     (events, untimed)
+}
+
+/// Every event as the drill-down prints it: with its kinds, the pods its
+/// entities belong to, and where it was read.
+fn event_records(
+    rules: &RuleSet,
+    events: &[Event],
+    graph: &EntityGraph,
+    scans: &[InputScan],
+) -> Vec<EventRecord> {
+    let groups = graph.groups();
+    let uses = rules.grammar.detectors_of_pattern();
+    events
+        .iter()
+        .map(|e| {
+            let containers: Vec<String> = e
+                .entities
+                .iter()
+                .filter_map(|x| match x {
+                    Entity::Container(id) => Some(id.clone()),
+                    _ => None,
+                })
+                .collect();
+            let mut pods: Vec<String> = e
+                .entities
+                .iter()
+                .filter_map(|x| graph.group(x))
+                .flat_map(|g| groups[&g].iter())
+                .filter_map(|x| match x {
+                    Entity::Pod(p) => Some(p.clone()),
+                    _ => None,
+                })
+                .collect();
+            pods.sort();
+            pods.dedup();
+            EventRecord {
+                ts: report::rfc3339(e.time),
+                host: e.host.clone(),
+                source: rules.grammar.patterns[e.pattern].source.clone(),
+                pattern: rules.grammar.patterns[e.pattern].id.clone(),
+                kinds: uses[e.pattern]
+                    .iter()
+                    .map(|&d| rules.grammar.detectors[d].kind.clone())
+                    .collect(),
+                containers,
+                pods,
+                file: scans[e.input].name.clone(),
+                line: e.line,
+                text: e.text.clone(),
+            }
+        })
+        .collect()
 }
 
 /// Drops the events another input already holds — one node's logs are

@@ -32,9 +32,43 @@ pub enum Command {
     /// List what would be read: each input with its format, hosts, time
     /// range, lines and unparsed lines.
     Inputs(InputsArgs),
+    /// Every matched event of the selection, from all sources, in time
+    /// order, with its entities and file:line: the drill-down after
+    /// `analyze`.
+    Events(EventsArgs),
     /// The grammar library: list it, or check a directory of your own.
     #[command(subcommand)]
     Grammars(GrammarsCommand),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EventsArgs {
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Only events naming this container (full ID or any prefix of 4+ hex).
+    #[arg(long, value_name = "ID")]
+    pub container: Option<String>,
+    /// Only events of this pod (`namespace/name`, or `name`).
+    #[arg(long, value_name = "POD")]
+    pub pod: Option<String>,
+    /// Only events counted by this finding kind (`dockerd_stop_loop`).
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Only events at or after this time (RFC 3339, or a duration back from the newest event).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only events at or before this time.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// `text` (aligned) or `ndjson` (one JSON object per line).
+    #[arg(long, value_enum, default_value_t = EventsFormat::Text)]
+    pub format: EventsFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EventsFormat {
+    Text,
+    Ndjson,
 }
 
 #[derive(Debug, Subcommand)]
@@ -130,6 +164,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<u8> {
     match cli.command {
         Command::Analyze(args) => analyze(args, out),
         Command::Inputs(args) => inputs(args, out),
+        Command::Events(args) => events(args, out),
         Command::Grammars(GrammarsCommand::List { grammars }) => {
             let rules = load_rules(grammars.as_deref())?;
             report::grammars::print_list(&rules.grammar, out)?;
@@ -213,6 +248,38 @@ fn inputs(args: InputsArgs, out: &mut dyn Write) -> Result<u8> {
     Ok(exit_code(&report, None))
 }
 
+fn events(args: EventsArgs, out: &mut dyn Write) -> Result<u8> {
+    let mut options = options(&args.read)?;
+    options.since = time_bound("--since", args.since.as_deref())?;
+    options.until = time_bound("--until", args.until.as_deref())?;
+    options.keep_events = true;
+    let container = match &args.container {
+        Some(id) if id.len() < 4 || !id.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            bail!("--container {id}: give the container ID or a prefix of at least 4 hex digits")
+        }
+        other => other.as_deref().map(str::to_ascii_lowercase),
+    };
+    let rules = load_rules(None)?;
+    if let Some(kind) = &args.kind {
+        if !rules.grammar.detectors.iter().any(|d| d.kind == *kind) {
+            bail!("--kind {kind}: no such finding kind (see `podmortem grammars list`)");
+        }
+    }
+    let report = analyze::run(&rules, &options);
+    report_errors(&report);
+    let selection = report::events::Selection {
+        container: container.as_deref(),
+        pod: args.pod.as_deref(),
+        kind: args.kind.as_deref(),
+    };
+    match args.format {
+        EventsFormat::Text => report::events::print_text(&report, &selection, out)?,
+        EventsFormat::Ndjson => report::events::print_ndjson(&report, &selection, out)?,
+    }
+    out.flush()?;
+    Ok(exit_code(&report, None))
+}
+
 /// The options every command shares, checked.
 fn options(args: &ReadArgs) -> Result<Options> {
     let overrides = Overrides {
@@ -248,6 +315,7 @@ fn options(args: &ReadArgs) -> Result<Options> {
         merge_window_s: 30 * 60,
         since: None,
         until: None,
+        keep_events: false,
     })
 }
 

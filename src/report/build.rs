@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, FixedOffset, SecondsFormat};
 
 use super::{
-    BundleSummary, Evidence, FindingReport, Incident, InputFailure, InputSummary, Report, Stats,
-    TimelineEntry,
+    BundleSummary, EventRecord, Evidence, FindingReport, Incident, InputFailure, InputSummary,
+    Report, Stats, TimelineEntry,
 };
 use crate::correlate::Cluster;
 use crate::detect::{Event, Finding};
@@ -26,6 +26,7 @@ pub struct Analysis {
     pub skipped: Vec<InputFailure>,
     pub bundles: Vec<BundleSummary>,
     pub ignored: usize,
+    pub event_records: Vec<EventRecord>,
     pub events: Vec<Event>,
     pub findings: Vec<Finding>,
     pub clusters: Vec<Cluster>,
@@ -77,6 +78,7 @@ pub fn build(rules: &RuleSet, analysis: Analysis) -> Report {
         bundles: analysis.bundles,
         ignored: analysis.ignored,
         incidents,
+        events: analysis.event_records,
         stats: analysis.stats,
     }
 }

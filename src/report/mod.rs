@@ -26,6 +26,7 @@
 //! Times are RFC 3339 with the offset of the input they came from.
 
 mod build;
+pub mod events;
 pub mod grammars;
 pub mod json;
 pub mod junit;
@@ -54,7 +55,26 @@ pub struct Report {
     /// Files inside bundles that are not logs and were not read.
     pub ignored: usize,
     pub incidents: Vec<Incident>,
+    /// Every matched event, only for `podmortem events`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<EventRecord>,
     pub stats: Stats,
+}
+
+/// One matched line, normalized: what `podmortem events` prints.
+#[derive(Debug, Serialize)]
+pub struct EventRecord {
+    pub ts: String,
+    pub host: Option<String>,
+    pub source: String,
+    pub pattern: String,
+    /// The finding kinds whose detectors count this line.
+    pub kinds: Vec<String>,
+    pub containers: Vec<String>,
+    pub pods: Vec<String>,
+    pub file: String,
+    pub line: u64,
+    pub text: String,
 }
 
 #[derive(Debug, Serialize)]
