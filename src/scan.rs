@@ -130,7 +130,6 @@ impl ScanOutput {
 
     /// Takes one framed record: time samples always; events and links when
     /// it is a `candidate` (its text holds a literal of `stage`).
-    #[allow(clippy::too_many_arguments)]
     fn take(
         &mut self,
         rules: &RuleSet,
