@@ -112,6 +112,10 @@ pub fn run(rules: &RuleSet, options: &Options) -> Report {
             skipped,
             bundles,
             ignored: collected.ignored,
+            versions: scans
+                .iter()
+                .flat_map(|s| s.output.versions.iter().cloned())
+                .collect(),
             event_records,
             events,
             findings,

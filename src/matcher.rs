@@ -64,6 +64,8 @@ pub struct RuleSet {
 pub struct Match<'m> {
     pub pattern: usize,
     pub entities: Vec<(Role, &'m str)>,
+    /// The `version` capture of a version pattern.
+    pub version: Option<&'m str>,
 }
 
 impl RuleSet {
@@ -81,10 +83,12 @@ impl RuleSet {
                 }
             }
         }
+        // Version patterns are read in the first pass, with the detectors'.
         let feeds_detector: Vec<bool> = grammar
             .detectors_of_pattern()
             .iter()
-            .map(|d| !d.is_empty())
+            .zip(&grammar.patterns)
+            .map(|(d, p)| !d.is_empty() || p.component.is_some())
             .collect();
         // Literals are plain strings of bounded number; building cannot fail
         // short of exceeding aho-corasick's size limits.
@@ -125,7 +129,8 @@ impl RuleSet {
         }
     }
 
-    /// Whether a detector uses `pattern` (else it only links entities).
+    /// Whether a detector uses `pattern` or it states a version (else it
+    /// only links entities).
     pub fn feeds_detector(&self, pattern: usize) -> bool {
         self.feeds_detector[pattern]
     }
@@ -169,9 +174,13 @@ impl RuleSet {
                         Some((role, text))
                     })
                     .collect();
+                let version = caps
+                    .name("version")
+                    .and_then(|v| std::str::from_utf8(v.as_bytes()).ok());
                 Some(Match {
                     pattern: p,
                     entities,
+                    version,
                 })
             })
             .collect()

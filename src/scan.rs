@@ -92,9 +92,20 @@ pub struct ScanOutput {
     pub time: TimeSamples,
     /// Hosts named by envelopes (a handful per input).
     pub hosts: Vec<String>,
+    /// Component versions the input states (`dockerd … version=19.03.15`).
+    pub versions: Vec<VersionFact>,
     /// The first and last stamp of the input, with their lines.
     pub first: Option<(u64, Stamp)>,
     pub last: Option<(u64, Stamp)>,
+}
+
+/// A component version stated by a log line, on a host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VersionFact {
+    /// The version pattern that read it (its `component` names the thing).
+    pub pattern: usize,
+    pub host: Option<String>,
+    pub version: String,
 }
 
 /// Distinct hosts kept per input.
@@ -114,12 +125,21 @@ impl ScanOutput {
         self.events.append(&mut next.events);
         self.links.extend(next.links);
         self.time.append(next.time, base);
+        for v in next.versions {
+            self.note_version(v);
+        }
         for host in next.hosts {
             self.note_host(host.as_bytes());
         }
         let shift = |(line, stamp): (u64, Stamp)| (line + base, stamp);
         self.first = self.first.or(next.first.map(shift));
         self.last = next.last.map(shift).or(self.last);
+    }
+
+    fn note_version(&mut self, fact: VersionFact) {
+        if !self.versions.contains(&fact) {
+            self.versions.push(fact);
+        }
     }
 
     fn note_host(&mut self, host: &[u8]) {
@@ -166,6 +186,19 @@ impl ScanOutput {
             return;
         };
         for m in matches {
+            if let (Some(version), Some(_)) =
+                (m.version, &rules.grammar.patterns[m.pattern].component)
+            {
+                self.note_version(VersionFact {
+                    pattern: m.pattern,
+                    host: envelope
+                        .host
+                        .as_deref()
+                        .map(|h| String::from_utf8_lossy(h).into_owned()),
+                    version: version.to_string(),
+                });
+                continue;
+            }
             if !rules.feeds_detector(m.pattern) {
                 self.links.extend(link_of(&m));
                 continue;

@@ -142,3 +142,24 @@ fn a_short_id_spelled_in_full_only_on_an_unmatched_line_is_resolved_in_files() {
         serde_json::json!(["a9acd5210705"])
     );
 }
+
+#[test]
+fn a_docker_that_has_the_fix_is_said_to_have_it() {
+    let version = "May  1 09:00:00 ecs-prod-003 dockerd: time=\"2023-05-01T09:00:00.5+08:00\" level=info msg=\"Docker daemon\" commit=311b9ff containerd-snapshotter=false storage-driver=overlay2 version=24.0.7";
+    let lines = [
+        version.to_string(),
+        CNI.to_string(),
+        kill_line("11:00:00"),
+        kill_line("11:00:22"),
+        kill_line("11:00:44"),
+    ];
+    let log = temp_log((lines.join("\n") + "\n").as_bytes());
+    let report = json_report(&[log.path().to_str().unwrap()], None);
+    let incident = &report["incidents"][0];
+    assert_eq!(incident["versions"][0]["version"], "24.0.7");
+    assert_eq!(incident["versions"][0]["has_fix"], true);
+    assert!(incident["remediation_steps"][0]
+        .as_str()
+        .unwrap()
+        .contains("already has moby PR 42956"));
+}

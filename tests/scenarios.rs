@@ -81,6 +81,15 @@ fn seed_case_ranks_the_fluentd_stop_loop_first() {
     for needle in ["D", "20.10.10", "live-restore"] {
         assert!(remediation.contains(needle), "remediation lacks {needle}");
     }
+    // The logs state the running Docker: older than the fix.
+    assert_eq!(
+        first["versions"],
+        serde_json::json!([{"component": "docker", "version": "19.03.15", "host": "ecs-prod-003", "fixed_in": "20.10.10", "has_fix": false}])
+    );
+    assert!(first["remediation_steps"][0]
+        .as_str()
+        .unwrap()
+        .contains("docker 19.03.15 on ecs-prod-003, older than 20.10.10"));
     assert!(first["references"]
         .as_array()
         .unwrap()

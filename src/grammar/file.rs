@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{error, Chain, Detector, DetectorLevel, GrammarError, Pattern, Sample};
+use super::{error, Chain, Detector, DetectorLevel, FixedIn, GrammarError, Pattern, Sample};
 use crate::entity::Role;
 use crate::severity::Severity;
 use crate::time::parse_duration;
@@ -41,6 +41,10 @@ pub struct PatternDef {
     pub id: String,
     pub literal: Literals,
     pub regex: String,
+    /// Set on patterns that state a component's version (`version`
+    /// capture): `docker`, `containerd`, `kubelet`, `kernel`.
+    #[serde(default)]
+    pub component: Option<String>,
     #[serde(default)]
     pub sample: Vec<SampleDef>,
     #[serde(default)]
@@ -92,6 +96,17 @@ pub struct DetectorDef {
     pub remediation: Vec<String>,
     #[serde(default)]
     pub references: Vec<String>,
+    #[serde(default)]
+    pub fixed_in: Option<FixedInDef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FixedInDef {
+    pub component: String,
+    pub version: String,
+    /// What the fix is (`moby PR 42956`).
+    pub fix: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -150,6 +165,12 @@ pub fn compile_pattern(
     }
     let regex = regex::bytes::Regex::new(&def.regex)
         .map_err(|e| error(&at, format!("invalid regex: {e}")))?;
+    if def.component.is_some() && !regex.capture_names().flatten().any(|n| n == "version") {
+        return Err(error(
+            &at,
+            "a pattern with `component` needs a `version` capture".into(),
+        ));
+    }
     if def.sample.is_empty() || def.reject.is_empty() {
         return Err(error(
             &at,
@@ -160,6 +181,7 @@ pub fn compile_pattern(
         id: def.id.clone(),
         source: source.to_string(),
         literals,
+        component: def.component.clone(),
         regex,
         samples: def
             .sample
@@ -239,6 +261,11 @@ pub fn compile_detector(
             })
             .collect(),
         explanation: def.explanation.trim().to_string(),
+        fixed_in: def.fixed_in.as_ref().map(|f| FixedIn {
+            component: f.component.clone(),
+            version: f.version.clone(),
+            fix: f.fix.clone(),
+        }),
         remediation: def.remediation.clone(),
         references: def.references.clone(),
     })

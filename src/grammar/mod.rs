@@ -81,6 +81,8 @@ pub struct Pattern {
     pub literals: Vec<String>,
     /// Matched against the message (the line without its syslog envelope).
     pub regex: regex::bytes::Regex,
+    /// For patterns that state a component's version: which component.
+    pub component: Option<String>,
     pub samples: Vec<Sample>,
     pub rejects: Vec<String>,
     /// Where the pattern was defined, for error messages.
@@ -112,6 +114,29 @@ pub struct Detector {
     pub explanation: String,
     pub remediation: Vec<String>,
     pub references: Vec<String>,
+    /// The component version that fixes what this detector finds.
+    pub fixed_in: Option<FixedIn>,
+}
+
+/// A component version that fixes a known bug.
+#[derive(Debug)]
+pub struct FixedIn {
+    pub component: String,
+    pub version: String,
+    pub fix: String,
+}
+
+/// Whether dotted version `a` is older than `b`, comparing the numbers of
+/// each part (`19.03.15` < `20.10.10`; a leading `v` and suffixes such as
+/// `-ce` or `+k3s1` are ignored).
+pub fn older(a: &str, b: &str) -> bool {
+    let parts = |v: &str| -> Vec<u64> {
+        v.trim_start_matches('v')
+            .split(['.', '-', '+'])
+            .map_while(|p| p.parse().ok())
+            .collect()
+    };
+    parts(a) < parts(b)
 }
 
 #[derive(Clone, Debug)]
@@ -240,5 +265,20 @@ fn error(origin: &str, message: String) -> GrammarError {
     GrammarError {
         origin: origin.to_string(),
         message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::older;
+
+    #[test]
+    fn versions_compare_by_their_numbers() {
+        assert!(older("19.03.15", "20.10.10"));
+        assert!(older("20.10.9", "20.10.10"), "numbers, not text");
+        assert!(!older("20.10.10", "20.10.10"));
+        assert!(!older("24.0.7", "20.10.10"));
+        assert!(older("v1.6.9", "1.6.10"));
+        assert!(!older("20.10.17-ce", "20.10.10"));
     }
 }

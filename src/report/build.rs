@@ -5,14 +5,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, FixedOffset, SecondsFormat};
 
 use super::{
-    BundleSummary, EventRecord, Evidence, FindingReport, Incident, InputFailure, InputSummary,
-    Report, Stats, TimelineEntry,
+    BundleSummary, ComponentVersion, EventRecord, Evidence, FindingReport, Incident, InputFailure,
+    InputSummary, Report, Stats, TimelineEntry,
 };
 use crate::correlate::Cluster;
 use crate::detect::{Event, Finding};
 use crate::entity::Entity;
+use crate::grammar;
 use crate::matcher::RuleSet;
 use crate::rank::{self, Weighing};
+use crate::scan::VersionFact;
 
 /// Evidence lines shown per finding: the first few and the last few.
 const EVIDENCE_HEAD: usize = 3;
@@ -26,6 +28,7 @@ pub struct Analysis {
     pub skipped: Vec<InputFailure>,
     pub bundles: Vec<BundleSummary>,
     pub ignored: usize,
+    pub versions: Vec<VersionFact>,
     pub event_records: Vec<EventRecord>,
     pub events: Vec<Event>,
     pub findings: Vec<Finding>,
@@ -195,7 +198,8 @@ fn incident(rules: &RuleSet, analysis: &Analysis, cluster: &Cluster) -> (Inciden
         )
         .collect::<Vec<_>>()
         .join("\n\n");
-    let mut steps: Vec<String> = Vec::new();
+    let (versions, version_steps) = version_notes(rules, analysis, &detectors, &hosts);
+    let mut steps: Vec<String> = version_steps;
     let mut references: Vec<String> = Vec::new();
     for &d in &detectors {
         for step in &grammar.detectors[d].remediation {
@@ -255,6 +259,7 @@ fn incident(rules: &RuleSet, analysis: &Analysis, cluster: &Cluster) -> (Inciden
             .collect::<Vec<_>>()
             .join("\n"),
         remediation_steps: steps,
+        versions,
         references,
     };
     (incident, span)
@@ -303,6 +308,60 @@ fn finding_report(rules: &RuleSet, analysis: &Analysis, f: &Finding) -> FindingR
             })
             .collect(),
     }
+}
+
+/// The versions the logs state for the components whose version decides a
+/// detector's fix, on the incident's hosts; and, first among the steps,
+/// whether each one has the fix.
+fn version_notes(
+    rules: &RuleSet,
+    analysis: &Analysis,
+    detectors: &[usize],
+    hosts: &BTreeSet<String>,
+) -> (Vec<ComponentVersion>, Vec<String>) {
+    let grammar = &rules.grammar;
+    let mut seen: Vec<ComponentVersion> = Vec::new();
+    let mut steps = Vec::new();
+    for &d in detectors {
+        let Some(fixed) = &grammar.detectors[d].fixed_in else {
+            continue;
+        };
+        for fact in &analysis.versions {
+            let component = grammar.patterns[fact.pattern].component.as_deref();
+            let on_host = hosts.is_empty() || fact.host.as_ref().is_none_or(|h| hosts.contains(h));
+            if component != Some(fixed.component.as_str()) || !on_host {
+                continue;
+            }
+            let where_ = fact
+                .host
+                .as_deref()
+                .map(|h| format!(" on {h}"))
+                .unwrap_or_default();
+            steps.push(if grammar::older(&fact.version, &fixed.version) {
+                format!(
+                    "The logs show {} {}{where_}, older than {}: this node has the bug that {} fixes; upgrading is the lasting fix.",
+                    fixed.component, fact.version, fixed.version, fixed.fix
+                )
+            } else {
+                format!(
+                    "The logs show {} {}{where_}, which already has {} ({}): look for another cause first.",
+                    fixed.component, fact.version, fixed.fix, fixed.version
+                )
+            });
+            let version = ComponentVersion {
+                component: fixed.component.clone(),
+                version: fact.version.clone(),
+                host: fact.host.clone(),
+                fixed_in: fixed.version.clone(),
+                has_fix: !grammar::older(&fact.version, &fixed.version),
+            };
+            if !seen.contains(&version) {
+                seen.push(version);
+            }
+        }
+    }
+    steps.dedup();
+    (seen, steps)
 }
 
 /// A finding's start and (when it has more than one line) its end.

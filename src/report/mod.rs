@@ -18,7 +18,8 @@
 //!                                 "first_seen", "last_seen", "period_s",
 //!                                 "evidence": [{ "file", "line", "ts", "level", "text" }] }],
 //!                  "timeline": [{ "ts", "kind", "text" }],
-//!                  "explanation", "remediation", "remediation_steps": [], "references": [] }],
+//!                  "explanation", "remediation", "remediation_steps": [], "references": [],
+//!                  "versions": [{ "component", "version", "host", "fixed_in", "has_fix" }] }],
 //!   "stats":    { "bytes", "lines", "unparsed", "long_lines", "untimed", "duplicates",
 //!                 "outside_window", "events",
 //!                 "findings", "elapsed_ms", "mb_per_s" } }
@@ -59,6 +60,15 @@ pub struct Report {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<EventRecord>,
     pub stats: Stats,
+}
+
+#[derive(Debug, PartialEq, Eq, Serialize)]
+pub struct ComponentVersion {
+    pub component: String,
+    pub version: String,
+    pub host: Option<String>,
+    pub fixed_in: String,
+    pub has_fix: bool,
 }
 
 /// One matched line, normalized: what `podmortem events` prints.
@@ -131,6 +141,9 @@ pub struct Incident {
     pub explanation: String,
     pub remediation: String,
     pub remediation_steps: Vec<String>,
+    /// Versions the logs state of the components whose version decides a
+    /// fix (`dockerd_stop_loop`: Docker ≥ 20.10.10).
+    pub versions: Vec<ComponentVersion>,
     pub references: Vec<String>,
 }
 
