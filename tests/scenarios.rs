@@ -15,6 +15,8 @@ fn seed_case_ranks_the_fluentd_stop_loop_first() {
     let first = &report["incidents"][0];
     assert_eq!(first["rank"], 1);
     assert_eq!(first["kind"], "dockerd_stop_loop");
+    // No hung kernel task in these logs: the effects alone tell no chain.
+    assert_eq!(first["chain"], serde_json::Value::Null);
     assert_eq!(first["severity"], "critical");
     assert_eq!(
         first["pods"],

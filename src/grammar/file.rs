@@ -29,8 +29,10 @@ pub struct GrammarFile {
 #[serde(deny_unknown_fields)]
 pub struct ChainDef {
     pub name: String,
-    /// Finding kinds, cause first.
-    pub kinds: Vec<String>,
+    /// Finding kinds that start the story.
+    pub causes: Vec<String>,
+    /// Finding kinds that follow from a cause.
+    pub effects: Vec<String>,
     pub title: String,
     pub story: String,
 }
@@ -277,15 +279,16 @@ pub fn compile_chain(
     detectors: &[Detector],
 ) -> Result<Chain, GrammarError> {
     let at = format!("{origin}: chain '{}'", def.name);
-    if def.kinds.len() < 2 {
+    if def.causes.is_empty() || def.effects.is_empty() {
         return Err(error(
             &at,
-            "a chain needs two or more `kinds`, cause first".into(),
+            "a chain needs at least one of `causes` and one of `effects`".into(),
         ));
     }
     let detectors = def
-        .kinds
+        .causes
         .iter()
+        .chain(&def.effects)
         .map(|kind| {
             detectors
                 .iter()
@@ -296,6 +299,7 @@ pub fn compile_chain(
     Ok(Chain {
         name: def.name.clone(),
         detectors,
+        causes: def.causes.len(),
         title: def.title.clone(),
         story: def.story.trim().to_string(),
     })

@@ -29,10 +29,21 @@ pub struct Grammar {
 #[derive(Debug)]
 pub struct Chain {
     pub name: String,
-    /// Indices into [`Grammar::detectors`], cause first.
+    /// Indices into [`Grammar::detectors`]: the causes, then the effects.
     pub detectors: Vec<usize>,
+    /// How many of `detectors` are causes.
+    pub causes: usize,
     pub title: String,
     pub story: String,
+}
+
+impl Chain {
+    /// Whether findings of `present` kinds tell this chain's story: a cause
+    /// and an effect of it are both there.
+    pub fn told_by(&self, present: &[usize]) -> bool {
+        let (causes, effects) = self.detectors.split_at(self.causes);
+        causes.iter().any(|d| present.contains(d)) && effects.iter().any(|d| present.contains(d))
+    }
 }
 
 impl Grammar {

@@ -175,19 +175,16 @@ fn incident(rules: &RuleSet, analysis: &Analysis, cluster: &Cluster) -> (Inciden
             detectors.push(f.detector);
         }
     }
-    // The chain that most of the incident's kinds belong to, if two do.
+    // The chain whose story the incident's kinds tell (a cause and an
+    // effect); the one with most kinds present when several do.
     let chain = grammar
         .chains
         .iter()
-        .map(|c| {
-            (
-                c.detectors.iter().filter(|d| detectors.contains(d)).count(),
-                c,
-            )
-        })
-        .filter(|(n, _)| *n >= 2)
-        .max_by_key(|(n, c)| (*n, std::cmp::Reverse(c.name.as_str())))
-        .map(|(_, c)| c);
+        .filter(|c| c.told_by(&detectors))
+        .max_by_key(|c| {
+            let present = c.detectors.iter().filter(|d| detectors.contains(d)).count();
+            (present, std::cmp::Reverse(c.name.as_str()))
+        });
     let explanation = chain
         .map(|c| c.story.as_str())
         .into_iter()
