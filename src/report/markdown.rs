@@ -12,6 +12,7 @@
 
 use std::io::{self, Write};
 
+use super::text::{plural, seconds};
 use super::{Incident, Report};
 use crate::severity::Severity;
 
@@ -332,22 +333,6 @@ fn link(r: &str) -> String {
         format!("<{r}>")
     } else {
         text(r)
-    }
-}
-
-/// An RFC 3339 time without its fraction of a second, for reading.
-fn seconds(ts: &str) -> String {
-    match (ts.find('.'), ts.rfind(['+', '-', 'Z'])) {
-        (Some(dot), Some(zone)) if dot < zone => format!("{}{}", &ts[..dot], &ts[zone..]),
-        _ => ts.to_string(),
-    }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
     }
 }
 

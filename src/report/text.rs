@@ -290,14 +290,14 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 }
 
 /// An RFC 3339 time without its fraction of a second, for reading.
-fn seconds(ts: &str) -> String {
+pub(super) fn seconds(ts: &str) -> String {
     match (ts.find('.'), ts.rfind(['+', '-', 'Z'])) {
         (Some(dot), Some(zone)) if dot < zone => format!("{}{}", &ts[..dot], &ts[zone..]),
         _ => ts.to_string(),
     }
 }
 
-fn plural(n: usize) -> &'static str {
+pub(super) fn plural(n: usize) -> &'static str {
     if n == 1 {
         ""
     } else {
