@@ -47,11 +47,7 @@ struct Record<'a> {
 /// assert_eq!(e.message.as_ref(), &line[..]);
 /// ```
 pub fn parse(line: &[u8]) -> Option<Envelope<'_>> {
-    let (stamp, _) = read(line)?;
-    Some(Envelope {
-        stamp,
-        ..Envelope::bare(line)
-    })
+    payload(line).map(|p| Envelope::raw(line, p))
 }
 
 /// The level and time of a message that is a logrus JSON object.

@@ -45,11 +45,7 @@ use crate::time::Stamp;
 /// assert_eq!(e.message.as_ref(), &line[..]);
 /// ```
 pub fn parse(line: &[u8]) -> Option<Envelope<'_>> {
-    let (stamp, _) = read(line)?;
-    Some(Envelope {
-        stamp,
-        ..Envelope::bare(line)
-    })
+    payload(line).map(|p| Envelope::raw(line, p))
 }
 
 /// The level and time of a message that starts with a logrus terminal

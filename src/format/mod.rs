@@ -48,6 +48,15 @@ pub struct Envelope<'a> {
 }
 
 impl<'a> Envelope<'a> {
+    /// A component's own line with no envelope around it: the whole line
+    /// is the message, and the payload header's time is the record's.
+    pub fn raw(line: &'a [u8], payload: Payload) -> Envelope<'a> {
+        Envelope {
+            stamp: payload.stamp,
+            ..Envelope::bare(line)
+        }
+    }
+
     /// A record with no envelope: the whole line is the message.
     pub fn bare(line: &'a [u8]) -> Envelope<'a> {
         Envelope {
@@ -93,15 +102,15 @@ pub const LINE_FORMATS: &[LineFormat] = &[
     },
     LineFormat {
         name: "klog",
-        parse: |line| klog::parse(line).map(|_| Envelope::bare(line)),
+        parse: |line| klog::parse(line).map(|p| Envelope::raw(line, p)),
     },
     LineFormat {
         name: "logrus",
-        parse: |line| logrus::parse(line).map(|_| Envelope::bare(line)),
+        parse: |line| logrus::parse(line).map(|p| Envelope::raw(line, p)),
     },
     LineFormat {
         name: "cni",
-        parse: |line| cni::parse(line).map(|_| Envelope::bare(line)),
+        parse: |line| cni::parse(line).map(|p| Envelope::raw(line, p)),
     },
     LineFormat {
         name: "iso",
