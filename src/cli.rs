@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use chrono::{Local, Offset};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::analyze::{self, Options};
 use crate::grammar::{check::check, Grammar};
@@ -39,6 +39,13 @@ pub enum Command {
     /// The grammar library: list it, or check a directory of your own.
     #[command(subcommand)]
     Grammars(GrammarsCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), generated from these definitions.
+    Man,
 }
 
 #[derive(Debug, clap::Args)]
@@ -165,6 +172,14 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<u8> {
         Command::Analyze(args) => analyze(args, out),
         Command::Inputs(args) => inputs(args, out),
         Command::Events(args) => events(args, out),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "podmortem", out);
+            Ok(0)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command()).render(out)?;
+            Ok(0)
+        }
         Command::Grammars(GrammarsCommand::List { grammars }) => {
             let rules = load_rules(grammars.as_deref())?;
             report::grammars::print_list(&rules.grammar, out)?;

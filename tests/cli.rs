@@ -272,3 +272,21 @@ fn grammars_list_and_check() {
         String::from_utf8_lossy(&broken.stderr).contains("site.toml:3: pattern 'p': invalid regex")
     );
 }
+
+#[test]
+fn completions_and_man_page_come_from_the_cli_definition() {
+    let bash = podmortem(&["completions", "bash"], None);
+    assert_eq!(bash.status.code(), Some(0));
+    let script = String::from_utf8(bash.stdout).unwrap();
+    assert!(
+        script.contains("_podmortem") && script.contains("--fail-on") && script.contains("events")
+    );
+    let man = podmortem(&["man"], None);
+    let page = String::from_utf8(man.stdout).unwrap();
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH podmortem"),
+        "{}",
+        &page[..page.len().min(200)]
+    );
+    assert!(page.contains("analyze") && page.contains("inputs"));
+}
