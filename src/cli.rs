@@ -118,6 +118,33 @@ pub struct AnalyzeArgs {
     /// Only events at or before this time (same forms as --since).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
+    /// Color severities in text output: auto (a terminal, unless NO_COLOR
+    /// is set), always, never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// `auto` colors a terminal unless `NO_COLOR` is set (no-color.org);
+    /// an explicit choice wins over both.
+    fn enabled(self) -> bool {
+        use std::io::IsTerminal;
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -232,7 +259,12 @@ fn analyze(args: AnalyzeArgs, out: &mut dyn Write) -> Result<u8> {
         .fail_on
         .or((args.format == OutputFormat::Junit).then_some(Severity::High));
     match args.format {
-        OutputFormat::Text => report::text::print(&report, out)?,
+        OutputFormat::Text => {
+            let style = report::text::Style {
+                color: args.color.enabled(),
+            };
+            report::text::print(&report, style, out)?
+        }
         OutputFormat::Json => report::json::print(&report, out)?,
         OutputFormat::Markdown => report::markdown::print(&report, out)?,
         OutputFormat::Junit => report::junit::print(

@@ -290,3 +290,22 @@ fn completions_and_man_page_come_from_the_cli_definition() {
     );
     assert!(page.contains("analyze") && page.contains("inputs"));
 }
+
+#[test]
+fn color_is_asked_for_or_follows_the_terminal() {
+    let always = podmortem(&["analyze", "--color", "always", SEED], None);
+    let text = String::from_utf8(always.stdout).unwrap();
+    assert!(
+        text.contains("#1 \x1b[1;31mCRITICAL\x1b[0m"),
+        "{}",
+        &text[..300]
+    );
+    // Not a terminal (a pipe here): no escapes unless asked; never means never.
+    for args in [
+        &["analyze", SEED][..],
+        &["analyze", "--color", "never", SEED],
+    ] {
+        let out = String::from_utf8(podmortem(args, None).stdout).unwrap();
+        assert!(!out.contains('\x1b'), "{args:?}");
+    }
+}

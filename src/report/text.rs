@@ -15,7 +15,30 @@ const LOW_LINES: usize = 20;
 const EVIDENCE_PER_FINDING: usize = 2;
 const MAX_EVIDENCE_CHARS: usize = 240;
 
-pub fn print(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+/// Whether to color severities (ANSI escapes): decided by the caller from
+/// `--color`, the terminal and `NO_COLOR`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    /// A severity's name as the card shows it, colored when asked.
+    fn severity(self, s: Severity, text: &str) -> String {
+        if !self.color {
+            return text.to_string();
+        }
+        let code = match s {
+            Severity::Critical => "1;31",
+            Severity::High => "31",
+            Severity::Medium => "33",
+            Severity::Low => "2",
+        };
+        format!("\x1b[{code}m{text}\x1b[0m")
+    }
+}
+
+pub fn print(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
     header(report, out)?;
     let (cards, lows): (Vec<&Incident>, Vec<&Incident>) = report
         .incidents
@@ -23,7 +46,7 @@ pub fn print(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         .partition(|i| i.severity > Severity::Low);
     for incident in cards {
         writeln!(out)?;
-        print_incident(incident, out)?;
+        print_incident(incident, style, out)?;
     }
     if !lows.is_empty() {
         writeln!(out)?;
@@ -74,12 +97,12 @@ fn header(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-fn print_incident(i: &Incident, out: &mut dyn Write) -> io::Result<()> {
+fn print_incident(i: &Incident, style: Style, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         "#{} {}  score {:.1}  {}",
         i.rank,
-        i.severity.name().to_uppercase(),
+        style.severity(i.severity, &i.severity.name().to_uppercase()),
         i.score,
         clean(&i.title)
     )?;
@@ -113,9 +136,9 @@ fn print_incident(i: &Incident, out: &mut dyn Write) -> io::Result<()> {
             .unwrap_or_default();
         writeln!(
             out,
-            "      {:kind_width$}  {:8}  {:10}  {:>6}×  {:14}  {} → {}",
+            "      {:kind_width$}  {}  {:10}  {:>6}×  {:14}  {} → {}",
             f.kind,
-            f.severity.name(),
+            style.severity(f.severity, &format!("{:8}", f.severity.name())),
             clean(&f.source),
             f.count,
             period,
