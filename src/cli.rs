@@ -15,6 +15,7 @@ use crate::input::Source;
 use crate::matcher::RuleSet;
 use crate::report::{self, Report};
 use crate::severity::Severity;
+use crate::suppress;
 use crate::time::{parse_duration, parse_offset, Overrides, TimeBound};
 
 /// Post-mortem of a sick Kubernetes node from its logs.
@@ -118,6 +119,14 @@ pub struct AnalyzeArgs {
     /// Only events at or before this time (same forms as --since).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
+    /// A previous JSON report: its incidents (same kind, pods, containers)
+    /// are marked as known and do not fail the run.
+    #[arg(long, value_name = "REPORT.json")]
+    pub baseline: Option<PathBuf>,
+    /// Accepted incidents (TOML `[[suppress]]` rules with a reason and an
+    /// optional expiry): marked, shown, not failing the run.
+    #[arg(long, value_name = "FILE")]
+    pub suppress: Option<PathBuf>,
     /// Color severities in text output: auto (a terminal, unless NO_COLOR
     /// is set), always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
@@ -252,8 +261,31 @@ fn analyze(args: AnalyzeArgs, out: &mut dyn Write) -> Result<u8> {
             bail!("grammar samples do not hold:\n{}", list.join("\n"));
         }
     }
-    let report = analyze::run(&rules, &options);
+    let rules_file = match &args.suppress {
+        None => suppress::SuppressFile::default(),
+        Some(path) => suppress::read_rules(path)
+            .map_err(anyhow::Error::msg)
+            .context("--suppress")?,
+    };
+    let baseline = match &args.baseline {
+        None => Vec::new(),
+        Some(path) => suppress::read_baseline(path)
+            .map_err(anyhow::Error::msg)
+            .context("--baseline")?,
+    };
+    let mut report = analyze::run(&rules, &options);
     report_errors(&report);
+    for expired in suppress::apply(
+        &mut report,
+        &rules_file,
+        &baseline,
+        Local::now().date_naive(),
+    ) {
+        eprintln!(
+            "podmortem: suppress rule expired, no longer applied: {}",
+            expired.reason
+        );
+    }
     // A JUnit report is a CI gate: without --fail-on, high incidents fail.
     let fail_on = args
         .fail_on
@@ -387,6 +419,6 @@ fn exit_code(report: &Report, fail_on: Option<Severity>) -> u8 {
     if report.inputs.is_empty() && !report.errors.is_empty() {
         return 2;
     }
-    let failing = fail_on.is_some_and(|level| report.incidents.iter().any(|i| i.severity >= level));
+    let failing = fail_on.is_some_and(|level| report.incidents.iter().any(|i| i.fails(level)));
     u8::from(failing)
 }

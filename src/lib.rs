@@ -30,4 +30,5 @@ pub mod rank;
 pub mod report;
 pub mod scan;
 pub mod severity;
+pub mod suppress;
 pub mod time;

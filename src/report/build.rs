@@ -229,6 +229,7 @@ fn incident(rules: &RuleSet, analysis: &Analysis, cluster: &Cluster) -> (Inciden
     let incident = Incident {
         rank: 0,
         related: Vec::new(),
+        suppressed: None,
         kind: lead_detector.kind.clone(),
         title: format!(
             "{} ({subject})",

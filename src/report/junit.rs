@@ -93,12 +93,12 @@ pub fn print(
         for (&kind, classname) in &cases {
             let failing: Vec<&Incident> = on_suite
                 .iter()
-                .filter(|i| i.kind == kind && i.severity >= fail_on)
+                .filter(|i| i.kind == kind && i.fails(fail_on))
                 .copied()
                 .collect();
             let passing: Vec<&Incident> = on_suite
                 .iter()
-                .filter(|i| i.kind == kind && i.severity < fail_on)
+                .filter(|i| i.kind == kind && !i.fails(fail_on))
                 .copied()
                 .collect();
             let led_elsewhere: Vec<&Incident> = on_suite
@@ -139,7 +139,10 @@ pub fn print(
             if !passing.is_empty() || !led_elsewhere.is_empty() {
                 let mut text: Vec<String> = passing
                     .iter()
-                    .map(|i| format!("below --fail-on {fail_on}:\n{}", describe(i)))
+                    .map(|i| match &i.suppressed {
+                        Some(why) => format!("suppressed ({why}):\n{}", describe(i)),
+                        None => format!("below --fail-on {fail_on}:\n{}", describe(i)),
+                    })
                     .collect();
                 text.extend(led_elsewhere.iter().map(|i| {
                     format!(

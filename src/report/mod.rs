@@ -11,7 +11,7 @@
 //!   "errors":   [{ "path", "message" }],          (named inputs that could not be read)
 //!   "skipped":  [{ "path", "message" }],          (binary, corrupt or partly read files)
 //!   "bundles":  [{ "root", "kind" }], "ignored",  (support bundle layouts; non-log files)
-//!   "incidents":[{ "rank", "kind", "chain", "related": [ranks], "title", "severity", "score",
+//!   "incidents":[{ "rank", "kind", "chain", "related": [ranks], "suppressed", "title", "severity", "score",
 //!                  "first_seen", "last_seen", "duration_s",
 //!                  "hosts": [], "pods": ["ns/name"], "containers": ["<64-hex or longest seen>"],
 //!                  "findings": [{ "kind", "source", "sources", "severity", "subject", "count",
@@ -124,6 +124,8 @@ pub struct Incident {
     pub kind: String,
     /// The causal chain its findings form (`grammars/*.toml` `[[chain]]`).
     pub chain: Option<String>,
+    /// Why it does not fail the run (`--suppress`, `--baseline`), if so.
+    pub suppressed: Option<String>,
     /// Ranks of incidents on the same host at the same time, across the
     /// node/pod divide (a node-wide PLEG incident and the pods it hurt).
     pub related: Vec<usize>,
@@ -145,6 +147,14 @@ pub struct Incident {
     /// fix (`dockerd_stop_loop`: Docker ≥ 20.10.10).
     pub versions: Vec<ComponentVersion>,
     pub references: Vec<String>,
+}
+
+impl Incident {
+    /// Whether it fails a run gated at `level` (`--fail-on`): severe
+    /// enough, and not suppressed.
+    pub fn fails(&self, level: Severity) -> bool {
+        self.severity >= level && self.suppressed.is_none()
+    }
 }
 
 #[derive(Debug, Serialize)]

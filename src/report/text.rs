@@ -110,6 +110,9 @@ fn print_incident(i: &Incident, style: Style, out: &mut dyn Write) -> io::Result
     if let Some(chain) = &i.chain {
         field(out, "chain", chain)?;
     }
+    if let Some(why) = &i.suppressed {
+        field(out, "suppressed", why)?;
+    }
     if !i.related.is_empty() {
         let ranks: Vec<String> = i.related.iter().map(|r| format!("#{r}")).collect();
         field(out, "related", &ranks.join(", "))?;
