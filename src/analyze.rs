@@ -11,7 +11,7 @@ use chrono::{DateTime, FixedOffset, TimeZone};
 use crate::correlate::correlate;
 use crate::detect::{detect, Event};
 use crate::entity::{Entity, EntityGraph, IdResolver, Mentions};
-use crate::input::{self, InputScan, NotRead, Source};
+use crate::input::{self, InputScan, NotRead, Progress, Source};
 use crate::matcher::RuleSet;
 use crate::report::{
     self, Analysis, BundleSummary, EventRecord, InputFailure, InputSummary, Report, Stats,
@@ -37,8 +37,13 @@ pub struct Options {
 }
 
 pub fn run(rules: &RuleSet, options: &Options) -> Report {
+    run_with_progress(rules, options, &|_| {})
+}
+
+/// [`run`], telling `progress` how many bytes each scanned block held.
+pub fn run_with_progress(rules: &RuleSet, options: &Options, progress: Progress<'_>) -> Report {
     let started = Instant::now();
-    let collected = input::read_all(&options.sources, rules);
+    let collected = input::read_all(&options.sources, rules, progress);
     let mut scans = collected.scans;
     let errors = collected.failed.into_iter().map(not_read).collect();
     let partial = scans.iter().filter_map(|s| {

@@ -184,6 +184,9 @@ pub struct ReadArgs {
     /// Worker threads (default: one per core).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// No progress display (it is shown only on a terminal anyway).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -273,7 +276,7 @@ fn analyze(args: AnalyzeArgs, out: &mut dyn Write) -> Result<u8> {
             .map_err(anyhow::Error::msg)
             .context("--baseline")?,
     };
-    let mut report = analyze::run(&rules, &options);
+    let mut report = run_showing_progress(&rules, &options, args.read.quiet);
     report_errors(&report);
     for expired in suppress::apply(
         &mut report,
@@ -314,7 +317,7 @@ fn analyze(args: AnalyzeArgs, out: &mut dyn Write) -> Result<u8> {
 fn inputs(args: InputsArgs, out: &mut dyn Write) -> Result<u8> {
     let options = options(&args.read)?;
     let rules = load_rules(None)?;
-    let report = analyze::run(&rules, &options);
+    let report = run_showing_progress(&rules, &options, args.read.quiet);
     report_errors(&report);
     match args.format {
         OutputFormat::Text => report::text::print_inputs(&report, out)?,
@@ -344,7 +347,7 @@ fn events(args: EventsArgs, out: &mut dyn Write) -> Result<u8> {
             bail!("--kind {kind}: no such finding kind (see `podmortem grammars list`)");
         }
     }
-    let report = analyze::run(&rules, &options);
+    let report = run_showing_progress(&rules, &options, args.read.quiet);
     report_errors(&report);
     let selection = report::events::Selection {
         container: container.as_deref(),
@@ -357,6 +360,26 @@ fn events(args: EventsArgs, out: &mut dyn Write) -> Result<u8> {
     }
     out.flush()?;
     Ok(exit_code(&report, None))
+}
+
+/// Runs the pipeline; on a terminal (stderr) and unless `--quiet`, a
+/// progress line shows the bytes read and the rate. Never in pipes or CI
+/// logs.
+fn run_showing_progress(rules: &RuleSet, options: &Options, quiet: bool) -> Report {
+    use std::io::IsTerminal;
+    if quiet || !std::io::stderr().is_terminal() {
+        return analyze::run(rules, options);
+    }
+    let bar =
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} {bytes} read ({bytes_per_sec}) {elapsed}",
+    ) {
+        bar.set_style(style);
+    }
+    let report = analyze::run_with_progress(rules, options, &|n| bar.inc(n));
+    bar.finish_and_clear();
+    report
 }
 
 /// The options every command shares, checked.

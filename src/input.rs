@@ -84,8 +84,11 @@ pub struct Collected {
     pub ignored: usize,
 }
 
+/// Told how many more bytes have been scanned (a progress display).
+pub type Progress<'p> = &'p (dyn Fn(u64) + Sync);
+
 /// Reads and scans everything inside `sources`.
-pub fn read_all(sources: &[Source], rules: &RuleSet) -> Collected {
+pub fn read_all(sources: &[Source], rules: &RuleSet, progress: Progress<'_>) -> Collected {
     let mut collected = Collected::default();
     for source in sources {
         let before = collected.scans.len();
@@ -95,7 +98,7 @@ pub fn read_all(sources: &[Source], rules: &RuleSet) -> Collected {
         };
         let mut not_logs = Vec::new();
         let mut visit = |found: Found<'_>| {
-            let scan = read_found(found, rules);
+            let scan = read_found(found, rules, progress);
             // A file found inside a directory or archive that no format
             // reads is not a log (a JSON manifest, a README): name it rather
             // than count its lines as unparsed. A file the user named stays.
@@ -128,10 +131,10 @@ pub fn read_all(sources: &[Source], rules: &RuleSet) -> Collected {
     collected
 }
 
-fn read_found(found: Found<'_>, rules: &RuleSet) -> InputScan {
+fn read_found(found: Found<'_>, rules: &RuleSet, progress: Progress<'_>) -> InputScan {
     let mut scan = match found.content {
-        Content::File(path) => read_file(&path, rules),
-        Content::Stream(reader) => read_stream(reader, rules),
+        Content::File(path) => read_file(&path, rules, progress),
+        Content::Stream(reader) => read_stream(reader, rules, progress),
     };
     scan.name = found.name;
     scan.modified = found.modified.or(scan.modified);
@@ -139,7 +142,7 @@ fn read_found(found: Found<'_>, rules: &RuleSet) -> InputScan {
     scan
 }
 
-fn read_file(path: &Path, rules: &RuleSet) -> InputScan {
+fn read_file(path: &Path, rules: &RuleSet, progress: Progress<'_>) -> InputScan {
     let mut scan = InputScan {
         name: path.display().to_string(),
         path: Some(path.to_path_buf()),
@@ -158,7 +161,8 @@ fn read_file(path: &Path, rules: &RuleSet) -> InputScan {
                 scan.framing = Framing::detect(&map[..map.len().min(SNIFF_BYTES)]);
                 scan.bytes = map.len() as u64;
                 for_each_window(&map, |window| {
-                    scan.output.append(scan_window(window, scan.framing, rules))
+                    scan.output.append(scan_window(window, scan.framing, rules));
+                    progress(window.len() as u64);
                 });
             }
         }
@@ -274,7 +278,7 @@ fn full_id_at(text: &[u8], at: usize) -> Option<String> {
 /// Reads a stream block by block, scanning each block's whole records while
 /// the next block is not yet read: memory stays bounded by the block size.
 /// A read error ends the input; what was read before it counts.
-fn read_stream(reader: &mut dyn Read, rules: &RuleSet) -> InputScan {
+fn read_stream(reader: &mut dyn Read, rules: &RuleSet, progress: Progress<'_>) -> InputScan {
     let mut buf: Vec<u8> = Vec::with_capacity(STREAM_BLOCK);
     let mut framing: Option<Framing> = None;
     let mut output = ScanOutput::default();
@@ -313,6 +317,7 @@ fn read_stream(reader: &mut dyn Read, rules: &RuleSet) -> InputScan {
             records = &records[..records.len().min(MAX_LINE + 1)];
         }
         output.append(scan(records, framing, rules, Stage::All));
+        progress(cut as u64);
         buf.drain(..cut);
         if at_end {
             return InputScan {

@@ -309,3 +309,20 @@ fn color_is_asked_for_or_follows_the_terminal() {
         assert!(!out.contains('\x1b'), "{args:?}");
     }
 }
+
+#[test]
+fn no_progress_display_in_pipes_and_quiet_is_accepted() {
+    for args in [
+        &["analyze", SEED][..],
+        &["analyze", "--quiet", SEED],
+        &["inputs", "-q", SEED],
+    ] {
+        let out = podmortem(args, None);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert!(
+            out.stderr.is_empty(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
