@@ -26,6 +26,26 @@ pub struct PartialStamp {
 }
 
 impl PartialStamp {
+    /// A reading from its date parts and a clock `(hour, minute, second,
+    /// nanos)` as [`lex::clock`](crate::format) returns it.
+    pub fn new(
+        year: Option<i32>,
+        month: u32,
+        day: u32,
+        clock: (u32, u32, u32, u32),
+    ) -> PartialStamp {
+        let (hour, minute, second, nanos) = clock;
+        PartialStamp {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            nanos,
+        }
+    }
+
     /// The local date-time in `year` (the stamp's own year wins), or `None`
     /// for an impossible date such as Feb 30.
     fn naive_in(&self, year: i32) -> Option<NaiveDateTime> {

@@ -39,15 +39,7 @@ fn header(i: &[u8]) -> IResult<&[u8], Payload> {
             nom::error::ErrorKind::Verify,
         )));
     }
-    let stamp = PartialStamp {
-        year: Some(year as i32),
-        month,
-        day,
-        hour,
-        minute,
-        second,
-        nanos,
-    };
+    let stamp = PartialStamp::new(Some(year as i32), month, day, (hour, minute, second, nanos));
     Ok((
         i,
         Payload {

@@ -151,15 +151,7 @@ fn ctime(i: &[u8]) -> IResult<&[u8], PartialStamp> {
     }
     Ok((
         i,
-        PartialStamp {
-            year: Some(year as i32),
-            month,
-            day,
-            hour,
-            minute,
-            second,
-            nanos,
-        },
+        PartialStamp::new(Some(year as i32), month, day, (hour, minute, second, nanos)),
     ))
 }
 

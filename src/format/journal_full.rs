@@ -76,15 +76,12 @@ fn stamp(
         b"UTC" | b"GMT" => FixedOffset::east_opt(0),
         [b'+' | b'-', ..] => parse_offset(std::str::from_utf8(zone).ok()?),
         _ if (2..=6).contains(&zone.len()) && zone.iter().all(u8::is_ascii_alphabetic) => {
-            return Some(Stamp::Local(PartialStamp {
-                year: Some(year),
+            return Some(Stamp::Local(PartialStamp::new(
+                Some(year),
                 month,
                 day,
-                hour,
-                minute,
-                second,
-                nanos,
-            }));
+                (hour, minute, second, nanos),
+            )));
         }
         _ => None,
     }?;

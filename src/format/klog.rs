@@ -44,15 +44,7 @@ fn header(i: &[u8]) -> IResult<&[u8], Payload> {
         'E' => Level::Error,
         _ => Level::Fatal,
     };
-    let stamp = PartialStamp {
-        year: None,
-        month,
-        day,
-        hour,
-        minute,
-        second,
-        nanos,
-    };
+    let stamp = PartialStamp::new(None, month, day, (hour, minute, second, nanos));
     Ok((
         i,
         Payload {

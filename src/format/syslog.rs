@@ -73,15 +73,7 @@ fn stamp(i: &[u8]) -> IResult<&[u8], PartialStamp> {
     }
     Ok((
         i,
-        PartialStamp {
-            year: None,
-            month,
-            day,
-            hour,
-            minute,
-            second,
-            nanos,
-        },
+        PartialStamp::new(None, month, day, (hour, minute, second, nanos)),
     ))
 }
 
