@@ -75,7 +75,7 @@ pub fn run_with_progress(rules: &RuleSet, options: &Options, progress: Progress<
     let outside = keep_within(&mut events, options.since, options.until);
     untimed += scans.iter().map(|s| s.output.untimed).sum::<u64>();
 
-    let findings = detect(rules, &events);
+    let findings = detect(rules, &events, &graph);
     let event_records = if options.keep_events {
         event_records(rules, &events, &graph, &scans)
     } else {
@@ -152,11 +152,7 @@ fn timeline(
                 time,
                 level: raw.level,
                 host: raw.host.clone(),
-                entities: raw
-                    .entities
-                    .iter()
-                    .map(|e| resolver.resolve_entity(e))
-                    .collect(),
+                entities: resolver.resolve_all(&raw.entities),
                 message: raw.message.clone(),
                 text: raw.text.clone(),
             });
@@ -257,8 +253,7 @@ fn entity_graph(events: &[Event], scans: &[InputScan], resolver: &IdResolver) ->
         graph.link(&e.entities);
     }
     for links in scans.iter().flat_map(|s| s.output.links.iter()) {
-        let resolved: Vec<Entity> = links.iter().map(|e| resolver.resolve_entity(e)).collect();
-        graph.link(&resolved);
+        graph.link(&resolver.resolve_all(links));
     }
     graph.join_pod_names();
     graph
@@ -286,8 +281,19 @@ fn gather_links(scans: &mut [InputScan], rules: &RuleSet) {
 }
 
 /// Learns the full container IDs: those the matched lines spell out, then,
-/// for short IDs still unresolved, those a second pass finds in the files.
+/// for short IDs still unresolved, those a second pass finds in the files;
+/// then the containers that own the PIDs lines name.
 fn resolver(scans: &[InputScan]) -> IdResolver {
+    let mut resolver = id_resolver(scans);
+    let lines = scans.iter().flat_map(|s| {
+        let events = s.output.events.iter().map(|e| e.entities.as_slice());
+        events.chain(s.output.links.iter().map(Vec::as_slice))
+    });
+    resolver.learn_owners(lines);
+    resolver
+}
+
+fn id_resolver(scans: &[InputScan]) -> IdResolver {
     let seen: Vec<&str> = scans
         .iter()
         .flat_map(|s| s.output.events.iter().flat_map(|e| e.entities.iter()))

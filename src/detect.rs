@@ -1,12 +1,13 @@
 //! Detection: the events of a detector's patterns, grouped by the entity the
 //! detector counts `per`, cut into bursts, and graded by the grammar's
-//! `levels`. One burst that reaches a level is one [`Finding`].
+//! `levels` on how many times the failure happened within the window. One
+//! burst that reaches a level is one [`Finding`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, FixedOffset};
 
-use crate::entity::{Entity, Role};
+use crate::entity::{Entity, EntityGraph, Role};
 
 /// The node of records whose envelope names no host (raw component logs).
 const UNKNOWN_HOST: &str = "unknown host";
@@ -39,6 +40,9 @@ pub struct Finding {
     pub severity: Severity,
     /// Indices into the event list, in time order.
     pub events: Vec<usize>,
+    /// How many times it happened: its lines, with the lines one failure
+    /// writes at once counted once.
+    pub occurrences: usize,
     /// Median seconds between consecutive retries; `None` for one retry.
     pub period_s: Option<f64>,
     /// The level reached (an index into the detector's levels).
@@ -55,29 +59,29 @@ impl Finding {
     }
 }
 
-/// Runs every detector over `events` (which must be sorted by time).
-pub fn detect(rules: &RuleSet, events: &[Event]) -> Vec<Finding> {
+/// Runs every detector over `events` (which must be sorted by time);
+/// `graph` says which pod a UID or name belongs to, and which containers
+/// are in one pod.
+pub fn detect(rules: &RuleSet, events: &[Event], graph: &EntityGraph) -> Vec<Finding> {
+    let pods = PodIndex::new(graph);
     let detectors = &rules.grammar.detectors;
     let mut findings = Vec::new();
     for (d, detector) in detectors.iter().enumerate() {
+        let mut subjects: Vec<(usize, Entity)> = events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| detector.patterns.contains(&e.pattern))
+            .filter_map(|(i, e)| Some((i, subject(&detector.per, e, &pods)?)))
+            .collect();
+        if detector.per.len() > 1 {
+            join_same_instant(&mut subjects, events);
+        }
         let mut per_entity: BTreeMap<Entity, Vec<usize>> = BTreeMap::new();
-        for (i, event) in events.iter().enumerate() {
-            if !detector.patterns.contains(&event.pattern) {
-                continue;
-            }
-            let subject = match detector.per {
-                Role::Node => Some(Entity::Node(
-                    event.host.clone().unwrap_or_else(|| UNKNOWN_HOST.into()),
-                )),
-                role => event
-                    .entities
-                    .iter()
-                    .find(|e| e.value_for(role).is_some())
-                    .cloned(),
-            };
-            if let Some(subject) = subject {
-                per_entity.entry(subject).or_default().push(i);
-            }
+        for (i, subject) in subjects {
+            per_entity.entry(subject).or_default().push(i);
+        }
+        if detector.per.contains(&Role::Container) {
+            fold_pods_into_containers(&mut per_entity, graph);
         }
         for (entity, indices) in per_entity {
             for burst in bursts(&indices, events, detector.window_s) {
@@ -87,6 +91,7 @@ pub fn detect(rules: &RuleSet, events: &[Event]) -> Vec<Finding> {
                         entity: entity.clone(),
                         severity: detector.levels[level].severity,
                         level,
+                        occurrences: occurrences(burst, events).len(),
                         events: burst.to_vec(),
                         period_s: median_gap(burst, events),
                     });
@@ -97,25 +102,152 @@ pub fn detect(rules: &RuleSet, events: &[Event]) -> Vec<Finding> {
     findings
 }
 
+/// The entity a detector counts `event` under: the first of its `per`
+/// roles the line names. A pod may be named by its UID or bare name, when
+/// the entity graph ties that to one `namespace/name`.
+fn subject(per: &[Role], event: &Event, pods: &PodIndex) -> Option<Entity> {
+    per.iter().find_map(|&role| match role {
+        Role::Node => Some(Entity::Node(
+            event.host.clone().unwrap_or_else(|| UNKNOWN_HOST.into()),
+        )),
+        Role::Pod => event
+            .entities
+            .iter()
+            .find(|e| matches!(e, Entity::Pod(_)))
+            .or_else(|| event.entities.iter().find_map(|e| pods.pod_of(e)))
+            .cloned(),
+        role => event
+            .entities
+            .iter()
+            .find(|e| e.value_for(role).is_some())
+            .cloned(),
+    })
+}
+
+/// A line that fell back to its node joins the more specific subject of a
+/// line the same program wrote in the same instant on the same host: the
+/// kernel's `invoked oom-killer` names no cgroup, the `oom-kill:` summary
+/// printed with it does.
+fn join_same_instant(subjects: &mut [(usize, Entity)], events: &[Event]) {
+    let specific = |s: &(usize, Entity)| !matches!(s.1, Entity::Node(_));
+    for k in 0..subjects.len() {
+        if specific(&subjects[k]) {
+            continue;
+        }
+        let at = &events[subjects[k].0];
+        let close = |j: &usize| {
+            let e = &events[subjects[*j].0];
+            (e.time - at.time).num_milliseconds().abs() < SAME_RETRY_MS && e.host == at.host
+        };
+        let before = (0..k).rev().take_while(|j| close(j));
+        let after = (k + 1..subjects.len()).take_while(|j| close(j));
+        if let Some(j) = before.chain(after).find(|&j| specific(&subjects[j])) {
+            subjects[k].1 = subjects[j].1.clone();
+        }
+    }
+}
+
+/// Lines counted under a pod join the count of that pod's container when
+/// the detector counts exactly one container of the pod: kubelet's
+/// `KillPodSandbox` error names only the pod, yet it is one more failure
+/// to stop the container that is stuck.
+fn fold_pods_into_containers(per_entity: &mut BTreeMap<Entity, Vec<usize>>, graph: &EntityGraph) {
+    let pod_level: Vec<Entity> = per_entity
+        .keys()
+        .filter(|e| !matches!(e, Entity::Container(_) | Entity::Node(_)))
+        .cloned()
+        .collect();
+    for pod in pod_level {
+        let Some(group) = graph.group(&pod) else {
+            continue;
+        };
+        let mut containers = per_entity
+            .keys()
+            .filter(|e| matches!(e, Entity::Container(_)) && graph.group(e) == Some(group));
+        let (Some(only), None) = (containers.next().cloned(), containers.next()) else {
+            continue;
+        };
+        let moved = per_entity.remove(&pod).unwrap_or_default();
+        let into = per_entity.entry(only).or_default();
+        into.extend(moved);
+        // Event indices follow time order.
+        into.sort_unstable();
+    }
+}
+
+/// The `namespace/name` pod of each entity group that has exactly one.
+struct PodIndex<'g> {
+    graph: &'g EntityGraph,
+    pod_of_group: HashMap<usize, Entity>,
+}
+
+impl<'g> PodIndex<'g> {
+    fn new(graph: &'g EntityGraph) -> PodIndex<'g> {
+        let pod_of_group = graph
+            .groups()
+            .into_iter()
+            .filter_map(|(group, members)| {
+                let mut pods = members.into_iter().filter(|e| matches!(e, Entity::Pod(_)));
+                match (pods.next(), pods.next()) {
+                    (Some(only), None) => Some((group, only.clone())),
+                    _ => None,
+                }
+            })
+            .collect();
+        PodIndex {
+            graph,
+            pod_of_group,
+        }
+    }
+
+    fn pod_of(&self, e: &Entity) -> Option<&Entity> {
+        self.pod_of_group.get(&self.graph.group(e)?)
+    }
+}
+
 /// Splits time-ordered events wherever two are more than `window_s` apart.
 fn bursts<'i>(indices: &'i [usize], events: &[Event], window_s: i64) -> Vec<&'i [usize]> {
     let gap = |a: usize, b: usize| (events[b].time - events[a].time).num_seconds();
     indices.chunk_by(|&a, &b| gap(a, b) <= window_s).collect()
 }
 
-/// The highest level whose `min_count` events fall within one window.
+/// The highest level whose `min_count` occurrences fall within one window.
 fn grade(detector: &Detector, burst: &[usize], events: &[Event]) -> Option<usize> {
+    let times = occurrences(burst, events);
     let mut most = 0usize;
     let mut start = 0usize;
-    for end in 0..burst.len() {
-        while (events[burst[end]].time - events[burst[start]].time).num_seconds()
-            > detector.window_s
-        {
+    for end in 0..times.len() {
+        while (times[end] - times[start]).num_seconds() > detector.window_s {
             start += 1;
         }
         most = most.max(end - start + 1);
     }
     detector.levels.iter().rposition(|l| most >= l.min_count)
+}
+
+/// When each occurrence began. Programs log one failure as several lines
+/// in the same instant (kubelet's failed stop, the kernel's OOM report), so
+/// lines less than [`SAME_RETRY_MS`] after the previous one are the same
+/// occurrence — unless the same pattern matches again: two hung tasks in
+/// one second are two.
+fn occurrences(burst: &[usize], events: &[Event]) -> Vec<DateTime<FixedOffset>> {
+    let mut starts = Vec::new();
+    let mut patterns_in_current: Vec<usize> = Vec::new();
+    let mut previous: Option<&Event> = None;
+    for &i in burst {
+        let e = &events[i];
+        let continues = previous.is_some_and(|p| {
+            (e.time - p.time).num_milliseconds() < SAME_RETRY_MS
+                && !patterns_in_current.contains(&e.pattern)
+        });
+        if !continues {
+            starts.push(e.time);
+            patterns_in_current.clear();
+        }
+        patterns_in_current.push(e.pattern);
+        previous = Some(e);
+    }
+    starts
 }
 
 /// Lines less than this far apart are one retry (kubelet logs a failed stop

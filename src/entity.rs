@@ -25,11 +25,17 @@ pub enum Role {
     /// together (kernel, PLEG, runtime restarts). Not a capture: the host
     /// comes from the record's envelope.
     Node,
+    /// A process ID on the record's host. Never a finding's subject: a line
+    /// naming a PID and a container makes the container the PID's owner,
+    /// and lines naming only the PID (a hung task) then name the container
+    /// ([`IdResolver`]).
+    Pid,
 }
 
 impl Role {
-    pub const NAMES: &'static str = "container, pod, pod_name, namespace, pod_uid, workload, node";
-    const ALL: [Role; 7] = [
+    pub const NAMES: &'static str =
+        "container, pod, pod_name, namespace, pod_uid, workload, node, pid";
+    const ALL: [Role; 8] = [
         Role::Container,
         Role::Pod,
         Role::PodName,
@@ -37,6 +43,7 @@ impl Role {
         Role::PodUid,
         Role::Workload,
         Role::Node,
+        Role::Pid,
     ];
 
     pub fn name(self) -> &'static str {
@@ -48,6 +55,22 @@ impl Role {
             Role::PodUid => "pod_uid",
             Role::Workload => "workload",
             Role::Node => "node",
+            Role::Pid => "pid",
+        }
+    }
+
+    /// The captures that can name this role's subject: a pod is named by
+    /// `ns/name`, or by a UID or bare name the entity graph ties to one.
+    pub fn spellings(self) -> &'static [&'static str] {
+        match self {
+            Role::Pod => &["pod", "pod_name", "pod_uid", "workload"],
+            Role::Container => &["container"],
+            Role::PodName => &["pod_name"],
+            Role::Namespace => &["namespace"],
+            Role::PodUid => &["pod_uid"],
+            Role::Workload => &["workload"],
+            Role::Node => &["node"],
+            Role::Pid => &["pid"],
         }
     }
 
@@ -68,6 +91,8 @@ pub enum Entity {
     PodUid(String),
     /// A host, by the name its log envelopes give it.
     Node(String),
+    /// `<host>:<pid>`: PIDs are per host.
+    Pid(String),
 }
 
 impl Entity {
@@ -78,15 +103,16 @@ impl Entity {
             | (Entity::Pod(v), Role::Pod)
             | (Entity::PodUid(v), Role::PodUid) => Some(v),
             (Entity::PodName(v), Role::PodName | Role::Workload) => Some(v),
-            (Entity::Node(v), Role::Node) => Some(v),
+            (Entity::Node(v), Role::Node) | (Entity::Pid(v), Role::Pid) => Some(v),
             _ => None,
         }
     }
 }
 
-/// Normalizes the captured `(role, value)` pairs of one line into entities.
-/// Values that are not valid spellings of their role are dropped.
-pub fn entities_of(fields: &[(Role, &str)]) -> Vec<Entity> {
+/// Normalizes the captured `(role, value)` pairs of one line, written on
+/// `host`, into entities. Values that are not valid spellings of their role
+/// are dropped.
+pub fn entities_of(fields: &[(Role, &str)], host: Option<&str>) -> Vec<Entity> {
     let namespace = fields
         .iter()
         .find(|(r, _)| *r == Role::Namespace)
@@ -102,6 +128,8 @@ pub fn entities_of(fields: &[(Role, &str)]) -> Vec<Entity> {
             }),
             Role::PodUid => pod_uid(value).map(Entity::PodUid),
             Role::Workload => workload_pod(value).map(Entity::PodName),
+            Role::Pid => (!value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| Entity::Pid(format!("{}:{value}", host.unwrap_or_default()))),
             Role::Namespace | Role::Node => None,
         })
         .collect();
@@ -168,10 +196,16 @@ pub fn workload_pod(raw: &str) -> Option<String> {
     }
 }
 
-/// Resolves short container IDs to the one full ID they are a prefix of.
+/// Resolves short container IDs to the one full ID they are a prefix of,
+/// and PIDs to the container that owns them.
 #[derive(Debug, Default)]
 pub struct IdResolver {
     full: Vec<String>,
+    /// `host:pid` → its container, learned from lines that name both (an
+    /// OOM kill's `task_memcg` and `pid`, systemd killing a process of a
+    /// container's scope). `None` when lines disagree — the PID was reused
+    /// — so nothing is guessed.
+    owners: HashMap<String, Option<String>>,
 }
 
 impl IdResolver {
@@ -183,7 +217,36 @@ impl IdResolver {
             .collect();
         full.sort_unstable();
         full.dedup();
-        IdResolver { full }
+        IdResolver {
+            full,
+            owners: HashMap::new(),
+        }
+    }
+
+    /// Learns which container each PID belongs to from the entities of
+    /// lines; a line naming a PID and exactly one container ties them.
+    pub fn learn_owners<'a>(&mut self, lines: impl Iterator<Item = &'a [Entity]>) {
+        for entities in lines {
+            let mut containers = entities.iter().filter_map(|e| match e {
+                Entity::Container(id) => Some(self.resolve(id)),
+                _ => None,
+            });
+            let (Some(owner), None) = (containers.next(), containers.next()) else {
+                continue;
+            };
+            for e in entities {
+                if let Entity::Pid(pid) = e {
+                    self.owners
+                        .entry(pid.clone())
+                        .and_modify(|known| {
+                            if known.as_deref() != Some(owner.as_str()) {
+                                *known = None;
+                            }
+                        })
+                        .or_insert_with(|| Some(owner.clone()));
+                }
+            }
+        }
     }
 
     /// The full ID `id` abbreviates, when exactly one is known; else `id`.
@@ -196,11 +259,21 @@ impl IdResolver {
         }
     }
 
-    pub fn resolve_entity(&self, e: &Entity) -> Entity {
-        match e {
-            Entity::Container(id) => Entity::Container(self.resolve(id)),
-            other => other.clone(),
-        }
+    /// One line's entities, resolved: short IDs to full ones, PIDs to the
+    /// container that owns them. A PID no line ties to a container is
+    /// dropped: alone it names nothing a report can show.
+    pub fn resolve_all(&self, entities: &[Entity]) -> Vec<Entity> {
+        let mut out: Vec<Entity> = entities
+            .iter()
+            .filter_map(|e| match e {
+                Entity::Container(id) => Some(Entity::Container(self.resolve(id))),
+                Entity::Pid(pid) => self.owners.get(pid)?.clone().map(Entity::Container),
+                other => Some(other.clone()),
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
     }
 }
 
@@ -396,6 +469,31 @@ mod tests {
     }
 
     #[test]
+    fn a_pid_resolves_to_the_container_a_line_ties_it_to() {
+        let host = Some("ecs-prod-003");
+        // systemd killing a process of the container's scope.
+        let tie = entities_of(&[(Role::Container, CONTAINER), (Role::Pid, "4242")], host);
+        // The same PID on another host, and a PID two lines disagree on.
+        let elsewhere = entities_of(
+            &[(Role::Container, SANDBOX), (Role::Pid, "4242")],
+            Some("n2"),
+        );
+        let reused_a = entities_of(&[(Role::Container, CONTAINER), (Role::Pid, "77")], host);
+        let reused_b = entities_of(&[(Role::Container, SANDBOX), (Role::Pid, "77")], host);
+        let mut ids = IdResolver::new([SANDBOX, CONTAINER].into_iter());
+        ids.learn_owners(
+            [&tie, &elsewhere, &reused_a, &reused_b]
+                .into_iter()
+                .map(Vec::as_slice),
+        );
+        let hung = |pid: &str| ids.resolve_all(&entities_of(&[(Role::Pid, pid)], host));
+        assert_eq!(hung("4242"), vec![Entity::Container(CONTAINER.into())]);
+        assert_eq!(hung("77"), vec![]);
+        assert_eq!(hung("5"), vec![]);
+        assert_eq!(hung("not-a-pid"), vec![]);
+    }
+
+    #[test]
     fn calico_workload_names_decode_to_pods() {
         assert_eq!(
             workload_pod("ecs--prod--003-k8s-fluentd--hjj42-eth0").as_deref(),
@@ -413,16 +511,22 @@ mod tests {
     fn kubelet_and_cni_lines_join_sandbox_and_container_to_the_pod() {
         let mut graph = EntityGraph::default();
         // kubelet: "Container termination failed" names pod, uid and container.
-        graph.link(&entities_of(&[
-            (Role::Pod, "kube-system/fluentd-hjj42"),
-            (Role::PodUid, "d6097c23-9b88-4708-93e0-226bb313e7f3"),
-            (Role::Container, &format!("docker://{CONTAINER}")),
-        ]));
+        graph.link(&entities_of(
+            &[
+                (Role::Pod, "kube-system/fluentd-hjj42"),
+                (Role::PodUid, "d6097c23-9b88-4708-93e0-226bb313e7f3"),
+                (Role::Container, &format!("docker://{CONTAINER}")),
+            ],
+            None,
+        ));
         // Calico: the sandbox's workload endpoint.
-        graph.link(&entities_of(&[
-            (Role::Container, SANDBOX),
-            (Role::Workload, "ecs--prod--003-k8s-fluentd--hjj42-eth0"),
-        ]));
+        graph.link(&entities_of(
+            &[
+                (Role::Container, SANDBOX),
+                (Role::Workload, "ecs--prod--003-k8s-fluentd--hjj42-eth0"),
+            ],
+            None,
+        ));
         graph.join_pod_names();
         let pod = graph.group(&Entity::Pod("kube-system/fluentd-hjj42".into()));
         assert!(pod.is_some());
@@ -435,10 +539,13 @@ mod tests {
         let mut graph = EntityGraph::default();
         graph.link(&[Entity::Pod("a/web-1".into())]);
         graph.link(&[Entity::Pod("b/web-1".into())]);
-        graph.link(&entities_of(&[
-            (Role::Container, SANDBOX),
-            (Role::Workload, "n-k8s-web--1-eth0"),
-        ]));
+        graph.link(&entities_of(
+            &[
+                (Role::Container, SANDBOX),
+                (Role::Workload, "n-k8s-web--1-eth0"),
+            ],
+            None,
+        ));
         graph.join_pod_names();
         let sandbox = graph.group(&Entity::Container(SANDBOX.into()));
         assert_ne!(sandbox, graph.group(&Entity::Pod("a/web-1".into())));
@@ -447,10 +554,13 @@ mod tests {
 
     #[test]
     fn namespace_and_pod_name_captures_combine() {
-        let e = entities_of(&[
-            (Role::Namespace, "kube-system"),
-            (Role::PodName, "fluentd-hjj42"),
-        ]);
+        let e = entities_of(
+            &[
+                (Role::Namespace, "kube-system"),
+                (Role::PodName, "fluentd-hjj42"),
+            ],
+            None,
+        );
         assert_eq!(e, vec![Entity::Pod("kube-system/fluentd-hjj42".into())]);
     }
 }

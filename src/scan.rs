@@ -199,8 +199,12 @@ impl ScanOutput {
                 });
                 continue;
             }
+            let host = envelope
+                .host
+                .as_deref()
+                .map(|h| String::from_utf8_lossy(h).into_owned());
             if !rules.feeds_detector(m.pattern) {
-                self.links.extend(link_of(&m));
+                self.links.extend(link_of(&m, host.as_deref()));
                 continue;
             }
             self.events.push(RawEvent {
@@ -208,11 +212,8 @@ impl ScanOutput {
                 line,
                 stamp,
                 level: payload.level,
-                host: envelope
-                    .host
-                    .as_deref()
-                    .map(|h| String::from_utf8_lossy(h).into_owned()),
-                entities: entities_of(&m.entities),
+                entities: entities_of(&m.entities, host.as_deref()),
+                host,
                 message: String::from_utf8_lossy(&envelope.message).into_owned(),
                 text: String::from_utf8_lossy(text).into_owned(),
             });
@@ -362,7 +363,11 @@ pub fn scan_links(
             return Vec::new();
         }
         let matches = rules.matches(Stage::Links, &envelope.message);
-        matches.iter().filter_map(link_of).collect()
+        let host = envelope.host.as_deref().map(String::from_utf8_lossy);
+        matches
+            .iter()
+            .filter_map(|m| link_of(m, host.as_deref()))
+            .collect()
     };
     match framing {
         Framing::Lines(format) => split_pieces(buf, PIECE)
@@ -404,8 +409,8 @@ fn candidate_lines<'p>(piece: &'p [u8], rules: &'p RuleSet) -> impl Iterator<Ite
 }
 
 /// The entities a link pattern's match joins, if it names at least two.
-fn link_of(m: &Match<'_>) -> Option<Vec<Entity>> {
-    let entities = entities_of(&m.entities);
+fn link_of(m: &Match<'_>, host: Option<&str>) -> Option<Vec<Entity>> {
+    let entities = entities_of(&m.entities, host);
     (entities.len() > 1).then_some(entities)
 }
 

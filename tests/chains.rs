@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{json_report, temp_log};
+use common::report_on_cst_log;
 
 const C: &str = "83bf797db1414d96259aa29a7325f107360383ff418ffbd3c356b14ef09f6aa2";
 const OTHER: &str = "3f1c0d2b7e9a4c6f8e1d2c3b4a5f6e7d8c9b0a1f2e3d4c5b6a7f8e9d0c1b2a3f";
@@ -20,17 +20,7 @@ fn noise() -> Vec<String> {
 fn incidents_of(lines: Vec<String>) -> Vec<serde_json::Value> {
     let mut lines = lines;
     lines.sort_by(|a, b| a[..15].cmp(&b[..15]));
-    let log = temp_log((lines.join("\n") + "\n").as_bytes());
-    let report = json_report(
-        &[
-            "--year",
-            "2023",
-            "--tz",
-            "+08:00",
-            log.path().to_str().unwrap(),
-        ],
-        None,
-    );
+    let report = report_on_cst_log(&(lines.join("\n") + "\n"));
     report["incidents"].as_array().unwrap().clone()
 }
 

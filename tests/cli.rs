@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{json_report, podmortem, temp_log, CONTAINER, SANDBOX, SEED};
+use common::{json_report, podmortem, report_on_cst_log, temp_log, CONTAINER, SANDBOX, SEED};
 
 #[test]
 fn exit_codes_follow_fail_on() {
@@ -88,20 +88,10 @@ fn garbage_invalid_utf8_and_giant_lines_are_counted_not_fatal() {
 
 #[test]
 fn raw_kubelet_log_without_envelope_is_read() {
-    let log = temp_log(format!(
+    let report = report_on_cst_log(&format!(
         "I0501 11:03:30.000000    4568 kubelet.go:2098] \"SyncLoop (probe)\" probe=\"readiness\"\n\
          E0501 11:03:37.635343    4568 remote_runtime.go:276] \"StopContainer from runtime service failed\" err=\"rpc error: code = DeadlineExceeded desc = context deadline exceeded\" containerID=\"{CONTAINER}\"\n"
-    ).as_bytes());
-    let report = json_report(
-        &[
-            "--year",
-            "2023",
-            "--tz",
-            "+08:00",
-            log.path().to_str().unwrap(),
-        ],
-        None,
-    );
+    ));
     assert_eq!(report["inputs"][0]["format"], "klog");
     assert_eq!(report["inputs"][0]["unparsed"], 0);
     let finding = &report["incidents"][0]["findings"][0];

@@ -103,6 +103,17 @@ line = 'May  1 11:03:56 host prog: fine'
     assert!(problems[1].starts_with("t.a: fields {\"container\": \"0123456789ab\"}"));
 }
 
+/// A grammar whose one detector counts `per` over a pattern capturing only
+/// a PID.
+fn detector_per(per: &str) -> String {
+    format!(
+        "source = 'x'\n[[pattern]]\nid = 'p'\nliteral = 'a'\nregex = 'a(?P<pid>\\d+)'\n\
+         [[pattern.sample]]\nline = 'a1'\nfields = {{ pid = '1' }}\n[[pattern.reject]]\nline = 'b'\n\
+         [[detector]]\nkind = 'k'\ntitle = 't'\npatterns = ['p']\nper = {per}\nwindow = '1m'\n\
+         levels = [{{ min_count = 1, severity = 'low' }}]\nexplanation = 'e'\nremediation = []\n"
+    )
+}
+
 #[test]
 fn loading_rejects_broken_grammars_with_the_file_and_reason() {
     let cases = [
@@ -117,8 +128,12 @@ fn loading_rejects_broken_grammars_with_the_file_and_reason() {
             "source = 'x'\n[[pattern]]\nid = 'p'\nliteral = 'a'\nregex = 'a'\n[[pattern.sample]]\nline = 'a'\n",
             "needs at least one",
         ),
+        (&detector_per("['node', 'container']"), "`node` only last"),
+        (&detector_per("'pid'"), "is not a subject"),
+        (&detector_per("['pod', 'container']"), "captures none of pod, container"),
     ];
     for (text, expected) in cases {
+        let text: &str = text;
         let err =
             Grammar::from_sources([("user/x.toml".to_string(), text.to_string())].into_iter())
                 .unwrap_err();

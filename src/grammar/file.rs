@@ -41,7 +41,7 @@ pub struct ChainDef {
 #[serde(deny_unknown_fields)]
 pub struct PatternDef {
     pub id: String,
-    pub literal: Literals,
+    pub literal: OneOrMany,
     pub regex: String,
     /// Set on patterns that state a component's version (`version`
     /// capture): `docker`, `containerd`, `kubelet`, `kernel`.
@@ -53,20 +53,21 @@ pub struct PatternDef {
     pub reject: Vec<RejectDef>,
 }
 
-/// `literal = "…"`, or `literal = ["…", "…"]` when the pattern's
-/// alternatives share no one string.
+/// A string, or a list of them: `literal = "…"` or `literal = ["…", "…"]`
+/// (alternatives that share no one string), `per = "container"` or
+/// `per = ["container", "node"]` (subjects in order of preference).
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-pub enum Literals {
+pub enum OneOrMany {
     One(String),
-    Any(Vec<String>),
+    Many(Vec<String>),
 }
 
-impl Literals {
+impl OneOrMany {
     fn list(&self) -> Vec<String> {
         match self {
-            Literals::One(l) => vec![l.clone()],
-            Literals::Any(ls) => ls.clone(),
+            OneOrMany::One(l) => vec![l.clone()],
+            OneOrMany::Many(ls) => ls.clone(),
         }
     }
 }
@@ -91,7 +92,7 @@ pub struct DetectorDef {
     pub kind: String,
     pub title: String,
     pub patterns: Vec<String>,
-    pub per: String,
+    pub per: OneOrMany,
     pub window: String,
     pub levels: Vec<LevelDef>,
     pub explanation: String,
@@ -118,6 +119,33 @@ pub struct LevelDef {
     pub severity: Severity,
     #[serde(default)]
     pub title: Option<String>,
+}
+
+/// The roles of `per`, in order. `node` always has a value, so it can
+/// only come last; a PID is never a subject (it stands for its container).
+fn subject_roles(at: &str, names: &[String]) -> Result<Vec<Role>, GrammarError> {
+    let roles = names
+        .iter()
+        .map(|name| {
+            Role::from_name(name)
+                .filter(|&r| r != Role::Pid && r != Role::Namespace)
+                .ok_or_else(|| {
+                    error(
+                        at,
+                        format!(
+                            "`per = \"{name}\"` is not a subject (container, pod, pod_uid, pod_name, workload, node)"
+                        ),
+                    )
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if roles.is_empty() || roles[..roles.len() - 1].contains(&Role::Node) {
+        return Err(error(
+            at,
+            "`per` must name at least one subject, and `node` only last".into(),
+        ));
+    }
+    Ok(roles)
 }
 
 pub fn parse(origin: &str, text: &str) -> Result<GrammarFile, GrammarError> {
@@ -204,28 +232,22 @@ pub fn compile_detector(
     patterns: &[Pattern],
 ) -> Result<Detector, GrammarError> {
     let at = format!("{origin}: detector '{}'", def.kind);
-    let per = Role::from_name(&def.per).ok_or_else(|| {
-        error(
-            &at,
-            format!("`per = \"{}\"` is not an entity ({})", def.per, Role::NAMES),
-        )
-    })?;
+    let per = subject_roles(&at, &def.per.list())?;
     let pattern_ids = def
         .patterns
         .iter()
         .map(|id| {
             let index = patterns.iter().position(|p| p.id == *id);
             let index = index.ok_or_else(|| error(&at, format!("unknown pattern '{id}'")))?;
-            let names_entity = per == Role::Node
-                || patterns[index]
-                    .regex
-                    .capture_names()
-                    .flatten()
-                    .any(|n| n == def.per);
-            if !names_entity {
+            let captures: Vec<&str> = patterns[index].regex.capture_names().flatten().collect();
+            let names_subject = per.iter().any(|&role| {
+                role == Role::Node || role.spellings().iter().any(|n| captures.contains(n))
+            });
+            if !names_subject {
+                let names: Vec<&str> = per.iter().map(|r| r.name()).collect();
                 return Err(error(
                     &at,
-                    format!("pattern '{id}' has no `{}` capture", def.per),
+                    format!("pattern '{id}' captures none of {}", names.join(", ")),
                 ));
             }
             Ok(index)

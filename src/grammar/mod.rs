@@ -115,8 +115,10 @@ pub struct Detector {
     pub title: String,
     /// Indices into [`Grammar::patterns`].
     pub patterns: Vec<usize>,
-    /// The entity whose lines are counted together.
-    pub per: Role,
+    /// The entities whose lines are counted together, in order of
+    /// preference: a line is counted under the first it names
+    /// (`["container", "node"]`: its container, else its node).
+    pub per: Vec<Role>,
     /// Seconds: how close lines must be to count as one burst.
     pub window_s: i64,
     /// Ascending by `min_count`; the highest level reached in any window is
@@ -127,6 +129,14 @@ pub struct Detector {
     pub references: Vec<String>,
     /// The component version that fixes what this detector finds.
     pub fixed_in: Option<FixedIn>,
+}
+
+impl Detector {
+    /// `per` as the grammar wrote it: `container or node`.
+    pub fn per_text(&self) -> String {
+        let names: Vec<&str> = self.per.iter().map(|r| r.name()).collect();
+        names.join(" or ")
+    }
 }
 
 /// A component version that fixes a known bug.

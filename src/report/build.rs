@@ -291,7 +291,8 @@ fn finding_report(rules: &RuleSet, analysis: &Analysis, f: &Finding) -> FindingR
         sources: per_source.keys().map(|s| s.to_string()).collect(),
         severity: f.severity,
         subject: describe(&f.entity),
-        count: f.events.len(),
+        count: f.occurrences,
+        lines: f.events.len(),
         first_seen: rfc3339(f.first(events).time),
         last_seen: rfc3339(f.last(events).time),
         period_s: f.period_s,
@@ -399,6 +400,7 @@ fn describe(e: &Entity) -> String {
         Entity::PodName(p) => format!("pod {p}"),
         Entity::PodUid(u) => format!("pod uid {u}"),
         Entity::Node(n) => format!("node {n}"),
+        Entity::Pid(p) => format!("process {p}"),
     }
 }
 

@@ -60,7 +60,7 @@ fn levels(d: &Detector) -> String {
         .iter()
         .map(|l| format!("{} ×{}", l.severity, l.min_count))
         .collect();
-    format!("{} per {} in {window}", levels.join(", "), d.per.name())
+    format!("{} per {} in {window}", levels.join(", "), d.per_text())
 }
 
 /// The failures with their file:line, or a one-line all-clear.

@@ -14,7 +14,7 @@
 //!   "incidents":[{ "rank", "kind", "chain", "related": [ranks], "suppressed", "title", "severity", "score",
 //!                  "first_seen", "last_seen", "duration_s",
 //!                  "hosts": [], "pods": ["ns/name"], "containers": ["<64-hex or longest seen>"],
-//!                  "findings": [{ "kind", "source", "sources", "severity", "subject", "count",
+//!                  "findings": [{ "kind", "source", "sources", "severity", "subject", "count", "lines",
 //!                                 "first_seen", "last_seen", "period_s",
 //!                                 "evidence": [{ "file", "line", "ts", "level", "text" }] }],
 //!                  "timeline": [{ "ts", "kind", "text" }],
@@ -166,7 +166,11 @@ pub struct FindingReport {
     pub severity: Severity,
     /// The entity the detector counted per (a container ID, a pod).
     pub subject: String,
+    /// How many times it happened (the lines one failure writes at once
+    /// count once).
     pub count: usize,
+    /// How many lines it matched.
+    pub lines: usize,
     pub first_seen: String,
     pub last_seen: String,
     pub period_s: Option<f64>,

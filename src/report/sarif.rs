@@ -134,7 +134,7 @@ fn rule(grammar: &Grammar, d: &Detector) -> Value {
         "properties": {
             "tags": tags,
             "source": detector_source(grammar, d),
-            "per": d.per.name(),
+            "per": d.per_text(),
         },
     });
     if let Some(uri) = d.references.first() {

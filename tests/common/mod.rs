@@ -45,6 +45,22 @@ pub fn json_report(args: &[&str], stdin: Option<&[u8]>) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("stdout is JSON")
 }
 
+/// The JSON report on `text` written to a file, read as the field report's
+/// node was: its logs of 2023 in UTC+8 (`--year 2023 --tz +08:00`).
+pub fn report_on_cst_log(text: &str) -> serde_json::Value {
+    let log = temp_log(text.as_bytes());
+    json_report(
+        &[
+            "--year",
+            "2023",
+            "--tz",
+            "+08:00",
+            log.path().to_str().unwrap(),
+        ],
+        None,
+    )
+}
+
 /// Writes `text` to a fresh temporary file and returns its guard.
 pub fn temp_log(text: &[u8]) -> tempfile::NamedTempFile {
     let mut f = tempfile::NamedTempFile::new().unwrap();

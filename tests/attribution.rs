@@ -1,0 +1,155 @@
+//! Attribution: findings land on the container and pod they hurt even when
+//! their lines do not name it — a hung task by its PID, an OOM report's
+//! lines without a cgroup, kubelet's pod-level kill errors — and a failure
+//! that writes several lines at once counts once.
+
+mod common;
+
+use common::report_on_cst_log;
+use serde_json::Value;
+
+/// The seed case's stuck container and its pod.
+const C: &str = "fef3e1fbee146788d1557ec20204e10922eeb2607969a26d1323588cc8a7f469";
+const UID: &str = "d6097c23-9b88-4708-93e0-226bb313e7f3";
+/// A container of another pod, killed by its memory limit.
+const OOM_C: &str = "178ec18073cc6ac7be2de8d9869daf162a6349dd056b6535849112c53ec3102a";
+const OOM_UID: &str = "10d16a28-60ff-475f-a631-510d9792219f";
+
+fn report_of(lines: &[String]) -> Value {
+    report_on_cst_log(&(lines.join("\n") + "\n"))
+}
+
+/// The findings of every incident, with the incident's rank.
+fn findings(report: &Value) -> Vec<(u64, Value)> {
+    report["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| {
+            let rank = i["rank"].as_u64().unwrap();
+            i["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(move |f| (rank, f.clone()))
+        })
+        .collect()
+}
+
+fn stuck_container() -> Vec<String> {
+    let mut lines = vec![format!(
+        "May  1 11:00:00 ecs-prod-003 kubelet: I0501 11:00:00.166102    4568 kuberuntime_container.go:709] \"Killing container with a grace period\" pod=\"kube-system/fluentd-hjj42\" podUID={UID} containerName=\"fluentd\" containerID=\"docker://{C}\" gracePeriod=5"
+    )];
+    for n in 0..6 {
+        let s = 10 + n * 11;
+        lines.push(format!(
+            "May  1 11:01:{s:02} ecs-prod-003 dockerd: time=\"2023-05-01T11:01:{s:02}.653159261+08:00\" level=info msg=\"Container {} failed to exit within 10 seconds of signal 15 - using the force\"",
+            &C[..12]
+        ));
+    }
+    lines
+}
+
+#[test]
+fn a_hung_task_lands_on_the_container_a_line_ties_its_pid_to() {
+    let mut lines = stuck_container();
+    lines.push(format!(
+        "May  1 11:02:30 ecs-prod-003 systemd: docker-{C}.scope: Killing process 4242 (fluentd) with signal SIGKILL."
+    ));
+    lines.push(
+        "May  1 11:05:03 ecs-prod-003 kernel: INFO: task fluentd:4242 blocked for more than 120 seconds."
+            .to_string(),
+    );
+    // Another host's task with the same PID: not that container's.
+    lines.push(
+        "May  1 11:05:04 other-node kernel: INFO: task java:4242 blocked for more than 120 seconds."
+            .to_string(),
+    );
+    let report = report_of(&lines);
+    let hung: Vec<(u64, Value)> = findings(&report)
+        .into_iter()
+        .filter(|(_, f)| f["kind"] == "kernel_hung_task")
+        .collect();
+    assert_eq!(hung.len(), 2, "{report:#}");
+    let (rank, on_container) = &hung
+        .iter()
+        .find(|(_, f)| f["subject"] == format!("container {C}"))
+        .unwrap_or_else(|| panic!("no hung task on the container: {hung:#?}"));
+    let incident = &report["incidents"][(*rank - 1) as usize];
+    assert_eq!(
+        incident["pods"],
+        serde_json::json!(["kube-system/fluentd-hjj42"])
+    );
+    assert_eq!(incident["chain"], "unkillable_container");
+    assert_eq!(on_container["count"], 1);
+    assert!(hung
+        .iter()
+        .any(|(r, f)| f["subject"] == "node other-node" && r != rank));
+}
+
+#[test]
+fn without_a_tie_the_hung_task_stays_on_its_node() {
+    let mut lines = stuck_container();
+    lines.push(
+        "May  1 11:05:03 ecs-prod-003 kernel: INFO: task fluentd:4242 blocked for more than 120 seconds."
+            .to_string(),
+    );
+    let report = report_of(&lines);
+    let hung: Vec<Value> = findings(&report)
+        .into_iter()
+        .map(|(_, f)| f)
+        .filter(|f| f["kind"] == "kernel_hung_task")
+        .collect();
+    assert_eq!(hung.len(), 1);
+    assert_eq!(hung[0]["subject"], "node ecs-prod-003");
+}
+
+#[test]
+fn the_lines_of_one_oom_kill_are_one_occurrence_on_the_victims_container() {
+    let lines = [
+        // The allocating task: no cgroup on this line.
+        "Jun 24 18:49:43 aks-node-2 kernel: [ 8341.856700] stress invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=872".to_string(),
+        format!("Jun 24 18:49:43 aks-node-2 kernel: [ 8341.856856] oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=cri-containerd-{OOM_C}.scope,mems_allowed=0,oom_memcg=/kubepods.slice,task_memcg=/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{}.slice/cri-containerd-{OOM_C}.scope,task=stress,pid=68061,uid=0", OOM_UID.replace('-', "_")),
+        // The victim by PID only.
+        "Jun 24 18:49:43 aks-node-2 kernel: [ 8341.856870] Memory cgroup out of memory: Killed process 68061 (stress) total-vm:4195088kB, anon-rss:2884696kB, file-rss:288kB, shmem-rss:0kB, UID:0 pgtables:5696kB oom_score_adj:872".to_string(),
+        // A second kill a minute later, same container.
+        format!("Jun 24 18:50:51 aks-node-2 kernel: [ 8409.101010] oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=cri-containerd-{OOM_C}.scope,mems_allowed=0,oom_memcg=/kubepods.slice,task_memcg=/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{}.slice/cri-containerd-{OOM_C}.scope,task=stress,pid=68190,uid=0", OOM_UID.replace('-', "_")),
+        "Jun 24 18:50:51 aks-node-2 kernel: [ 8409.101020] Memory cgroup out of memory: Killed process 68190 (stress) total-vm:4195088kB, anon-rss:2884696kB, file-rss:288kB, shmem-rss:0kB, UID:0 pgtables:5696kB oom_score_adj:872".to_string(),
+    ];
+    let report = report_of(&lines);
+    let all = findings(&report);
+    assert_eq!(
+        all.len(),
+        1,
+        "one finding, no node-level leftover: {all:#?}"
+    );
+    let oom = &all[0].1;
+    assert_eq!(oom["kind"], "oom_kill");
+    assert_eq!(oom["subject"], format!("container {OOM_C}"));
+    assert_eq!((&oom["count"], &oom["lines"]), (&2.into(), &5.into()));
+}
+
+#[test]
+fn a_pod_level_kill_error_counts_toward_the_stuck_container() {
+    let mut lines = stuck_container();
+    lines.push(format!(
+        "May  1 11:03:37 ecs-prod-003 kubelet: E0501 11:03:37.635343    4568 remote_runtime.go:276] \"StopContainer from runtime service failed\" err=\"rpc error: code = DeadlineExceeded desc = context deadline exceeded\" containerID=\"{C}\""
+    ));
+    // Ten minutes later kubelet reports only the pod.
+    lines.push(format!(
+        "May  1 11:13:56 ecs-prod-003 kubelet: E0501 11:13:56.985301    4568 pod_workers.go:951] \"Error syncing pod, skipping\" err=\"failed to \\\"KillPodSandbox\\\" for \\\"{UID}\\\" with KillPodSandboxError: \\\"rpc error: code = DeadlineExceeded desc = context deadline exceeded\\\"\" pod=\"kube-system/fluentd-hjj42\" podUID={UID}"
+    ));
+    let report = report_of(&lines);
+    let deadlines: Vec<Value> = findings(&report)
+        .into_iter()
+        .map(|(_, f)| f)
+        .filter(|f| f["kind"] == "kubelet_stop_deadline")
+        .collect();
+    assert_eq!(deadlines.len(), 1, "{deadlines:#?}");
+    assert_eq!(deadlines[0]["subject"], format!("container {C}"));
+    assert_eq!(deadlines[0]["count"], 2);
+    assert_eq!(
+        deadlines[0]["last_seen"],
+        "2023-05-01T11:13:56.985301+08:00"
+    );
+}
