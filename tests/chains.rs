@@ -63,6 +63,8 @@ fn a_dead_shim_and_the_stops_it_blocks_are_one_story() {
 #[test]
 fn kmem_exhaustion_and_the_pods_that_cannot_start_are_one_story() {
     let mut lines = noise();
+    // The boot banner: a kernel that still leaks per-cgroup slab caches.
+    lines.push("May  1 00:00:01 worker-7 kernel: Linux version 3.10.0-1160.el7.x86_64 (mockbuild@kbuilder.bsys.centos.org) (gcc version 4.8.5 20150623 (Red Hat 4.8.5-44) (GCC) ) #1 SMP Mon Oct 19 16:18:59 UTC 2020".to_string());
     for s in 0..3 {
         lines.push(format!("May  1 12:0{s}:05 worker-7 kernel: SLUB: Unable to allocate memory on node -1 (gfp=0x20)"));
     }
@@ -75,6 +77,14 @@ fn kmem_exhaustion_and_the_pods_that_cannot_start_are_one_story() {
         .as_str()
         .unwrap()
         .starts_with("Leaked cgroups have exhausted the node"));
+    assert_eq!(
+        first["versions"],
+        serde_json::json!([{"component": "kernel", "version": "3.10.0-1160.el7.x86_64", "host": "worker-7", "fixed_in": "5.9", "has_fix": false}])
+    );
+    assert!(first["remediation_steps"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("The logs show kernel 3.10.0-1160.el7.x86_64 on worker-7, older than 5.9"));
     assert!(incidents[1..]
         .iter()
         .all(|i| i["score"].as_f64() < first["score"].as_f64()));
