@@ -86,10 +86,13 @@ pub fn detect(rules: &RuleSet, events: &[Event], graph: &EntityGraph) -> Vec<Fin
         for (entity, indices) in per_entity {
             for burst in bursts(&indices, events, detector.window_s) {
                 if let Some(level) = grade(detector, burst, events) {
+                    let floor = burst
+                        .iter()
+                        .filter_map(|&i| rules.grammar.patterns[events[i].pattern].severity);
                     findings.push(Finding {
                         detector: d,
                         entity: entity.clone(),
-                        severity: detector.levels[level].severity,
+                        severity: floor.fold(detector.levels[level].severity, Severity::max),
                         level,
                         occurrences: occurrences(burst, events).len(),
                         events: burst.to_vec(),

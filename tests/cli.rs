@@ -139,6 +139,70 @@ fn without_clues_the_year_comes_from_the_file_time() {
 }
 
 #[test]
+fn a_patterns_severity_floor_lifts_the_findings_that_count_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // One detector, two patterns: a probe that fails is a nuisance once; a
+    // kill by the liveness probe is worse on its first occurrence.
+    std::fs::write(
+        dir.path().join("probes.toml"),
+        r#"
+source = "kubelet"
+
+[[pattern]]
+id = "site.readiness_failed"
+literal = "Probe failed"
+regex = '"Probe failed" probeType="Readiness" pod="(?P<pod>[^"]+)"'
+[[pattern.sample]]
+line = 'I0501 11:00:00.000001    4568 prober.go:116] "Probe failed" probeType="Readiness" pod="shop/cart-0"'
+fields = { pod = "shop/cart-0" }
+[[pattern.reject]]
+line = 'I0501 11:00:00.000001    4568 prober.go:116] "Probe failed" probeType="Liveness" pod="shop/cart-0"'
+
+[[pattern]]
+id = "site.liveness_kill"
+literal = "failed liveness probe"
+severity = "high"
+regex = '"Container failed liveness probe, will be restarted" pod="(?P<pod>[^"]+)"'
+[[pattern.sample]]
+line = 'I0501 11:00:00.000001    4568 kuberuntime_manager.go:1010] "Container failed liveness probe, will be restarted" pod="shop/cart-1"'
+fields = { pod = "shop/cart-1" }
+[[pattern.reject]]
+line = 'I0501 11:00:00.000001    4568 prober.go:116] "Probe failed" probeType="Liveness" pod="shop/cart-1"'
+
+[[detector]]
+kind = "probe_trouble"
+title = "A pod fails its probes"
+patterns = ["site.readiness_failed", "site.liveness_kill"]
+per = "pod"
+window = "10m"
+levels = [{ min_count = 1, severity = "low" }]
+explanation = "Probes fail."
+remediation = ["Check the probe."]
+"#,
+    )
+    .unwrap();
+    let log = temp_log(
+        b"I0501 11:00:00.000001    4568 prober.go:116] \"Probe failed\" probeType=\"Readiness\" pod=\"shop/cart-0\"\n\
+          I0501 11:00:05.000001    4568 kuberuntime_manager.go:1010] \"Container failed liveness probe, will be restarted\" pod=\"shop/cart-1\"\n",
+    );
+    let report = json_report(
+        &[
+            "--grammars",
+            dir.path().to_str().unwrap(),
+            log.path().to_str().unwrap(),
+        ],
+        None,
+    );
+    let severity_of = |pod: &str| {
+        let incidents = report["incidents"].as_array().unwrap();
+        let incident = incidents.iter().find(|i| i["pods"][0] == pod).unwrap();
+        incident["severity"].as_str().unwrap().to_string()
+    };
+    assert_eq!(severity_of("shop/cart-0"), "low");
+    assert_eq!(severity_of("shop/cart-1"), "high");
+}
+
+#[test]
 fn a_users_grammar_directory_adds_a_detector_without_recompiling() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(

@@ -47,6 +47,10 @@ pub struct PatternDef {
     /// capture): `docker`, `containerd`, `kubelet`, `kernel`.
     #[serde(default)]
     pub component: Option<String>,
+    /// A floor: a finding that counts a line of this pattern is at least
+    /// this severe, whatever level its count reached.
+    #[serde(default)]
+    pub severity: Option<Severity>,
     #[serde(default)]
     pub sample: Vec<SampleDef>,
     #[serde(default)]
@@ -212,6 +216,7 @@ pub fn compile_pattern(
         source: source.to_string(),
         literals,
         component: def.component.clone(),
+        severity: def.severity,
         regex,
         samples: def
             .sample

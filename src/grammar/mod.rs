@@ -94,6 +94,9 @@ pub struct Pattern {
     pub regex: regex::bytes::Regex,
     /// For patterns that state a component's version: which component.
     pub component: Option<String>,
+    /// The least severity of a finding that counts this pattern's lines:
+    /// one XFS shutdown is worse than one ext4 error in the same detector.
+    pub severity: Option<Severity>,
     pub samples: Vec<Sample>,
     pub rejects: Vec<String>,
     /// Where the pattern was defined, for error messages.
