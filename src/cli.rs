@@ -199,6 +199,9 @@ pub enum OutputFormat {
     Junit,
     /// SARIF 2.1.0 for code-scanning dashboards.
     Sarif,
+    /// One self-contained HTML page (timeline, incident cards, inputs) to
+    /// open in a browser, attach to a ticket or print.
+    Html,
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
@@ -309,6 +312,7 @@ fn analyze(args: AnalyzeArgs, out: &mut dyn Write) -> Result<u8> {
             out,
         )?,
         OutputFormat::Sarif => report::sarif::print(&report, &rules.grammar, out)?,
+        OutputFormat::Html => report::html::print(&report, out)?,
     }
     out.flush()?;
     Ok(exit_code(&report, fail_on))
@@ -322,7 +326,7 @@ fn inputs(args: InputsArgs, out: &mut dyn Write) -> Result<u8> {
     match args.format {
         OutputFormat::Text => report::text::print_inputs(&report, out)?,
         OutputFormat::Json => report::json::print_inputs(&report, out)?,
-        OutputFormat::Markdown | OutputFormat::Junit | OutputFormat::Sarif => {
+        OutputFormat::Markdown | OutputFormat::Junit | OutputFormat::Sarif | OutputFormat::Html => {
             bail!("`podmortem inputs` prints text or json")
         }
     }

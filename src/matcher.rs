@@ -70,19 +70,7 @@ pub struct Match<'m> {
 
 impl RuleSet {
     pub fn new(grammar: Grammar) -> RuleSet {
-        let mut literals: Vec<&str> = Vec::new();
-        let mut by_literal: Vec<Vec<usize>> = Vec::new();
-        for (index, pattern) in grammar.patterns.iter().enumerate() {
-            for literal in &pattern.literals {
-                match literals.iter().position(|l| l == literal) {
-                    Some(at) => by_literal[at].push(index),
-                    None => {
-                        literals.push(literal);
-                        by_literal.push(vec![index]);
-                    }
-                }
-            }
-        }
+        let (literals, by_literal) = prefilter_literals(&grammar);
         // Version patterns are read in the first pass, with the detectors'.
         let feeds_detector: Vec<bool> = grammar
             .detectors_of_pattern()
@@ -187,24 +175,68 @@ impl RuleSet {
     }
 }
 
-/// Finds where any of a stage's literals starts: the SIMD packed searcher
-/// (Teddy) when the CPU and the number of literals allow it — the automaton
-/// would otherwise pick a rare-byte prefilter, much slower on logs where
-/// those bytes are common — else the automaton.
+/// The distinct strings the prefilter looks for, each with the patterns it
+/// stands for. A literal that holds another one inside it is left out and
+/// its patterns go to the shorter one: every line with the longer holds the
+/// shorter, so no candidate is lost, and the searcher stays small (Teddy,
+/// the fast packed searcher, takes at most 64 literals).
+fn prefilter_literals(grammar: &Grammar) -> (Vec<&str>, Vec<Vec<usize>>) {
+    let mut all: Vec<&str> = grammar
+        .patterns
+        .iter()
+        .flat_map(|p| p.literals.iter().map(String::as_str))
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    let kept: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|l| !all.iter().any(|s| s.len() < l.len() && l.contains(s)))
+        .collect();
+    let mut by_literal: Vec<Vec<usize>> = vec![Vec::new(); kept.len()];
+    for (index, pattern) in grammar.patterns.iter().enumerate() {
+        for literal in &pattern.literals {
+            // The shortest kept literal inside it (itself, when kept).
+            let at = (0..kept.len())
+                .filter(|&k| literal.contains(kept[k]))
+                .min_by_key(|&k| kept[k].len())
+                .expect("every literal holds a kept one");
+            if !by_literal[at].contains(&index) {
+                by_literal[at].push(index);
+            }
+        }
+    }
+    (kept, by_literal)
+}
+
+/// Finds where any of a stage's literals starts: SIMD packed searchers
+/// (Teddy) when the CPU allows it, else the automaton. One Teddy takes at
+/// most 64 literals (and is fastest with up to 32, its "slim" form), so a
+/// larger library is searched as groups of [`LITERALS_PER_SEARCHER`], their
+/// starts merged in order: a few vectorized passes cost far less than the
+/// automaton's byte-at-a-time walk.
 #[derive(Debug)]
 enum Finder {
-    Packed(packed::Searcher),
+    Packed(Vec<packed::Searcher>),
     Automaton(AhoCorasick),
 }
 
+/// The most literals one packed searcher gets.
+const LITERALS_PER_SEARCHER: usize = 32;
+
 impl Finder {
     fn new(literals: &[&str], automaton: impl FnOnce() -> AhoCorasick) -> Finder {
-        let searcher = packed::Config::new()
-            .match_kind(packed::MatchKind::LeftmostFirst)
-            .builder()
-            .extend(literals)
-            .build();
-        match searcher {
+        let searchers: Option<Vec<packed::Searcher>> = literals
+            .chunks(LITERALS_PER_SEARCHER)
+            .map(|group| {
+                packed::Config::new()
+                    .match_kind(packed::MatchKind::LeftmostFirst)
+                    .builder()
+                    .extend(group)
+                    .build()
+            })
+            .collect();
+        match searchers {
             Some(s) if !literals.is_empty() => Finder::Packed(s),
             _ => Finder::Automaton(automaton()),
         }
@@ -212,15 +244,21 @@ impl Finder {
 
     fn starts<'h>(&'h self, haystack: &'h [u8]) -> Starts<'h> {
         match self {
-            Finder::Packed(s) => Starts::Packed(s.find_iter(haystack)),
+            Finder::Packed(searchers) => Starts::Packed(
+                searchers
+                    .iter()
+                    .map(|s| s.find_iter(haystack).peekable())
+                    .collect(),
+            ),
             Finder::Automaton(a) => Starts::Automaton(a.find_iter(haystack)),
         }
     }
 }
 
-/// The match starts of either finder.
+/// The match starts of either finder, ascending.
 pub enum Starts<'h> {
-    Packed(packed::FindIter<'h, 'h>),
+    /// One pass per packed searcher, merged by smallest next start.
+    Packed(Vec<std::iter::Peekable<packed::FindIter<'h, 'h>>>),
     Automaton(aho_corasick::FindIter<'h, 'h>),
 }
 
@@ -229,8 +267,38 @@ impl Iterator for Starts<'_> {
 
     fn next(&mut self) -> Option<usize> {
         match self {
-            Starts::Packed(it) => it.next().map(|m| m.start()),
+            Starts::Packed(passes) => {
+                let (start, pass) = passes
+                    .iter_mut()
+                    .enumerate()
+                    .filter_map(|(i, pass)| Some((pass.peek()?.start(), i)))
+                    .min()?;
+                passes[pass].next();
+                Some(start)
+            }
             Starts::Automaton(it) => it.next().map(|m| m.start()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn starts_of_many_literals_come_in_order_from_every_group() {
+        // More literals than one packed searcher takes, so they are split.
+        let words: Vec<String> = (0..70).map(|n| format!("needle{n:02}x")).collect();
+        let literals: Vec<&str> = words.iter().map(String::as_str).collect();
+        let finder = Finder::new(&literals, || AhoCorasick::new(&literals).unwrap());
+        let haystack = "a needle69x b needle00x c needle35x d needle00x";
+        let starts: Vec<usize> = finder.starts(haystack.as_bytes()).collect();
+        let expected: Vec<usize> = ["needle69x", "needle00x", "needle35x"]
+            .iter()
+            .flat_map(|w| haystack.match_indices(w).map(|(i, _)| i))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        assert_eq!(starts, expected);
     }
 }

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{podmortem, temp_log};
+use common::{events_ndjson, temp_log};
 use podmortem::format::{self, Framed};
 use podmortem::grammar::Grammar;
 
@@ -36,23 +36,9 @@ fn detector_samples() -> Vec<(String, String, String)> {
 /// The ids of the patterns `podmortem events` found on each line of `text`.
 fn patterns_per_line(text: &str, lines: usize) -> Vec<Vec<String>> {
     let log = temp_log(text.as_bytes());
-    let out = podmortem(
-        &[
-            "events",
-            "--format",
-            "ndjson",
-            "--year",
-            "2023",
-            "--tz",
-            "+08:00",
-            log.path().to_str().unwrap(),
-        ],
-        None,
-    );
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let path = log.path().to_str().unwrap();
     let mut found = vec![Vec::new(); lines];
-    for record in String::from_utf8(out.stdout).unwrap().lines() {
-        let event: serde_json::Value = serde_json::from_str(record).unwrap();
+    for event in events_ndjson(&["--year", "2023", "--tz", "+08:00", path]) {
         let line = event["line"].as_u64().unwrap() as usize;
         found[line - 1].push(event["pattern"].as_str().unwrap().to_string());
     }

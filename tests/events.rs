@@ -3,30 +3,13 @@
 
 mod common;
 
-use common::{podmortem, SANDBOX};
+use common::{events_ndjson, podmortem, SANDBOX};
 
 const FIVE: &str = "samples/five-formats";
 
-fn ndjson(args: &[&str]) -> Vec<serde_json::Value> {
-    let mut all = vec!["events", "--format", "ndjson"];
-    all.extend_from_slice(args);
-    let out = podmortem(&all, None);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 #[test]
 fn a_short_container_id_selects_that_containers_events_with_their_pod() {
-    let events = ndjson(&["--container", &SANDBOX[..12], &format!("{FIVE}/messages")]);
+    let events = events_ndjson(&["--container", &SANDBOX[..12], &format!("{FIVE}/messages")]);
     assert_eq!(events.len(), 174, "the whole dockerd loop");
     assert!(events
         .iter()
@@ -38,7 +21,7 @@ fn a_short_container_id_selects_that_containers_events_with_their_pod() {
         "time order"
     );
     // A window still knows who is who: the pod comes from lines outside it.
-    let late = ndjson(&[
+    let late = events_ndjson(&[
         "--container",
         "a9acd",
         "--since",
@@ -51,7 +34,7 @@ fn a_short_container_id_selects_that_containers_events_with_their_pod() {
 
 #[test]
 fn pod_and_kind_select_across_every_input_merged_in_time() {
-    let events = ndjson(&[
+    let events = events_ndjson(&[
         "--pod",
         "fluentd-hjj42",
         "--kind",

@@ -12,10 +12,10 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
-use common::{json_report, podmortem, temp_log, SEED};
+use common::{hostile_dockerd_log, json_report, podmortem, snapshot, temp_log, SEED};
 use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
@@ -29,21 +29,6 @@ const SEVERITIES: [&str; 4] = ["low", "medium", "high", "critical"];
 /// code fence, ESC and BEL (a terminal recolor and retitle), quotes.
 const HOSTILE: &str =
     "</testcase><script>alert(1)</script> ]]> a|b ```rm -rf``` \x1b[31mred\x1b]0;owned\x07 & 'q' \"dq\"";
-
-/// Three dockerd force-kills of one container, ten seconds apart (a high
-/// `dockerd_stop_loop`), each carrying `HOSTILE` after the matched text.
-fn hostile_log() -> tempfile::NamedTempFile {
-    let lines: String = [36, 46, 56]
-        .iter()
-        .map(|s| {
-            format!(
-                "May  2 00:10:{s} node-1 dockerd: Container a9acd5210705 failed to exit within \
-                 10 seconds of signal 15 - using the force {HOSTILE}\n"
-            )
-        })
-        .collect();
-    temp_log(lines.as_bytes())
-}
 
 /// Routine lines that match no detector.
 fn quiet_log() -> tempfile::NamedTempFile {
@@ -81,33 +66,6 @@ fn kinds() -> BTreeSet<String> {
         .collect();
     assert!(kinds.contains("dockerd_stop_loop"), "{text}");
     kinds
-}
-
-/// Compares with `tests/snapshots/NAME`, rewriting it under `PODMORTEM_BLESS`.
-fn snapshot(name: &str, actual: &str) {
-    let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/snapshots")
-        .join(name);
-    if std::env::var_os("PODMORTEM_BLESS").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, actual).unwrap();
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("{} missing: run with PODMORTEM_BLESS=1", path.display()));
-    if actual != expected {
-        let line = actual
-            .lines()
-            .zip(expected.lines())
-            .position(|(a, e)| a != e)
-            .unwrap_or_else(|| actual.lines().count().min(expected.lines().count()));
-        panic!(
-            "{name} differs from the snapshot from line {}:\n  actual:   {:?}\n  expected: {:?}\n\
-             (run with PODMORTEM_BLESS=1 after a deliberate change, and review the diff)",
-            line + 1,
-            actual.lines().nth(line),
-            expected.lines().nth(line)
-        );
-    }
 }
 
 // ---------------------------------------------------------------- XML ----
@@ -489,7 +447,7 @@ fn junit_gates_at_high_by_default() {
     }
 
     // A high incident: fails by default, passes (told in system-out) at critical.
-    let hostile = hostile_log();
+    let hostile = hostile_dockerd_log(HOSTILE);
     let path = hostile.path().to_str().unwrap();
     let out = run(&["analyze", "--format", "junit", "--year", "2023", path]);
     assert_eq!(out.status.code(), Some(1));
@@ -657,7 +615,7 @@ fn sarif_locates_archive_entries_by_the_path_as_given() {
 
 #[test]
 fn hostile_log_lines_cannot_break_any_format() {
-    let log = hostile_log();
+    let log = hostile_dockerd_log(HOSTILE);
     let path = log.path().to_str().unwrap();
     let report = json_report(&["--year", "2023", path], None);
     assert_eq!(

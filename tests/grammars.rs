@@ -162,3 +162,43 @@ fn the_readme_table_lists_every_finding_kind() {
         "README's findings table lacks {missing:?}"
     );
 }
+
+#[test]
+fn the_grammar_readme_table_matches_the_files() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/grammars/README.md"))
+            .unwrap();
+    for (name, text) in builtin::FILES {
+        let file: toml::Table = text.parse().unwrap();
+        let list = |key: &str, field: &str| -> Vec<String> {
+            file.get(key)
+                .and_then(toml::Value::as_array)
+                .map(|items| {
+                    items
+                        .iter()
+                        .map(|i| format!("`{}`", i[field].as_str().unwrap()))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let patterns = file
+            .get("pattern")
+            .and_then(toml::Value::as_array)
+            .map_or(0, Vec::len);
+        let (kinds, chains) = (list("detector", "kind"), list("chain", "name"));
+        let cell = match (kinds.is_empty(), chains.is_empty()) {
+            (false, _) => kinds.join(", "),
+            (true, false) => format!("chains: {}", chains.join(", ")),
+            (true, true) => "—".to_string(),
+        };
+        let source = file.get("source").and_then(toml::Value::as_str);
+        let row = format!(
+            "| `{name}` | {} | {patterns} | {cell} |",
+            source.unwrap_or("—")
+        );
+        assert!(
+            readme.contains(&row),
+            "grammars/README.md lacks the row\n{row}"
+        );
+    }
+}

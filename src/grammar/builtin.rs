@@ -11,5 +11,6 @@ pub const FILES: &[(&str, &str)] = &[
     ("dockerd.toml", include_str!("../../grammars/dockerd.toml")),
     ("kernel.toml", include_str!("../../grammars/kernel.toml")),
     ("kubelet.toml", include_str!("../../grammars/kubelet.toml")),
+    ("smartd.toml", include_str!("../../grammars/smartd.toml")),
     ("systemd.toml", include_str!("../../grammars/systemd.toml")),
 ];

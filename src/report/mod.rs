@@ -1,5 +1,5 @@
 //! The report model: one plain, serializable structure that every printer
-//! reads ([`text`], [`json`], [`markdown`], [`junit`], [`sarif`]; the last
+//! reads ([`text`], [`json`], [`markdown`], [`html`], [`junit`], [`sarif`]; the last
 //! two also read the grammar's detector list, to name every kind that ran). Printers never re-derive incidents; all
 //! ranking and wording decisions are made once, in [`build`].
 //!
@@ -29,6 +29,7 @@
 mod build;
 pub mod events;
 pub mod grammars;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;

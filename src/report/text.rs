@@ -331,7 +331,7 @@ pub(super) fn plural(n: usize) -> &'static str {
     }
 }
 
-fn human_bytes(n: u64) -> String {
+pub(super) fn human_bytes(n: u64) -> String {
     match n {
         n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / (1u64 << 30) as f64),
         n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64),
@@ -340,7 +340,7 @@ fn human_bytes(n: u64) -> String {
     }
 }
 
-fn human_duration(secs: i64) -> String {
+pub(super) fn human_duration(secs: i64) -> String {
     let (d, h, m, s) = (
         secs / 86400,
         secs % 86400 / 3600,

@@ -67,3 +67,63 @@ pub fn temp_log(text: &[u8]) -> tempfile::NamedTempFile {
     f.write_all(text).unwrap();
     f
 }
+
+/// Compares with `tests/snapshots/NAME`, rewriting it under `PODMORTEM_BLESS`.
+pub fn snapshot(name: &str, actual: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(name);
+    if std::env::var_os("PODMORTEM_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("{} missing: run with PODMORTEM_BLESS=1", path.display()));
+    if actual != expected {
+        let line = actual
+            .lines()
+            .zip(expected.lines())
+            .position(|(a, e)| a != e)
+            .unwrap_or_else(|| actual.lines().count().min(expected.lines().count()));
+        panic!(
+            "{name} differs from the snapshot from line {}:\n  actual:   {:?}\n  expected: {:?}\n\
+             (run with PODMORTEM_BLESS=1 after a deliberate change, and review the diff)",
+            line + 1,
+            actual.lines().nth(line),
+            expected.lines().nth(line)
+        );
+    }
+}
+
+/// `podmortem events --format ndjson ARGS`: every event, parsed.
+pub fn events_ndjson(args: &[&str]) -> Vec<serde_json::Value> {
+    let mut all = vec!["events", "--format", "ndjson"];
+    all.extend_from_slice(args);
+    let out = podmortem(&all, None);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Three dockerd force-kills of one container, ten seconds apart (a high
+/// `dockerd_stop_loop`), each carrying `hostile` after the matched text.
+pub fn hostile_dockerd_log(hostile: &str) -> tempfile::NamedTempFile {
+    let lines: String = [36, 46, 56]
+        .iter()
+        .map(|s| {
+            format!(
+                "May  2 00:10:{s} node-1 dockerd: Container a9acd5210705 failed to exit within \
+                 10 seconds of signal 15 - using the force {hostile}\n"
+            )
+        })
+        .collect();
+    temp_log(lines.as_bytes())
+}
