@@ -328,6 +328,26 @@ fn sarif_of(args: &[&str]) -> Value {
 // -------------------------------------------------------------- tests ----
 
 #[test]
+fn seed_text_matches_its_snapshot() {
+    let out = run(&["analyze", "--color", "never", SEED]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    // The run's own duration and rate are the only lines that vary.
+    let masked: String = text
+        .lines()
+        .map(|l| match l.strip_prefix("analyzed ") {
+            Some(rest) => format!(
+                "analyzed {} in <elapsed>\n",
+                rest.split(" in ").next().unwrap()
+            ),
+            None => format!("{l}\n"),
+        })
+        .collect();
+    assert!(masked.contains("#1 CRITICAL"));
+    snapshot("seed.txt", &masked);
+}
+
+#[test]
 fn seed_markdown_matches_its_snapshot() {
     let out = run(&["analyze", "--format", "markdown", SEED]);
     assert_eq!(
