@@ -71,6 +71,8 @@ pub struct EventsArgs {
     /// `text` (aligned) or `ndjson` (one JSON object per line).
     #[arg(long, value_enum, default_value_t = EventsFormat::Text)]
     pub format: EventsFormat,
+    #[command(flatten)]
+    pub color: ColorArg,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -127,8 +129,15 @@ pub struct AnalyzeArgs {
     /// optional expiry): marked, shown, not failing the run.
     #[arg(long, value_name = "FILE")]
     pub suppress: Option<PathBuf>,
-    /// Color severities in text output: auto (a terminal, unless NO_COLOR
-    /// is set), always, never.
+    #[command(flatten)]
+    pub color: ColorArg,
+}
+
+/// `--color`, for the commands that print text for people.
+#[derive(Debug, clap::Args)]
+pub struct ColorArg {
+    /// Color text output: auto (a terminal, unless NO_COLOR is set),
+    /// always, never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 }
@@ -299,7 +308,7 @@ fn analyze(args: AnalyzeArgs, out: &mut dyn Write) -> Result<u8> {
     match args.format {
         OutputFormat::Text => {
             let style = report::text::Style {
-                color: args.color.enabled(),
+                color: args.color.color.enabled(),
             };
             report::text::print(&report, style, out)?
         }
@@ -359,7 +368,12 @@ fn events(args: EventsArgs, out: &mut dyn Write) -> Result<u8> {
         kind: args.kind.as_deref(),
     };
     match args.format {
-        EventsFormat::Text => report::events::print_text(&report, &selection, out)?,
+        EventsFormat::Text => {
+            let style = report::text::Style {
+                color: args.color.color.enabled(),
+            };
+            report::events::print_text(&report, &selection, style, out)?
+        }
         EventsFormat::Ndjson => report::events::print_ndjson(&report, &selection, out)?,
     }
     out.flush()?;

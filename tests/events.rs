@@ -104,3 +104,27 @@ fn mistyped_selections_are_usage_errors() {
         );
     }
 }
+
+#[test]
+fn text_is_colored_by_source_only_when_asked_and_log_escapes_stay_defused() {
+    let hostile = common::hostile_dockerd_log("\x1b[2J\x1b]0;owned\x07");
+    let path = hostile.path().to_str().unwrap();
+    let text = |color: &str| {
+        let out = podmortem(&["events", "--color", color, path], None);
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let colored = text("always");
+    let first = colored.lines().next().unwrap();
+    assert!(
+        first.contains("\x1b[36mdockerd   \x1b[0m"),
+        "dockerd in its color: {first:?}"
+    );
+    // The only escapes are podmortem's own color codes: none from the log.
+    assert!(!colored.contains("\x1b[2J") && !colored.contains("\x1b]0"));
+    let plain = text("never");
+    assert!(!plain.contains('\x1b'), "{plain:?}");
+    assert!(plain.lines().next().unwrap().contains("-05-02T00:10:36"));
+    // auto: a pipe is not a terminal.
+    assert!(!text("auto").contains('\x1b'));
+}

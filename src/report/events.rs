@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use super::text::clean;
+use super::text::{clean, Style};
 use super::{EventRecord, Report};
 
 /// What a person asked to see; `None` means any.
@@ -32,9 +32,13 @@ impl Selection<'_> {
     }
 }
 
+/// Aligned columns: time, source, kinds, container, pod, `file:line`, the
+/// line. Colored on a terminal: the source by component, so the interleaved
+/// programs of a merged stream stand apart; time and place dim.
 pub fn print_text(
     report: &Report,
     selection: &Selection<'_>,
+    style: Style,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let kept: Vec<&EventRecord> = report
@@ -50,20 +54,32 @@ pub fn print_text(
     for e in &kept {
         let container = e.containers.first().map_or("-", |c| &c[..c.len().min(12)]);
         let pod = e.pods.first().map_or("-", String::as_str);
+        let source = format!("{:10}", clean(&e.source));
         writeln!(
             out,
-            "{}  {:10}  {:kind_width$}  {:12}  {}  {}:{}  {}",
-            e.ts,
-            clean(&e.source),
+            "{}  {}  {:kind_width$}  {:12}  {}  {}  {}",
+            style.paint("2", &e.ts),
+            style.paint(source_color(&e.source), &source),
             e.kinds.join(","),
             container,
             clean(pod),
-            clean(&e.file),
-            e.line,
+            style.paint("2", &format!("{}:{}", clean(&e.file), e.line)),
             clean(&e.text)
         )?;
     }
     writeln!(out, "{} of {} events", kept.len(), report.events.len())
+}
+
+/// A color per component that writes the lines.
+fn source_color(source: &str) -> &'static str {
+    match source {
+        "kernel" => "35",
+        "kubelet" => "34",
+        "dockerd" => "36",
+        "containerd" => "32",
+        "systemd" => "33",
+        _ => "39",
+    }
 }
 
 pub fn print_ndjson(

@@ -25,16 +25,23 @@ pub struct Style {
 impl Style {
     /// A severity's name as the card shows it, colored when asked.
     fn severity(self, s: Severity, text: &str) -> String {
-        if !self.color {
-            return text.to_string();
-        }
         let code = match s {
             Severity::Critical => "1;31",
             Severity::High => "31",
             Severity::Medium => "33",
             Severity::Low => "2",
         };
-        format!("\x1b[{code}m{text}\x1b[0m")
+        self.paint(code, text)
+    }
+
+    /// `text` in the SGR color `code` (`"31"`, `"1;31"`, `"2"` for dim),
+    /// when coloring; as it is otherwise. `text` must be clean already.
+    pub(super) fn paint(self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
     }
 }
 
