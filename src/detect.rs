@@ -85,14 +85,24 @@ pub fn detect(rules: &RuleSet, events: &[Event], graph: &EntityGraph) -> Vec<Fin
         }
         for (entity, indices) in per_entity {
             for burst in bursts(&indices, events, detector.window_s) {
-                if let Some(level) = grade(detector, burst, events) {
-                    let floor = burst
-                        .iter()
-                        .filter_map(|&i| rules.grammar.patterns[events[i].pattern].severity);
+                let floor = burst
+                    .iter()
+                    .filter_map(|&i| rules.grammar.patterns[events[i].pattern].severity)
+                    .max();
+                // A floored line is a finding on its own, below every level.
+                let graded = match (grade(detector, burst, events), floor) {
+                    (Some(level), _) => {
+                        let reached = detector.levels[level].severity;
+                        Some((level, floor.map_or(reached, |f| reached.max(f))))
+                    }
+                    (None, Some(floor)) => Some((0, floor)),
+                    (None, None) => None,
+                };
+                if let Some((level, severity)) = graded {
                     findings.push(Finding {
                         detector: d,
                         entity: entity.clone(),
-                        severity: floor.fold(detector.levels[level].severity, Severity::max),
+                        severity,
                         level,
                         occurrences: occurrences(burst, events).len(),
                         events: burst.to_vec(),
