@@ -138,14 +138,8 @@ fn without_clues_the_year_comes_from_the_file_time() {
     );
 }
 
-#[test]
-fn a_patterns_severity_floor_lifts_the_findings_that_count_it() {
-    let dir = tempfile::tempdir().unwrap();
-    // One detector, two patterns: a probe that fails is a nuisance once; a
-    // kill by the liveness probe is worse on its first occurrence.
-    std::fs::write(
-        dir.path().join("probes.toml"),
-        r#"
+/// A user's pattern: kubelet's failed readiness probe, per pod.
+const READINESS_PATTERN: &str = r#"
 source = "kubelet"
 
 [[pattern]]
@@ -153,10 +147,22 @@ id = "site.readiness_failed"
 literal = "Probe failed"
 regex = '"Probe failed" probeType="Readiness" pod="(?P<pod>[^"]+)"'
 [[pattern.sample]]
-line = 'I0501 11:00:00.000001    4568 prober.go:116] "Probe failed" probeType="Readiness" pod="shop/cart-0"'
+line = 'May  1 11:00:00 node-1 kubelet: I0501 11:00:00.000001    4568 prober.go:116] "Probe failed" probeType="Readiness" pod="shop/cart-0" podUID=d6097c23-9b88-4708-93e0-226bb313e7f3'
 fields = { pod = "shop/cart-0" }
 [[pattern.reject]]
-line = 'I0501 11:00:00.000001    4568 prober.go:116] "Probe failed" probeType="Liveness" pod="shop/cart-0"'
+line = 'May  1 11:00:00 node-1 kubelet: I0501 11:00:00.000001    4568 prober.go:116] "Probe failed" probeType="Liveness" pod="shop/cart-0"'
+"#;
+
+#[test]
+fn a_patterns_severity_floor_lifts_the_findings_that_count_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // One detector, two patterns: a probe that fails is a nuisance once; a
+    // kill by the liveness probe is worse on its first occurrence.
+    std::fs::write(
+        dir.path().join("probes.toml"),
+        [
+            READINESS_PATTERN,
+            r#"
 
 [[pattern]]
 id = "site.liveness_kill"
@@ -179,6 +185,8 @@ levels = [{ min_count = 1, severity = "low" }]
 explanation = "Probes fail."
 remediation = ["Check the probe."]
 "#,
+        ]
+        .concat(),
     )
     .unwrap();
     let log = temp_log(
@@ -207,18 +215,9 @@ fn a_users_grammar_directory_adds_a_detector_without_recompiling() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("probes.toml"),
-        r#"
-source = "kubelet"
-
-[[pattern]]
-id = "site.readiness_failed"
-literal = "Probe failed"
-regex = '"Probe failed" probeType="Readiness" pod="(?P<pod>[^"]+)"'
-[[pattern.sample]]
-line = 'May  1 11:00:00 node-1 kubelet: I0501 11:00:00.000001    4568 prober.go:116] "Probe failed" probeType="Readiness" pod="shop/cart-0" podUID=d6097c23-9b88-4708-93e0-226bb313e7f3'
-fields = { pod = "shop/cart-0" }
-[[pattern.reject]]
-line = 'May  1 11:00:00 node-1 kubelet: I0501 11:00:00.000001    4568 prober.go:116] "Probe failed" probeType="Liveness" pod="shop/cart-0"'
+        [
+            READINESS_PATTERN,
+            r#"
 
 [[detector]]
 kind = "readiness_flapping"
@@ -230,6 +229,8 @@ levels = [{ min_count = 3, severity = "medium" }]
 explanation = "Readiness fails again and again."
 remediation = ["Check the probe."]
 "#,
+        ]
+        .concat(),
     )
     .unwrap();
     let lines: String = (0..3)
