@@ -155,6 +155,7 @@ fn timeline(
                 entities: resolver.resolve_all(&raw.entities),
                 message: raw.message.clone(),
                 text: raw.text.clone(),
+                context: raw.context.clone(),
             });
         }
     }

@@ -30,6 +30,8 @@ pub struct Event {
     pub message: String,
     /// The whole line (or journal message), for evidence.
     pub text: String,
+    /// The lines that continued it (a hung task's call trace).
+    pub context: Vec<String>,
 }
 
 /// A detector's conclusion about one entity over one stretch of time.

@@ -75,6 +75,9 @@ pub struct RawEvent {
     pub message: String,
     /// The whole line, for evidence.
     pub text: String,
+    /// The messages that continued it (a pattern's `continuation`: the
+    /// call trace after a hung-task report).
+    pub context: Vec<String>,
 }
 
 /// What scanning a buffer produced.
@@ -97,7 +100,25 @@ pub struct ScanOutput {
     /// The first and last stamp of the input, with their lines.
     pub first: Option<(u64, Stamp)>,
     pub last: Option<(u64, Stamp)>,
+    /// The event whose continuation lines are being gathered.
+    open: Option<OpenContext>,
 }
+
+/// An event that may go on over the next records of its program.
+#[derive(Debug)]
+struct OpenContext {
+    /// Index into [`ScanOutput::events`].
+    event: usize,
+    host: Option<Vec<u8>>,
+    program: Option<Vec<u8>>,
+    /// Records of other programs seen since (syslog interleaves them).
+    passed: usize,
+}
+
+/// Continuation lines kept per event.
+const MAX_CONTEXT: usize = 32;
+/// Other programs' records that may come between two continuation lines.
+const MAX_INTERLEAVED: usize = 64;
 
 /// A component version stated by a log line, on a host.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -159,6 +180,9 @@ impl ScanOutput {
         text: &[u8],
         candidate: bool,
     ) {
+        if self.open.is_some() {
+            self.continue_context(rules, envelope);
+        }
         if let Some(Stamp::Local(header)) = envelope.stamp {
             self.time.header(line, header);
         }
@@ -216,7 +240,45 @@ impl ScanOutput {
                 host,
                 message: String::from_utf8_lossy(&envelope.message).into_owned(),
                 text: String::from_utf8_lossy(text).into_owned(),
+                context: Vec::new(),
             });
+            if rules.grammar.patterns[m.pattern].continuation.is_some() {
+                self.open = Some(OpenContext {
+                    event: self.events.len() - 1,
+                    host: envelope.host.as_deref().map(<[u8]>::to_vec),
+                    program: envelope.program.as_deref().map(<[u8]>::to_vec),
+                    passed: 0,
+                });
+            }
+        }
+    }
+
+    /// Adds `envelope`'s message to the open event's context when it
+    /// continues that event's report. A record of the same program that
+    /// does not, ends the report; other programs' records are passed over.
+    fn continue_context(&mut self, rules: &RuleSet, envelope: &Envelope<'_>) {
+        let Some(open) = &mut self.open else {
+            return;
+        };
+        let same_source = envelope.host.as_deref() == open.host.as_deref()
+            && envelope.program.as_deref() == open.program.as_deref();
+        if !same_source {
+            open.passed += 1;
+            if open.passed > MAX_INTERLEAVED {
+                self.open = None;
+            }
+            return;
+        }
+        let event = &mut self.events[open.event];
+        let continues = rules.grammar.patterns[event.pattern]
+            .continuation
+            .as_ref()
+            .is_some_and(|c| c.is_match(&envelope.message));
+        if continues && event.context.len() < MAX_CONTEXT {
+            let message = String::from_utf8_lossy(&envelope.message);
+            event.context.push(message.trim().to_string());
+        } else {
+            self.open = None;
         }
     }
 

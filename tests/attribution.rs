@@ -153,3 +153,36 @@ fn a_pod_level_kill_error_counts_toward_the_stuck_container() {
         "2023-05-01T11:13:56.985301+08:00"
     );
 }
+
+#[test]
+fn a_hung_tasks_state_and_call_trace_fold_into_its_event() {
+    let report = report_of(&[
+        "May  1 11:05:03 ecs-prod-003 kernel: INFO: task fluentd:4242 blocked for more than 120 seconds.".to_string(),
+        "May  1 11:05:03 ecs-prod-003 kernel:       Not tainted 4.19.25-200.1.el7.bclinux.x86_64 #1".to_string(),
+        "May  1 11:05:03 ecs-prod-003 kernel: \"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\" disables this message.".to_string(),
+        "May  1 11:05:03 ecs-prod-003 kernel: fluentd         D    0  4242      1 0x00000080".to_string(),
+        // syslog interleaves other programs' lines.
+        "May  1 11:05:03 ecs-prod-003 kubelet: I0501 11:05:03.000001    4568 kubelet.go:2098] \"SyncLoop (probe)\"".to_string(),
+        "May  1 11:05:03 ecs-prod-003 kernel: Call Trace:".to_string(),
+        "May  1 11:05:03 ecs-prod-003 kernel:  ? __schedule+0x2a0/0x880".to_string(),
+        "May  1 11:05:03 ecs-prod-003 kernel:  rpc_wait_bit_killable+0x1e/0xa0 [sunrpc]".to_string(),
+        // The report is over: the kernel goes on about something else.
+        "May  1 11:05:04 ecs-prod-003 kernel: IPv6: ADDRCONF(NETDEV_CHANGE): cali1a2b3c4d5e6: link becomes ready".to_string(),
+        "May  1 11:05:04 ecs-prod-003 kernel:  schedule+0x28/0x80".to_string(),
+    ]);
+    let all = findings(&report);
+    let hung = &all[0].1;
+    assert_eq!(hung["kind"], "kernel_hung_task");
+    assert_eq!(hung["lines"], 1);
+    assert_eq!(
+        hung["evidence"][0]["context"],
+        serde_json::json!([
+            "Not tainted 4.19.25-200.1.el7.bclinux.x86_64 #1",
+            "\"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\" disables this message.",
+            "fluentd         D    0  4242      1 0x00000080",
+            "Call Trace:",
+            "? __schedule+0x2a0/0x880",
+            "rpc_wait_bit_killable+0x1e/0xa0 [sunrpc]",
+        ])
+    );
+}

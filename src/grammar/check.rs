@@ -1,6 +1,7 @@
 //! Grammar files prove themselves: every sample line must be framed by the
 //! production parsers, matched by its own pattern and by no other, and yield
-//! exactly the fields it lists; every reject line must not match its pattern.
+//! exactly the fields it lists; every reject line must not match its pattern;
+//! every context line must be taken by its pattern's `continuation`.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -80,6 +81,18 @@ pub fn check(rules: &RuleSet) -> Vec<SampleFailure> {
                 .any(|m| m.pattern == index)
             {
                 failures.push(fail(reject, "reject line matches the pattern".into()));
+            }
+        }
+        for line in &pattern.context_samples {
+            let continues = match (&pattern.continuation, message_of(line)) {
+                (Some(c), Some(message)) => c.is_match(&message),
+                _ => false,
+            };
+            if !continues {
+                failures.push(fail(
+                    line,
+                    "context line is not taken by the pattern's `continuation`".into(),
+                ));
             }
         }
     }

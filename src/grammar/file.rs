@@ -51,10 +51,17 @@ pub struct PatternDef {
     /// this severe, whatever level its count reached.
     #[serde(default)]
     pub severity: Option<Severity>,
+    /// The lines the program writes after a match as part of the same
+    /// report (a kernel call trace): they are kept with the event.
+    #[serde(default)]
+    pub continuation: Option<String>,
     #[serde(default)]
     pub sample: Vec<SampleDef>,
     #[serde(default)]
     pub reject: Vec<RejectDef>,
+    /// Lines that `continuation` must take as part of a match's report.
+    #[serde(default)]
+    pub context: Vec<RejectDef>,
 }
 
 /// A string, or a list of them: `literal = "…"` or `literal = ["…", "…"]`
@@ -217,6 +224,14 @@ pub fn compile_pattern(
         literals,
         component: def.component.clone(),
         severity: def.severity,
+        continuation: def
+            .continuation
+            .as_deref()
+            .map(|c| {
+                regex::bytes::Regex::new(c)
+                    .map_err(|e| error(&at, format!("invalid continuation regex: {e}")))
+            })
+            .transpose()?,
         regex,
         samples: def
             .sample
@@ -227,6 +242,7 @@ pub fn compile_pattern(
             })
             .collect(),
         rejects: def.reject.iter().map(|r| r.line.clone()).collect(),
+        context_samples: def.context.iter().map(|r| r.line.clone()).collect(),
         origin: origin.to_string(),
     })
 }

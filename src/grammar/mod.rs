@@ -97,8 +97,13 @@ pub struct Pattern {
     /// The least severity of a finding that counts this pattern's lines:
     /// one XFS shutdown is worse than one ext4 error in the same detector.
     pub severity: Option<Severity>,
+    /// Matches the messages that continue a match of this pattern (the
+    /// call trace after a hung-task report), kept as the event's context.
+    pub continuation: Option<regex::bytes::Regex>,
     pub samples: Vec<Sample>,
     pub rejects: Vec<String>,
+    /// Real lines the `continuation` must keep with a match.
+    pub context_samples: Vec<String>,
     /// Where the pattern was defined, for error messages.
     pub origin: String,
 }

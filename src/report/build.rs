@@ -304,6 +304,7 @@ fn finding_report(rules: &RuleSet, analysis: &Analysis, f: &Finding) -> FindingR
                 ts: rfc3339(events[e].time),
                 level: events[e].level,
                 text: events[e].text.clone(),
+                context: events[e].context.clone(),
             })
             .collect(),
     }

@@ -24,6 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+use super::text::CONTEXT_LINES;
 use super::{Incident, Report};
 use crate::grammar::{Detector, Grammar};
 use crate::severity::Severity;
@@ -243,6 +244,10 @@ fn describe(i: &Incident) -> String {
         for e in f.evidence.iter().take(EVIDENCE_PER_FINDING) {
             let text: String = e.text.chars().take(MAX_EVIDENCE_CHARS).collect();
             let _ = writeln!(s, "  {}:{}  {text}", e.file, e.line);
+            for line in e.context.iter().take(CONTEXT_LINES) {
+                let line: String = line.chars().take(MAX_EVIDENCE_CHARS).collect();
+                let _ = writeln!(s, "      {line}");
+            }
         }
     }
     s

@@ -12,7 +12,7 @@
 
 use std::io::{self, Write};
 
-use super::text::{plural, seconds};
+use super::text::{plural, seconds, CONTEXT_LINES};
 use super::{Incident, Report};
 use crate::severity::Severity;
 
@@ -185,9 +185,13 @@ fn section(i: &Incident, out: &mut dyn Write) -> io::Result<()> {
         .iter()
         .filter_map(|f| f.evidence.first())
         .take(EVIDENCE_LINES)
-        .map(|e| {
+        .flat_map(|e| {
             let text: String = one_line(&e.text).chars().take(MAX_EVIDENCE_CHARS).collect();
-            format!("{}:{}  {text}", one_line(&e.file), e.line)
+            let context = e.context.iter().take(CONTEXT_LINES).map(|c| {
+                let c: String = one_line(c).chars().take(MAX_EVIDENCE_CHARS).collect();
+                format!("    {c}")
+            });
+            std::iter::once(format!("{}:{}  {text}", one_line(&e.file), e.line)).chain(context)
         })
         .collect();
     if !lines.is_empty() {

@@ -16,7 +16,8 @@
 //!                  "hosts": [], "pods": ["ns/name"], "containers": ["<64-hex or longest seen>"],
 //!                  "findings": [{ "kind", "source", "sources", "severity", "subject", "count", "lines",
 //!                                 "first_seen", "last_seen", "period_s",
-//!                                 "evidence": [{ "file", "line", "ts", "level", "text" }] }],
+//!                                 "evidence": [{ "file", "line", "ts", "level", "text",
+//!                                                "context": [] (only when the program wrote more with it) }] }],
 //!                  "timeline": [{ "ts", "kind", "text" }],
 //!                  "explanation", "remediation", "remediation_steps": [], "references": [],
 //!                  "versions": [{ "component", "version", "host", "fixed_in", "has_fix" }] }],
@@ -186,6 +187,10 @@ pub struct Evidence {
     /// The level the program gave the line (klog, logrus, CNI), if any.
     pub level: Option<crate::format::Level>,
     pub text: String,
+    /// What the program wrote with it, as the messages of the lines that
+    /// followed (a hung task's state and call trace); absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub context: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]

@@ -14,6 +14,9 @@ const WIDTH: usize = 100;
 const LOW_LINES: usize = 20;
 const EVIDENCE_PER_FINDING: usize = 2;
 const MAX_EVIDENCE_CHARS: usize = 240;
+/// Lines of an evidence line's context shown (a call trace's first frames
+/// say what the task waits on).
+pub(super) const CONTEXT_LINES: usize = 8;
 
 /// Whether to color severities (ANSI escapes): decided by the caller from
 /// `--color`, the terminal and `NO_COLOR`.
@@ -188,6 +191,10 @@ fn print_incident(i: &Incident, style: Style, out: &mut dyn Write) -> io::Result
         for e in f.evidence.iter().take(EVIDENCE_PER_FINDING) {
             let text: String = clean(&e.text).chars().take(MAX_EVIDENCE_CHARS).collect();
             writeln!(out, "      {}:{}  {text}", clean(&e.file), e.line)?;
+            for line in e.context.iter().take(CONTEXT_LINES) {
+                let line: String = clean(line).chars().take(MAX_EVIDENCE_CHARS).collect();
+                writeln!(out, "          {line}")?;
+            }
         }
     }
     Ok(())

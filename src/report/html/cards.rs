@@ -245,6 +245,10 @@ fn evidence(findings: &[FindingReport], open: bool, out: &mut dyn Write) -> io::
             e.line,
             Esc(&text)
         )?;
+        for line in &e.context {
+            let line: String = line.chars().take(MAX_EVIDENCE_CHARS).collect();
+            writeln!(out, "<span class=\"context\">    {}</span>", Esc(&line))?;
+        }
     }
     writeln!(out, "</pre></details>")
 }
@@ -376,6 +380,7 @@ mod tests {
             ts: String::new(),
             level: None,
             text: String::new(),
+            context: Vec::new(),
         };
         let all: Vec<Evidence> = (1..=5).map(line).collect();
         let lines = |n: usize| -> Vec<u64> { excerpt(&all[..n]).map(|e| e.line).collect() };
