@@ -109,6 +109,7 @@ fn the_lines_of_one_oom_kill_are_one_occurrence_on_the_victims_container() {
     let lines = [
         // The allocating task: no cgroup on this line.
         "Jun 24 18:49:43 aks-node-2 kernel: [ 8341.856700] stress invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=872".to_string(),
+        "Jun 24 18:49:43 aks-node-2 kernel: [ 8341.856800] memory: usage 2097152kB, limit 2097152kB, failcnt 1532".to_string(),
         format!("Jun 24 18:49:43 aks-node-2 kernel: [ 8341.856856] oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=cri-containerd-{OOM_C}.scope,mems_allowed=0,oom_memcg=/kubepods.slice,task_memcg=/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{}.slice/cri-containerd-{OOM_C}.scope,task=stress,pid=68061,uid=0", OOM_UID.replace('-', "_")),
         // The victim by PID only.
         "Jun 24 18:49:43 aks-node-2 kernel: [ 8341.856870] Memory cgroup out of memory: Killed process 68061 (stress) total-vm:4195088kB, anon-rss:2884696kB, file-rss:288kB, shmem-rss:0kB, UID:0 pgtables:5696kB oom_score_adj:872".to_string(),
@@ -127,6 +128,13 @@ fn the_lines_of_one_oom_kill_are_one_occurrence_on_the_victims_container() {
     assert_eq!(oom["kind"], "oom_kill");
     assert_eq!(oom["subject"], format!("container {OOM_C}"));
     assert_eq!((&oom["count"], &oom["lines"]), (&2.into(), &5.into()));
+    // The cgroup's usage and limit stay with the report's first line.
+    assert_eq!(
+        oom["evidence"][0]["context"],
+        serde_json::json!([
+            "[ 8341.856800] memory: usage 2097152kB, limit 2097152kB, failcnt 1532"
+        ])
+    );
 }
 
 #[test]
