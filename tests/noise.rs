@@ -42,33 +42,23 @@ fn cleanup_round(hms: &str, id: &str) -> String {
 }
 
 #[test]
-fn a_shims_cleanup_is_routine_once_and_high_when_it_comes_back() {
+fn routine_shim_cleanups_are_not_even_events() {
+    // A busy node logs this triple for every container that exits (the
+    // generated day holds ~100k): counting them would cost an event each.
     let ids: Vec<String> = (0..50)
         .map(|n| format!("{n:02x}{}", "ab".repeat(31)))
         .collect();
-    // Fifty containers exit normally, each cleaned up once.
-    let routine: Vec<String> = ids
+    let rounds: Vec<String> = ids
         .iter()
+        .chain(std::iter::repeat_n(&ids[7], 3))
         .enumerate()
         .map(|(n, id)| cleanup_round(&format!("12:{:02}:{:02}", n / 60, n % 60), id))
         .collect();
-    let report = common::report_on_cst_log(&(routine.join("\n") + "\n"));
+    let report = common::report_on_cst_log(&(rounds.join("\n") + "\n"));
     assert_eq!(
         report["incidents"].as_array().unwrap().len(),
         0,
         "{report:#}"
     );
-    assert_eq!(report["stats"]["events"], 50);
-
-    // One container's shim is cleaned up again and again: it never finishes.
-    let again: Vec<String> = ["12:00:00", "12:05:00"]
-        .iter()
-        .map(|hms| cleanup_round(hms, &ids[7]))
-        .collect();
-    let report = common::report_on_cst_log(&(again.join("\n") + "\n"));
-    let incident = &report["incidents"][0];
-    assert_eq!(incident["kind"], "containerd_shim_cleanup");
-    assert_eq!(incident["severity"], "high");
-    assert_eq!(incident["containers"], serde_json::json!([ids[7]]));
-    assert_eq!(incident["findings"][0]["count"], 2);
+    assert_eq!(report["stats"]["events"], 0);
 }
