@@ -139,6 +139,9 @@ fn subject(per: &[Role], event: &Event, pods: &PodIndex) -> Option<Entity> {
     })
 }
 
+/// How many lines on each side a node-fallback line looks at.
+const NEIGHBOURS: usize = 16;
+
 /// A line that fell back to its node joins the more specific subject of a
 /// line the same program wrote in the same instant on the same host: the
 /// kernel's `invoked oom-killer` names no cgroup, the `oom-kill:` summary
@@ -154,8 +157,12 @@ fn join_same_instant(subjects: &mut [(usize, Entity)], events: &[Event]) {
             let e = &events[subjects[*j].0];
             (e.time - at.time).num_milliseconds().abs() < SAME_RETRY_MS && e.host == at.host
         };
-        let before = (0..k).rev().take_while(|j| close(j));
-        let after = (k + 1..subjects.len()).take_while(|j| close(j));
+        // A report is a handful of lines; a flood of one instant is not
+        // searched end to end for every line of it.
+        let before = (0..k).rev().take_while(|j| close(j)).take(NEIGHBOURS);
+        let after = (k + 1..subjects.len())
+            .take_while(|j| close(j))
+            .take(NEIGHBOURS);
         if let Some(j) = before.chain(after).find(|&j| specific(&subjects[j])) {
             subjects[k].1 = subjects[j].1.clone();
         }
