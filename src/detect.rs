@@ -174,23 +174,24 @@ fn join_same_instant(subjects: &mut [(usize, Entity)], events: &[Event]) {
 /// `KillPodSandbox` error names only the pod, yet it is one more failure
 /// to stop the container that is stuck.
 fn fold_pods_into_containers(per_entity: &mut BTreeMap<Entity, Vec<usize>>, graph: &EntityGraph) {
-    let pod_level: Vec<Entity> = per_entity
+    // The counted containers of each group: one pass, not one per pod.
+    let mut containers: HashMap<usize, Vec<&Entity>> = HashMap::new();
+    for e in per_entity.keys() {
+        if let (Entity::Container(_), Some(group)) = (e, graph.group(e)) {
+            containers.entry(group).or_default().push(e);
+        }
+    }
+    let moves: Vec<(Entity, Entity)> = per_entity
         .keys()
         .filter(|e| !matches!(e, Entity::Container(_) | Entity::Node(_)))
-        .cloned()
+        .filter_map(|pod| match containers.get(&graph.group(pod)?)?.as_slice() {
+            [only] => Some((pod.clone(), (*only).clone())),
+            _ => None,
+        })
         .collect();
-    for pod in pod_level {
-        let Some(group) = graph.group(&pod) else {
-            continue;
-        };
-        let mut containers = per_entity
-            .keys()
-            .filter(|e| matches!(e, Entity::Container(_)) && graph.group(e) == Some(group));
-        let (Some(only), None) = (containers.next().cloned(), containers.next()) else {
-            continue;
-        };
+    for (pod, container) in moves {
         let moved = per_entity.remove(&pod).unwrap_or_default();
-        let into = per_entity.entry(only).or_default();
+        let into = per_entity.entry(container).or_default();
         into.extend(moved);
         // Event indices follow time order.
         into.sort_unstable();
