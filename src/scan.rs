@@ -209,24 +209,21 @@ impl ScanOutput {
             self.untimed += u64::from(!matches.is_empty());
             return;
         };
+        let host = envelope
+            .host
+            .as_deref()
+            .map(|h| String::from_utf8_lossy(h).into_owned());
         for m in matches {
             if let (Some(version), Some(_)) =
                 (m.version, &rules.grammar.patterns[m.pattern].component)
             {
                 self.note_version(VersionFact {
                     pattern: m.pattern,
-                    host: envelope
-                        .host
-                        .as_deref()
-                        .map(|h| String::from_utf8_lossy(h).into_owned()),
+                    host: host.clone(),
                     version: version.to_string(),
                 });
                 continue;
             }
-            let host = envelope
-                .host
-                .as_deref()
-                .map(|h| String::from_utf8_lossy(h).into_owned());
             if !rules.feeds_detector(m.pattern) {
                 self.links.extend(link_of(&m, host.as_deref()));
                 continue;
@@ -237,7 +234,7 @@ impl ScanOutput {
                 stamp,
                 level: payload.level,
                 entities: entities_of(&m.entities, host.as_deref()),
-                host,
+                host: host.clone(),
                 message: String::from_utf8_lossy(&envelope.message).into_owned(),
                 text: String::from_utf8_lossy(text).into_owned(),
                 context: Vec::new(),

@@ -58,10 +58,10 @@ pub struct PatternDef {
     #[serde(default)]
     pub sample: Vec<SampleDef>,
     #[serde(default)]
-    pub reject: Vec<RejectDef>,
+    pub reject: Vec<LineDef>,
     /// Lines that `continuation` must take as part of a match's report.
     #[serde(default)]
-    pub context: Vec<RejectDef>,
+    pub context: Vec<LineDef>,
 }
 
 /// A string, or a list of them: `literal = "…"` or `literal = ["…", "…"]`
@@ -91,9 +91,11 @@ pub struct SampleDef {
     pub fields: BTreeMap<String, String>,
 }
 
+/// A bare log line: a near miss (`[[pattern.reject]]`) or a line a
+/// continuation must take (`[[pattern.context]]`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RejectDef {
+pub struct LineDef {
     pub line: String,
 }
 
