@@ -186,18 +186,24 @@ impl Advice {
         }
     }
 
+    /// What a destructive step opens with: the warning and its condition.
+    pub fn warning(&self) -> Option<String> {
+        match (&self.after, self.destructive) {
+            (Some(after), true) => Some(format!(
+                "{DESTRUCTIVE} (can stop workloads or delete data), only once {after}:"
+            )),
+            (None, true) => Some(format!(
+                "{DESTRUCTIVE} (can stop workloads or delete data):"
+            )),
+            _ => None,
+        }
+    }
+
     /// The step as one line of text, its warning first when destructive.
     pub fn line(&self) -> String {
-        match (&self.after, self.destructive) {
-            (Some(after), true) => format!(
-                "{DESTRUCTIVE} (can stop workloads or delete data), only once {after}: {}",
-                self.step
-            ),
-            (None, true) => format!(
-                "{DESTRUCTIVE} (can stop workloads or delete data): {}",
-                self.step
-            ),
-            _ => self.step.clone(),
+        match self.warning() {
+            Some(warning) => format!("{warning} {}", self.step),
+            None => self.step.clone(),
         }
     }
 }
