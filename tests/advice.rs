@@ -137,3 +137,29 @@ fn a_marked_step_prints_its_warning_and_condition_in_every_format() {
         );
     }
 }
+
+/// containerd PR 11043 (the runc shim's delete of a bundle that lost its
+/// `runtime` file) is first in containerd 2.1.0: a node whose logs state an
+/// older containerd is told it has the bug. The failure line is report
+/// 002's (tests/chains.rs); the start line is composed in the form of the
+/// real `starting containerd` samples of grammars/containerd.toml (the
+/// revision is v1.7.2's commit).
+#[test]
+fn a_containerd_without_pr_11043_is_told_it_has_the_bug() {
+    let c = "83bf797db1414d96259aa29a7325f107360383ff418ffbd3c356b14ef09f6aa2";
+    let log = format!(
+        "May  1 11:00:00 worker-7 containerd: time=\"2023-05-01T11:00:00.000000000+08:00\" level=info msg=\"starting containerd\" revision=0cae528dd6cb557f7201036e9f43420650207b58 version=v1.7.2\n\
+         May  1 12:00:01 worker-7 containerd: time=\"2023-05-01T12:00:01.482193004+08:00\" level=warning msg=\"failed to clean up after shim disconnected\" error=\"io.containerd.runc.v2: open /run/containerd/io.containerd.runtime.v2.task/k8s.io/{c}/runtime: no such file or directory: exit status 1\" id={c} namespace=k8s.io\n"
+    );
+    let report = common::report_on_cst_log(&log);
+    let incident = &report["incidents"][0];
+    assert_eq!(incident["kind"], "containerd_shim_cleanup", "{incident:#}");
+    assert_eq!(
+        incident["versions"],
+        serde_json::json!([{"component": "containerd", "version": "v1.7.2", "host": "worker-7", "fixed_in": "2.1.0", "has_fix": false}])
+    );
+    assert!(incident["remediation_steps"][0]
+        .as_str()
+        .unwrap()
+        .starts_with("The logs show containerd v1.7.2 on worker-7, older than 2.1.0: this node has the bug that containerd PR 11043"));
+}
