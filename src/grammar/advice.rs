@@ -330,12 +330,16 @@ mod tests {
                 after: Some(after.into()),
             })
         };
-        let check = StepDef::Plain("Check: `findmnt -R /x` prints nothing.".into());
-        let steps = compile_steps("t", &[check, marked("`findmnt -R /x` printed nothing")])
-            .expect("check first, then the step");
+        let check = StepDef::Plain("Check: `findmnt --list | grep /x` prints nothing.".into());
+        let steps = compile_steps(
+            "t",
+            &[check, marked("`findmnt --list | grep /x` printed nothing")],
+        )
+        .expect("check first, then the step");
         assert!(steps[1].destructive);
 
-        let err = compile_steps("t", &[marked("`findmnt -R /x` printed nothing")]).unwrap_err();
+        let err = compile_steps("t", &[marked("`findmnt --list | grep /x` printed nothing")])
+            .unwrap_err();
         assert!(err.message.contains("must come after the check"), "{err}");
         let err = compile_steps(
             "t",
