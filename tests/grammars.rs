@@ -286,6 +286,7 @@ fn a_user_grammar_with_an_unmarked_destructive_step_is_refused() {
 /// style quotes of log text never appear in steps; field names, sysctl
 /// settings and JSON do not start that way).
 fn shell_snippets(text: &str) -> Vec<String> {
+    let placeholder = regex::Regex::new(r"<([A-Za-z][A-Za-z0-9_-]*)>").unwrap();
     advice::code_spans(text)
         .into_iter()
         .filter(|span| {
@@ -299,12 +300,7 @@ fn shell_snippets(text: &str) -> Vec<String> {
                 && first.starts_with(|c: char| c.is_ascii_lowercase())
         })
         // Placeholders (`<pod_uid>`) read as redirections to the shell.
-        .map(|span| {
-            regex::Regex::new(r"<([A-Za-z][A-Za-z0-9_-]*)>")
-                .unwrap()
-                .replace_all(span, "$1")
-                .into_owned()
-        })
+        .map(|span| placeholder.replace_all(span, "$1").into_owned())
         .collect()
 }
 
