@@ -199,6 +199,23 @@ fn run(dir: &Path) -> Outcome {
     outcome
 }
 
+/// Runs every case, spread over the machine's cores (each case is its own
+/// process), in case order.
+fn run_all(dirs: &[PathBuf]) -> Vec<Outcome> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = dirs.len().div_ceil(workers).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = dirs
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(|d| run(d)).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a case worker panicked"))
+            .collect()
+    })
+}
+
 /// found / expected, with a tally per key.
 #[derive(Default, Clone, Copy)]
 struct Tally {
@@ -476,7 +493,7 @@ fn every_case_is_well_formed() {
 
 #[test]
 fn field_recall() {
-    let outcomes: Vec<Outcome> = case_dirs().iter().map(|d| run(d)).collect();
+    let outcomes = run_all(&case_dirs());
     let (tables, figures) = measure(&outcomes);
     println!("{tables}");
     let above_low: Vec<&str> = outcomes
