@@ -138,16 +138,36 @@ pub fn entities_of(fields: &[(Role, &str)], host: Option<&str>) -> Vec<Entity> {
     out
 }
 
-/// `docker://ABC…`, `containerd://abc…`, `cri-o://…` or a bare ID, as a
-/// lowercase hex ID of at least 12 characters.
+/// The scope-unit prefixes runtimes give a container's cgroup with the
+/// systemd cgroup driver (and that the kernel prints as the cgroup's name:
+/// an OOM report's `cpuset=`, a memcg cache's name).
+const SCOPE_PREFIXES: [&str; 5] = [
+    "docker-",
+    "cri-containerd-",
+    "crio-conmon-",
+    "crio-",
+    "libpod-",
+];
+
+/// `docker://ABC…`, `containerd://abc…`, `cri-o://…`, a systemd scope unit
+/// (`docker-<id>.scope`, `cri-containerd-<id>.scope`, `crio-<id>.scope`) or
+/// a bare ID, as a lowercase hex ID of at least 12 characters.
 ///
 /// ```
 /// use podmortem::entity::container_id;
 /// assert_eq!(container_id("docker://A9ACD5210705").as_deref(), Some("a9acd5210705"));
+/// assert_eq!(container_id("crio-a9acd5210705.scope").as_deref(), Some("a9acd5210705"));
 /// assert_eq!(container_id("a9acd"), None);
 /// ```
 pub fn container_id(raw: &str) -> Option<String> {
     let bare = raw.rsplit("://").next().unwrap_or(raw);
+    let bare = match bare.strip_suffix(".scope") {
+        Some(unit) => SCOPE_PREFIXES
+            .iter()
+            .find_map(|p| unit.strip_prefix(p))
+            .unwrap_or(unit),
+        None => bare,
+    };
     let ok = (12..=64).contains(&bare.len()) && bare.bytes().all(|b| b.is_ascii_hexdigit());
     ok.then(|| bare.to_ascii_lowercase())
 }
@@ -157,10 +177,18 @@ fn pod_ref(raw: &str) -> Option<String> {
     (!ns.is_empty() && !name.is_empty() && !name.contains('/')).then(|| raw.to_string())
 }
 
-/// Pod UIDs appear with dashes, or with underscores in systemd slice names.
+/// Pod UIDs appear with dashes, or with underscores in systemd slice names;
+/// a static pod's UID is the hash of its manifest, 32 hex digits with no
+/// dashes at all (kubelet's config.applyDefaults), in every spelling.
 fn pod_uid(raw: &str) -> Option<String> {
     let uid = raw.replace('_', "-").to_ascii_lowercase();
-    (uid.len() == 36 && uid.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')).then_some(uid)
+    let dashed = uid.len() == 36
+        && uid.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        });
+    let hashed = uid.len() == 32 && uid.bytes().all(|b| b.is_ascii_hexdigit());
+    (dashed || hashed).then_some(uid)
 }
 
 /// The pod name inside a Calico workload endpoint name.
@@ -434,6 +462,41 @@ mod tests {
         );
         assert_eq!(container_id("a9acd"), None);
         assert_eq!(container_id("not-an-id-at-all"), None);
+    }
+
+    #[test]
+    fn scope_units_name_their_container() {
+        for raw in [
+            format!("docker-{CONTAINER}.scope"),
+            format!("cri-containerd-{CONTAINER}.scope"),
+            format!("crio-{CONTAINER}.scope"),
+            format!("crio-conmon-{CONTAINER}.scope"),
+            format!("{CONTAINER}.scope"),
+        ] {
+            assert_eq!(container_id(&raw).as_deref(), Some(CONTAINER), "{raw}");
+        }
+        // A scope that is no container's, and a prefix without its scope.
+        assert_eq!(container_id("session-3042.scope"), None);
+        assert_eq!(container_id(&format!("docker-{CONTAINER}")), None);
+        assert_eq!(container_id(&format!("sshd-{CONTAINER}.scope")), None);
+    }
+
+    #[test]
+    fn pod_uids_dashed_underscored_or_hashed() {
+        let dashed = "d6097c23-9b88-4708-93e0-226bb313e7f3";
+        assert_eq!(pod_uid(dashed).as_deref(), Some(dashed));
+        assert_eq!(
+            pod_uid("d6097c23_9b88_4708_93e0_226bb313e7f3").as_deref(),
+            Some(dashed)
+        );
+        // A static pod's UID: the manifest hash.
+        let hashed = "1883213d8fec799ee2b7bf9f2185a5c7";
+        assert_eq!(pod_uid(hashed).as_deref(), Some(hashed));
+        assert_eq!(pod_uid(&hashed.to_uppercase()).as_deref(), Some(hashed));
+        // Dashes in the wrong places, a short hash, a non-hex character.
+        assert_eq!(pod_uid("d6097c239-b88-4708-93e0-226bb313e7f3"), None);
+        assert_eq!(pod_uid("1883213d8fec799ee2b7bf9f2185a5c"), None);
+        assert_eq!(pod_uid("1883213d8fec799ee2b7bf9f2185a5cg"), None);
     }
 
     #[test]

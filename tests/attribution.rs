@@ -194,3 +194,85 @@ fn a_hung_tasks_state_and_call_trace_fold_into_its_event() {
         ])
     );
 }
+
+#[test]
+fn an_oom_before_4_19_lands_on_the_container_its_cpuset_line_names() {
+    // A 3.10–4.18 memcg OOM: no oom-kill summary, and here no `Task in`
+    // line either; only the cpuset line names the container.
+    let report = report_of(&[
+        "Dec  7 00:13:22 node-1 kernel: java invoked oom-killer: gfp_mask=0xd0, order=0, oom_score_adj=-998".to_string(),
+        format!("Dec  7 00:13:22 node-1 kernel: java cpuset={OOM_C} mems_allowed=0"),
+        "Dec  7 00:13:22 node-1 kernel: Memory cgroup out of memory: Kill process 14881 (java) score 0 or sacrifice child".to_string(),
+        "Dec  7 00:13:22 node-1 kernel: Killed process 14881 (java) total-vm:20255636kB, anon-rss:466160kB, file-rss:13684kB".to_string(),
+        // The systemd driver names the cgroup by its scope.
+        "Dec  7 00:20:05 node-1 kernel: php-fpm7 invoked oom-killer: gfp_mask=0xd0, order=0, oom_score_adj=997".to_string(),
+        format!("Dec  7 00:20:05 node-1 kernel: php-fpm7 cpuset=docker-{C}.scope mems_allowed=0-1"),
+        "Dec  7 00:20:05 node-1 kernel: Memory cgroup out of memory: Kill process 26865 (php-fpm7) score 1994 or sacrifice child".to_string(),
+    ]);
+    let ooms: Vec<Value> = findings(&report)
+        .into_iter()
+        .map(|(_, f)| f)
+        .filter(|f| f["kind"] == "oom_kill")
+        .collect();
+    let subjects: Vec<&str> = ooms.iter().filter_map(|f| f["subject"].as_str()).collect();
+    assert_eq!(
+        subjects.len(),
+        2,
+        "one finding per container, none on the node: {ooms:#?}"
+    );
+    assert!(
+        subjects.contains(&format!("container {OOM_C}").as_str()),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects.contains(&format!("container {C}").as_str()),
+        "{subjects:?}"
+    );
+    assert!(ooms.iter().all(|f| f["count"] == 1), "{ooms:#?}");
+}
+
+#[test]
+fn a_static_pods_cgroup_is_its_undashed_uid_and_names_the_container() {
+    // A static pod's UID is its manifest hash: 32 hex digits, no dashes.
+    let uid = "1883213d8fec799ee2b7bf9f2185a5c7";
+    let line = |at: &str, level: &str, msg: &str, controller: &str| {
+        format!(
+            "May  1 11:15:{at} ecs-prod-003 kubelet: time=\"2023-05-01T11:15:{at}+08:00\" level={level} msg=\"{msg}\" error=\"rmdir /sys/fs/cgroup/{controller}/kubepods/burstable/pod{uid}/{C}: device or resource busy\""
+        )
+    };
+    let report = report_of(&[
+        line(
+            "10",
+            "warning",
+            "Failed to remove cgroup (will retry)",
+            "freezer",
+        ),
+        line("10", "error", "Failed to remove cgroup", "freezer"),
+    ]);
+    let found: Vec<(u64, Value)> = findings(&report)
+        .into_iter()
+        .filter(|(_, f)| f["kind"] == "cgroup_remove_failed")
+        .collect();
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let (rank, finding) = &found[0];
+    assert_eq!(finding["subject"], format!("pod uid {uid}"));
+    // The final failure makes it at least medium.
+    assert_eq!(finding["severity"], "medium");
+    let incident = &report["incidents"][(*rank - 1) as usize];
+    assert_eq!(incident["containers"], serde_json::json!([C]));
+}
+
+#[test]
+fn a_lone_retry_of_a_cgroup_removal_is_low() {
+    let report = report_of(&[format!(
+        "May 01 11:15:10 ecs-prod-003 kubelet[4568]: time=\"2023-05-01T11:15:10+08:00\" level=warning msg=\"Failed to remove cgroup (will retry)\" error=\"rmdir /sys/fs/cgroup/memory/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{}.slice/cri-containerd-{C}.scope: device or resource busy\"",
+        UID.replace('-', "_")
+    )]);
+    let found: Vec<Value> = findings(&report)
+        .into_iter()
+        .map(|(_, f)| f)
+        .filter(|f| f["kind"] == "cgroup_remove_failed")
+        .collect();
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0]["severity"], "low");
+}
