@@ -276,3 +276,19 @@ fn a_lone_retry_of_a_cgroup_removal_is_low() {
     assert_eq!(found.len(), 1, "{found:#?}");
     assert_eq!(found[0]["severity"], "low");
 }
+
+#[test]
+fn a_5_x_oom_without_its_summary_lands_on_the_cgroup_that_hit_its_limit() {
+    // The oom-kill summary is not in the excerpt; the stats header (5.0+:
+    // only the cgroup that hit its limit) names the container.
+    let report = report_of(&[
+        "Jun 24 18:49:43 aks-node-2 kernel: [ 8341.856700] stress invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=872".to_string(),
+        format!("Jun 24 18:49:43 aks-node-2 kernel: [ 8341.856803] Memory cgroup stats for /kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod{}.slice/cri-containerd-{OOM_C}.scope:", OOM_UID.replace('-', "_")),
+        "Jun 24 18:49:43 aks-node-2 kernel: [ 8341.856870] Memory cgroup out of memory: Killed process 68061 (stress) total-vm:4195088kB, anon-rss:2884696kB, file-rss:288kB, shmem-rss:0kB, UID:0 pgtables:5696kB oom_score_adj:872".to_string(),
+    ]);
+    let all = findings(&report);
+    assert_eq!(all.len(), 1, "{all:#?}");
+    assert_eq!(all[0].1["kind"], "oom_kill");
+    assert_eq!(all[0].1["subject"], format!("container {OOM_C}"));
+    assert_eq!(all[0].1["count"], 1);
+}
