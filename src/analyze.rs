@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, FixedOffset, TimeZone};
 
-use crate::correlate::correlate;
+use crate::correlate::{correlate, Resolutions};
 use crate::detect::{detect, Event};
 use crate::entity::{Entity, EntityGraph, IdResolver, Mentions};
 use crate::input::{self, InputScan, NotRead, Progress, Source};
@@ -16,7 +16,7 @@ use crate::matcher::RuleSet;
 use crate::report::{
     self, Analysis, BundleSummary, EventRecord, InputFailure, InputSummary, Report, Stats,
 };
-use crate::time::{Fallback, Overrides, Provenance, Stamp, TimeBound, TimeContext};
+use crate::time::{EventTime, Fallback, Overrides, Provenance, Stamp, TimeBound, TimeContext};
 
 /// What the caller decides; no field here is read from the environment.
 #[derive(Clone, Debug)]
@@ -68,12 +68,11 @@ pub fn run_with_progress(rules: &RuleSet, options: &Options, progress: Progress<
     let contexts = time_contexts(&scans, options);
     let resolver = resolver(&scans);
 
-    let (mut events, mut untimed) = timeline(&scans, &contexts, &resolver);
+    let (mut events, untimed) = timeline(&scans, &contexts, &resolver);
     let duplicates = drop_duplicates(&mut events);
     // Who is who is learned from every event, whatever the time window.
     let graph = entity_graph(&events, &scans, &resolver);
     let outside = keep_within(&mut events, options.since, options.until);
-    untimed += scans.iter().map(|s| s.output.untimed).sum::<u64>();
 
     let findings = detect(rules, &events, &graph);
     let event_records = if options.keep_events {
@@ -81,11 +80,13 @@ pub fn run_with_progress(rules: &RuleSet, options: &Options, progress: Progress<
     } else {
         Vec::new()
     };
+    let resolutions = Resolutions::new(&rules.grammar, &events, &graph);
     let clusters = correlate(
         &rules.grammar,
         &findings,
         &events,
         &graph,
+        &resolutions,
         options.merge_window_s,
     );
 
@@ -131,7 +132,8 @@ pub fn run_with_progress(rules: &RuleSet, options: &Options, progress: Progress<
 }
 
 /// Every input's events placed in time, with resolved entities, in time
-/// order; and how many could not be placed.
+/// order (wall-clock events first, then each input's own axis); and how
+/// many have no wall-clock time.
 fn timeline(
     scans: &[InputScan],
     contexts: &[TimeContext],
@@ -141,10 +143,8 @@ fn timeline(
     let mut events: Vec<Event> = Vec::new();
     for (input, (scan, ctx)) in scans.iter().zip(contexts).enumerate() {
         for raw in &scan.output.events {
-            let Some(time) = ctx.resolve(raw.stamp, raw.line) else {
-                untimed += 1;
-                continue;
-            };
+            let time = ctx.place(raw.stamp, raw.line, input);
+            untimed += u64::from(time.wall().is_none());
             events.push(Event {
                 pattern: raw.pattern,
                 input,
@@ -197,7 +197,8 @@ fn event_records(
             pods.sort();
             pods.dedup();
             EventRecord {
-                ts: report::rfc3339(e.time),
+                ts: report::when(e.time),
+                relative: report::RelativeTime::of(e.time),
                 host: e.host.clone(),
                 source: rules.grammar.patterns[e.pattern].source.clone(),
                 pattern: rules.grammar.patterns[e.pattern].id.clone(),
@@ -215,35 +216,47 @@ fn event_records(
         .collect()
 }
 
-/// Drops the events another input already holds — one node's logs are
-/// often collected twice (the journal and /var/log/messages in one bundle):
-/// same pattern, same instant, same message. Repeats within one input stay.
-/// Returns how many were dropped.
+/// Drops the events another input of the same host already holds — one
+/// node's logs are often collected twice (the journal and
+/// /var/log/messages in one bundle): same host, pattern, instant and
+/// message. Two nodes that log the same kernel line in the same second
+/// keep both; an event that names no host is only its own input's, and
+/// repeats within one input stay. Returns how many were dropped.
 fn drop_duplicates(events: &mut Vec<Event>) -> u64 {
-    let mut first_seen: HashMap<(usize, DateTime<FixedOffset>, u64), usize> = HashMap::new();
-    let before = events.len();
-    events.retain(|e| {
+    type Key<'e> = (usize, EventTime, u64, Result<&'e str, usize>);
+    let mut first_seen: HashMap<Key<'_>, usize> = HashMap::new();
+    let mut keep = Vec::with_capacity(events.len());
+    for e in events.iter() {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         e.message.hash(&mut hasher);
+        let whose = e.host.as_deref().ok_or(e.input);
         let input = *first_seen
-            .entry((e.pattern, e.time, hasher.finish()))
+            .entry((e.pattern, e.time, hasher.finish(), whose))
             .or_insert(e.input);
-        input == e.input
-    });
+        keep.push(input == e.input);
+    }
+    let before = events.len();
+    let mut kept = keep.into_iter();
+    events.retain(|_| kept.next().unwrap_or(true));
     (before - events.len()) as u64
 }
 
 /// Keeps the events within `since..=until`; returns how many were dropped.
-/// Relative bounds count back from the newest event: a post-mortem asks
-/// about the last hours of the logs, not of today.
+/// Relative bounds count back from the newest wall-clock event: a
+/// post-mortem asks about the last hours of the logs, not of today. Events
+/// without a wall-clock time cannot be placed against the bounds and stay.
 fn keep_within(events: &mut Vec<Event>, since: Option<TimeBound>, until: Option<TimeBound>) -> u64 {
-    let Some(newest) = events.last().map(|e| e.time) else {
+    let Some(newest) = events.iter().filter_map(|e| e.time.wall()).max() else {
         return 0;
     };
-    let since = since.map(|b| b.at(newest));
-    let until = until.map(|b| b.at(newest));
+    let since = since.and_then(|b| b.at(newest));
+    let until = until.and_then(|b| b.at(newest));
     let before = events.len();
-    events.retain(|e| since.is_none_or(|s| e.time >= s) && until.is_none_or(|u| e.time <= u));
+    events.retain(|e| {
+        e.time.wall().is_none_or(|t| {
+            since.is_none_or(|s| t >= s) && until.is_none_or(|u| t <= u)
+        })
+    });
     (before - events.len()) as u64
 }
 

@@ -5,8 +5,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, FixedOffset};
-
 use crate::entity::{Entity, EntityGraph, Role};
 
 /// The node of records whose envelope names no host (raw component logs).
@@ -14,6 +12,7 @@ const UNKNOWN_HOST: &str = "unknown host";
 use crate::grammar::Detector;
 use crate::matcher::RuleSet;
 use crate::severity::Severity;
+use crate::time::EventTime;
 
 /// A matched line with its instant and resolved entities.
 #[derive(Clone, Debug)]
@@ -22,7 +21,8 @@ pub struct Event {
     /// Index of the input it came from.
     pub input: usize,
     pub line: u64,
-    pub time: DateTime<FixedOffset>,
+    /// Its instant, or its place on its input's own axis.
+    pub time: EventTime,
     pub level: Option<crate::format::Level>,
     pub host: Option<String>,
     pub entities: Vec<Entity>,
@@ -155,7 +155,7 @@ fn join_same_instant(subjects: &mut [(usize, Entity)], events: &[Event]) {
         let at = &events[subjects[k].0];
         let close = |j: &usize| {
             let e = &events[subjects[*j].0];
-            (e.time - at.time).num_milliseconds().abs() < SAME_RETRY_MS && e.host == at.host
+            same_instant(&e.time, &at.time) && e.host == at.host
         };
         // A report is a handful of lines; a flood of one instant is not
         // searched end to end for every line of it.
@@ -228,10 +228,15 @@ impl<'g> PodIndex<'g> {
     }
 }
 
-/// Splits time-ordered events wherever two are more than `window_s` apart.
+/// Splits time-ordered events where their axis changes, or where two are
+/// more than `window_s` apart. Events placed by their line alone have no
+/// gaps to measure: one input's are one burst.
 fn bursts<'i>(indices: &'i [usize], events: &[Event], window_s: i64) -> Vec<&'i [usize]> {
-    let gap = |a: usize, b: usize| (events[b].time - events[a].time).num_seconds();
-    indices.chunk_by(|&a, &b| gap(a, b) <= window_s).collect()
+    let together = |a: usize, b: usize| {
+        let (a, b) = (&events[a].time, &events[b].time);
+        a.axis() == b.axis() && b.seconds_since(a).is_none_or(|s| s <= window_s)
+    };
+    indices.chunk_by(|&a, &b| together(a, b)).collect()
 }
 
 /// The highest level whose `min_count` occurrences fall within one window.
@@ -240,7 +245,11 @@ fn grade(detector: &Detector, burst: &[usize], events: &[Event]) -> Option<usize
     let mut most = 0usize;
     let mut start = 0usize;
     for end in 0..times.len() {
-        while (times[end] - times[start]).num_seconds() > detector.window_s {
+        // Unmeasurable gaps (line places) are within the window.
+        while times[end]
+            .seconds_since(&times[start])
+            .is_some_and(|s| s > detector.window_s)
+        {
             start += 1;
         }
         most = most.max(end - start + 1);
@@ -253,15 +262,14 @@ fn grade(detector: &Detector, burst: &[usize], events: &[Event]) -> Option<usize
 /// lines less than [`SAME_RETRY_MS`] after the previous one are the same
 /// occurrence — unless the same pattern matches again: two hung tasks in
 /// one second are two.
-fn occurrences(burst: &[usize], events: &[Event]) -> Vec<DateTime<FixedOffset>> {
+fn occurrences(burst: &[usize], events: &[Event]) -> Vec<EventTime> {
     let mut starts = Vec::new();
     let mut patterns_in_current: Vec<usize> = Vec::new();
     let mut previous: Option<&Event> = None;
     for &i in burst {
         let e = &events[i];
         let continues = previous.is_some_and(|p| {
-            (e.time - p.time).num_milliseconds() < SAME_RETRY_MS
-                && !patterns_in_current.contains(&e.pattern)
+            same_instant(&e.time, &p.time) && !patterns_in_current.contains(&e.pattern)
         });
         if !continues {
             starts.push(e.time);
@@ -277,11 +285,27 @@ fn occurrences(burst: &[usize], events: &[Event]) -> Vec<DateTime<FixedOffset>> 
 /// as three lines in the same millisecond).
 const SAME_RETRY_MS: i64 = 1000;
 
+/// Without a clock, lines at most this many apart in one input may be one
+/// report (the kernel's OOM report prints its memory and task tables
+/// between its first and last line).
+const SAME_REPORT_LINES: i64 = 200;
+
+/// Whether two events may be lines of one occurrence: less than
+/// [`SAME_RETRY_MS`] apart, or, placed by their line alone, less than
+/// [`SAME_REPORT_LINES`] apart in the same input.
+fn same_instant(a: &EventTime, b: &EventTime) -> bool {
+    match (a.millis_since(b), a.lines_since(b)) {
+        (Some(ms), _) => ms.abs() < SAME_RETRY_MS,
+        (None, Some(lines)) => lines.abs() < SAME_REPORT_LINES,
+        (None, None) => false,
+    }
+}
+
 /// The median time between retries, in seconds to one decimal.
 fn median_gap(burst: &[usize], events: &[Event]) -> Option<f64> {
     let mut gaps: Vec<i64> = burst
         .windows(2)
-        .map(|w| (events[w[1]].time - events[w[0]].time).num_milliseconds())
+        .filter_map(|w| events[w[1]].time.millis_since(&events[w[0]].time))
         .filter(|&ms| ms >= SAME_RETRY_MS)
         .collect();
     if gaps.is_empty() {

@@ -66,7 +66,9 @@ pub struct RawEvent {
     /// 1-based line where the record starts, relative to the scanned buffer
     /// until [`ScanOutput::append`] offsets it.
     pub line: u64,
-    pub stamp: Stamp,
+    /// The line's time, if it gives one; an event without one is still
+    /// analyzed, on its input's axis of lines.
+    pub stamp: Option<Stamp>,
     pub level: Option<Level>,
     pub host: Option<String>,
     pub entities: Vec<Entity>,
@@ -87,8 +89,6 @@ pub struct ScanOutput {
     pub unparsed: u64,
     /// Lines longer than [`MAX_LINE`].
     pub long_lines: u64,
-    /// Matched records whose time could not be read; not analyzed.
-    pub untimed: u64,
     pub events: Vec<RawEvent>,
     /// Distinct sets of entities that one record named together.
     pub links: HashSet<Vec<Entity>>,
@@ -142,7 +142,6 @@ impl ScanOutput {
         self.lines += next.lines;
         self.unparsed += next.unparsed;
         self.long_lines += next.long_lines;
-        self.untimed += next.untimed;
         self.events.append(&mut next.events);
         self.links.extend(next.links);
         self.time.append(next.time, base);
@@ -205,10 +204,7 @@ impl ScanOutput {
         };
         let payload = parse_payload(&envelope.message);
         self.sample_time(line, envelope, payload.stamp);
-        let Some(stamp) = Stamp::best(payload.stamp, envelope.stamp) else {
-            self.untimed += u64::from(!matches.is_empty());
-            return;
-        };
+        let stamp = Stamp::best(payload.stamp, envelope.stamp);
         let host = envelope
             .host
             .as_deref()

@@ -378,6 +378,7 @@ mod tests {
             file: "f".into(),
             line: n,
             ts: String::new(),
+            relative: None,
             level: None,
             text: String::new(),
             context: Vec::new(),
