@@ -253,9 +253,9 @@ fn keep_within(events: &mut Vec<Event>, since: Option<TimeBound>, until: Option<
     let until = until.and_then(|b| b.at(newest));
     let before = events.len();
     events.retain(|e| {
-        e.time.wall().is_none_or(|t| {
-            since.is_none_or(|s| t >= s) && until.is_none_or(|u| t <= u)
-        })
+        e.time
+            .wall()
+            .is_none_or(|t| since.is_none_or(|s| t >= s) && until.is_none_or(|u| t <= u))
     });
     (before - events.len()) as u64
 }

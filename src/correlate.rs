@@ -215,9 +215,7 @@ fn attach_node_findings(
                 let Some((pod_start, pod_end)) = span(pod) else {
                     continue;
                 };
-                let near = start
-                    .seconds_since(&pod_end)
-                    .is_some_and(|s| s <= window_s)
+                let near = start.seconds_since(&pod_end).is_some_and(|s| s <= window_s)
                     && pod_start.seconds_since(&end).is_some_and(|s| s <= window_s);
                 let pod_hosts = hosts(pod);
                 let same_host = pod_hosts.is_empty() || pod_hosts.contains(&host.as_str());

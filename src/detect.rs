@@ -1,7 +1,17 @@
 //! Detection: the events of a detector's patterns, grouped by the entity the
-//! detector counts `per`, cut into bursts, and graded by the grammar's
-//! `levels` on how many times the failure happened within the window. One
-//! burst that reaches a level is one [`Finding`].
+//! detector counts `per`, cut where the failure stopped for a long time
+//! (see [`recur_gap_s`]), and graded by the grammar's `levels` on how many
+//! times the failure happened within the window. A failure that keeps
+//! coming back is one finding however sparse: a netdev leak logging every
+//! 20 minutes for hours is one finding, and once it has lasted
+//! [`LASTING_S`] it reaches one level more than its densest window (when
+//! its total count reaches that level's `min_count`). One stretch that
+//! reaches a level is one [`Finding`].
+//!
+//! Events without a wall-clock time are detected on their input's own
+//! axis ([`EventTime`]): by time since boot or start when the line gives
+//! it, else by their lines, which have no gaps to measure: one input's are
+//! one stretch, all within one window.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -86,7 +96,7 @@ pub fn detect(rules: &RuleSet, events: &[Event], graph: &EntityGraph) -> Vec<Fin
             fold_pods_into_containers(&mut per_entity, graph);
         }
         for (entity, indices) in per_entity {
-            for burst in bursts(&indices, events, detector.window_s) {
+            for burst in bursts(&indices, events, recur_gap_s(detector.window_s)) {
                 let floor = burst
                     .iter()
                     .filter_map(|&i| rules.grammar.patterns[events[i].pattern].severity)
@@ -228,20 +238,49 @@ impl<'g> PodIndex<'g> {
     }
 }
 
+/// How long a failure must stop before it counts as over: six windows, and
+/// at least an hour. Shorter pauses are the same failure coming back.
+fn recur_gap_s(window_s: i64) -> i64 {
+    window_s.saturating_mul(6).max(3600)
+}
+
+/// How long a failure must keep coming back to reach one level more than
+/// its densest window.
+pub const LASTING_S: i64 = 3600;
+
 /// Splits time-ordered events where their axis changes, or where two are
-/// more than `window_s` apart. Events placed by their line alone have no
-/// gaps to measure: one input's are one burst.
-fn bursts<'i>(indices: &'i [usize], events: &[Event], window_s: i64) -> Vec<&'i [usize]> {
+/// more than `gap_s` apart. Events placed by their line alone have no gaps
+/// to measure: one input's are one burst.
+fn bursts<'i>(indices: &'i [usize], events: &[Event], gap_s: i64) -> Vec<&'i [usize]> {
     let together = |a: usize, b: usize| {
         let (a, b) = (&events[a].time, &events[b].time);
-        a.axis() == b.axis() && b.seconds_since(a).is_none_or(|s| s <= window_s)
+        a.axis() == b.axis() && b.seconds_since(a).is_none_or(|s| s <= gap_s)
     };
     indices.chunk_by(|&a, &b| together(a, b)).collect()
 }
 
-/// The highest level whose `min_count` occurrences fall within one window.
+/// The highest level whose `min_count` occurrences fall within one window;
+/// or, for a failure that has kept coming back for [`LASTING_S`], one level
+/// more when its total count reaches that level's `min_count`.
 fn grade(detector: &Detector, burst: &[usize], events: &[Event]) -> Option<usize> {
     let times = occurrences(burst, events);
+    let windowed = densest(detector, &times);
+    let lasting = match (times.first(), times.last()) {
+        (Some(first), Some(last)) => last.seconds_since(first).is_some_and(|s| s >= LASTING_S),
+        _ => false,
+    };
+    if !lasting {
+        return windowed;
+    }
+    let next = windowed.map_or(0, |l| l + 1);
+    match detector.levels.get(next) {
+        Some(level) if times.len() >= level.min_count => Some(next),
+        _ => windowed,
+    }
+}
+
+/// The highest level whose `min_count` of `times` fall within one window.
+fn densest(detector: &Detector, times: &[EventTime]) -> Option<usize> {
     let mut most = 0usize;
     let mut start = 0usize;
     for end in 0..times.len() {

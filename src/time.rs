@@ -157,7 +157,10 @@ impl EventTime {
             (EventTime::Wall(a), EventTime::Wall(b)) => {
                 Some(a.signed_duration_since(b).num_milliseconds())
             }
-            (EventTime::SinceBoot { input: i, since: a }, EventTime::SinceBoot { input: j, since: b })
+            (
+                EventTime::SinceBoot { input: i, since: a },
+                EventTime::SinceBoot { input: j, since: b },
+            )
             | (
                 EventTime::SinceStart { input: i, since: a },
                 EventTime::SinceStart { input: j, since: b },

@@ -76,7 +76,7 @@ fn without_the_cni_line_the_findings_stay_apart() {
 }
 
 #[test]
-fn findings_on_one_pod_hours_apart_are_separate_incidents_unless_the_window_allows() {
+fn findings_on_one_pod_hours_apart_are_one_incident_until_the_logs_show_it_resolved() {
     let lines = [
         CNI.to_string(),
         kill_line("11:00:00"),
@@ -85,13 +85,20 @@ fn findings_on_one_pod_hours_apart_are_separate_incidents_unless_the_window_allo
         termination_line("16:00:30"),
     ];
     let log = temp_log((lines.join("\n") + "\n").as_bytes());
-    let path = log.path().to_str().unwrap();
-    let apart = json_report(&[path], None);
-    assert_eq!(apart["incidents"].as_array().unwrap().len(), 2);
-    let together = json_report(&["--merge-window", "6h", path], None);
-    let incidents = together["incidents"].as_array().unwrap();
-    assert_eq!(incidents.len(), 1);
+    let unresolved = json_report(&[log.path().to_str().unwrap()], None);
+    let incidents = unresolved["incidents"].as_array().unwrap();
+    assert_eq!(incidents.len(), 1, "{incidents:#?}");
     assert_eq!(incidents[0]["findings"].as_array().unwrap().len(), 2);
+
+    // The pod removed in between (kubelet's sync loop drops it): the stop
+    // at 16:00 is another story. Composed in kubelet 1.22's form
+    // (kubernetes/kubernetes#104648).
+    let removed = "May  1 12:00:00 ecs-prod-003 kubelet: I0501 12:00:00.287717    4568 kubelet.go:2045] \"SyncLoop REMOVE\" source=\"api\" pods=[kube-system/fluentd-hjj42]";
+    let mut lines = lines.to_vec();
+    lines.insert(4, removed.to_string());
+    let log = temp_log((lines.join("\n") + "\n").as_bytes());
+    let resolved = json_report(&[log.path().to_str().unwrap()], None);
+    assert_eq!(resolved["incidents"].as_array().unwrap().len(), 2);
 }
 
 #[test]

@@ -178,9 +178,7 @@ fn printk_shaped(message: &[u8]) -> bool {
     let words = prefix.split(|&c| c == b' ').count();
     prefix.first().is_some_and(u8::is_ascii_alphanumeric)
         && words <= 2
-        && prefix
-            .iter()
-            .all(|&c| c.is_ascii_graphic() || c == b' ')
+        && prefix.iter().all(|&c| c.is_ascii_graphic() || c == b' ')
 }
 
 /// `kern  :warn  : ` as `dmesg -x` prints it (`%-6s:%-6s: `).

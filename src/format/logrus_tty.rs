@@ -63,9 +63,7 @@ fn read(line: &[u8]) -> Option<(Option<Stamp>, Level)> {
     if !matches!(line.first(), Some(b'A'..=b'Z' | 0x1b)) {
         return None;
     }
-    header(line)
-        .ok()
-        .map(|(_, (level, at))| (Some(at), level))
+    header(line).ok().map(|(_, (level, at))| (Some(at), level))
 }
 
 fn header(i: &[u8]) -> IResult<&[u8], (Level, Stamp)> {

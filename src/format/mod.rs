@@ -524,7 +524,11 @@ May  2 00:10:24 ecs-prod-003 dockerd: time="2023-05-02T00:10:24.148458112+08:00"
                     .filter(|f| f.name != UNTIMED_KERNEL && f.parse(line.as_bytes()).is_some())
                     .map(|f| f.name)
                     .collect();
-                let expected: &[&str] = if *name == UNTIMED_KERNEL { &[] } else { &[*name] };
+                let expected: &[&str] = if *name == UNTIMED_KERNEL {
+                    &[]
+                } else {
+                    &[*name]
+                };
                 assert_eq!(readers, expected, "{line}");
             }
         }

@@ -59,6 +59,9 @@ pub fn print(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for e in &report.skipped {
         writeln!(out, "- skipped {}: {}", text(&e.path), text(&e.message))?;
     }
+    for note in &report.notes {
+        writeln!(out, "- note: {}", text(note))?;
+    }
     if n == 0 {
         writeln!(out)?;
         writeln!(out, "No incidents found.")?;
