@@ -69,7 +69,7 @@ pub fn run_with_progress(rules: &RuleSet, options: &Options, progress: Progress<
     let resolver = resolver(&scans);
 
     let (mut events, untimed) = timeline(&scans, &contexts, &resolver);
-    let duplicates = drop_duplicates(&mut events);
+    let duplicates = drop_duplicates(&mut events, &scans);
     // Who is who is learned from every event, whatever the time window.
     let graph = entity_graph(&events, &scans, &resolver);
     let outside = keep_within(&mut events, options.since, options.until);
@@ -220,16 +220,26 @@ fn event_records(
 /// node's logs are often collected twice (the journal and
 /// /var/log/messages in one bundle): same host, pattern, instant and
 /// message. Two nodes that log the same kernel line in the same second
-/// keep both; an event that names no host is only its own input's, and
-/// repeats within one input stay. Returns how many were dropped.
-fn drop_duplicates(events: &mut Vec<Event>) -> u64 {
+/// keep both. An event that names no host (a raw docker.log) is of the one
+/// host the run's inputs name, when they name exactly one; else it is only
+/// its own input's. Repeats within one input stay. Returns how many were
+/// dropped.
+fn drop_duplicates(events: &mut Vec<Event>, scans: &[InputScan]) -> u64 {
+    let hosts: BTreeSet<&str> = scans
+        .iter()
+        .flat_map(|s| s.output.hosts.iter().map(String::as_str))
+        .collect();
+    let run_host = match hosts.iter().collect::<Vec<_>>().as_slice() {
+        [only] => Some(**only),
+        _ => None,
+    };
     type Key<'e> = (usize, EventTime, u64, Result<&'e str, usize>);
     let mut first_seen: HashMap<Key<'_>, usize> = HashMap::new();
     let mut keep = Vec::with_capacity(events.len());
     for e in events.iter() {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         e.message.hash(&mut hasher);
-        let whose = e.host.as_deref().ok_or(e.input);
+        let whose = e.host.as_deref().or(run_host).ok_or(e.input);
         let input = *first_seen
             .entry((e.pattern, e.time, hasher.finish(), whose))
             .or_insert(e.input);
