@@ -27,7 +27,8 @@ pub struct Options {
     pub local_offset: FixedOffset,
     /// The newest a line of stdin can be (the run's start).
     pub now: DateTime<FixedOffset>,
-    /// Findings on one pod at most this far apart form one incident.
+    /// Findings with no pod at most this far apart form one incident (a
+    /// pod's incident lasts until the logs show its failure resolved).
     pub merge_window_s: i64,
     /// Only events from `since` up to `until` are analyzed.
     pub since: Option<TimeBound>,
@@ -108,7 +109,8 @@ pub fn run_with_progress(rules: &RuleSet, options: &Options, progress: Progress<
     let inputs = scans
         .iter()
         .zip(&contexts)
-        .map(|(s, ctx)| summary(s, ctx))
+        .enumerate()
+        .map(|(input, (s, ctx))| summary(s, ctx, input))
         .collect();
     report::build(
         rules,
@@ -403,7 +405,7 @@ fn time_context(scan: &InputScan, options: &Options, zone: FixedOffset) -> TimeC
     TimeContext::infer(&scan.output.time, options.overrides, fallback)
 }
 
-fn summary(scan: &InputScan, ctx: &TimeContext) -> InputSummary {
+fn summary(scan: &InputScan, ctx: &TimeContext, input: usize) -> InputSummary {
     InputSummary {
         path: scan.name.clone(),
         format: scan.framing.name().to_string(),
@@ -413,16 +415,18 @@ fn summary(scan: &InputScan, ctx: &TimeContext) -> InputSummary {
         long_lines: scan.output.long_lines,
         utc_offset: ctx.offset.to_string(),
         hosts: scan.output.hosts.clone(),
-        first: stamp_at(ctx, scan.output.first),
-        last: stamp_at(ctx, scan.output.last),
+        first: stamp_at(ctx, scan.output.first, input),
+        last: stamp_at(ctx, scan.output.last, input),
         year_from: ctx.year_from,
         zone_from: ctx.zone_from,
     }
 }
 
-fn stamp_at(ctx: &TimeContext, at: Option<(u64, Stamp)>) -> Option<String> {
+/// An input's first or last time as reports print it: an instant, or its
+/// place on the input's own clock (`+8123.0 s after boot`).
+fn stamp_at(ctx: &TimeContext, at: Option<(u64, Stamp)>, input: usize) -> Option<String> {
     let (line, stamp) = at?;
-    Some(report::rfc3339(ctx.resolve(stamp, line)?))
+    Some(report::when(ctx.place(Some(stamp), line, input)))
 }
 
 fn not_read(n: NotRead) -> InputFailure {

@@ -163,7 +163,8 @@ pub struct InputSummary {
     pub utc_offset: String,
     /// Hosts its envelopes name.
     pub hosts: Vec<String>,
-    /// Its first and last time (when its records print one).
+    /// Its first and last time (when its records print one): RFC 3339, or
+    /// its place on the input's own clock (`+12.5 s after boot`).
     pub first: Option<String>,
     pub last: Option<String>,
     pub year_from: crate::time::Provenance,
