@@ -81,7 +81,7 @@ pub fn run_with_progress(rules: &RuleSet, options: &Options, progress: Progress<
     } else {
         Vec::new()
     };
-    let resolutions = Resolutions::new(&rules.grammar, &events, &graph);
+    let resolutions = resolutions(&scans, &contexts, &resolver, &graph);
     let clusters = correlate(
         &rules.grammar,
         &findings,
@@ -163,6 +163,29 @@ fn timeline(
     }
     events.sort_by_key(|e| (e.time, e.input, e.line));
     (events, untimed)
+}
+
+/// The resolution lines of every input, placed in time, by entity group.
+fn resolutions(
+    scans: &[InputScan],
+    contexts: &[TimeContext],
+    resolver: &IdResolver,
+    graph: &EntityGraph,
+) -> Resolutions {
+    let placed: Vec<(EventTime, Vec<Entity>)> = scans
+        .iter()
+        .zip(contexts)
+        .enumerate()
+        .flat_map(|(input, (scan, ctx))| {
+            scan.output.resolutions.iter().map(move |r| {
+                (
+                    ctx.place(r.stamp, r.line, input),
+                    resolver.resolve_all(&r.entities),
+                )
+            })
+        })
+        .collect();
+    Resolutions::new(placed.iter().map(|(t, e)| (*t, e.as_slice())), graph)
 }
 
 /// Every event as the drill-down prints it: with its kinds, the pods its

@@ -45,26 +45,31 @@ pub struct Cluster {
 }
 
 /// When the logs show a failure on an entity group resolved: the times of
-/// the `resolves` lines about each group, in order.
+/// the `resolves` lines about each group, in order. Only the times are kept
+/// (a node writes such lines for every container that stops normally).
 #[derive(Debug, Default)]
 pub struct Resolutions {
     by_group: HashMap<usize, Vec<EventTime>>,
 }
 
 impl Resolutions {
-    /// The resolution lines among `events` (in time order), by group.
-    pub fn new(grammar: &Grammar, events: &[Event], graph: &EntityGraph) -> Resolutions {
+    /// From the resolution lines of every input, each placed in time on its
+    /// input's axis (`times`, in any order) with its resolved entities.
+    pub fn new<'r>(
+        resolutions: impl Iterator<Item = (EventTime, &'r [Entity])>,
+        graph: &EntityGraph,
+    ) -> Resolutions {
         let mut by_group: HashMap<usize, Vec<EventTime>> = HashMap::new();
-        for e in events
-            .iter()
-            .filter(|e| grammar.patterns[e.pattern].resolves)
-        {
-            let mut groups: Vec<usize> = e.entities.iter().filter_map(|x| graph.group(x)).collect();
+        for (time, entities) in resolutions {
+            let mut groups: Vec<usize> = entities.iter().filter_map(|x| graph.group(x)).collect();
             groups.sort_unstable();
             groups.dedup();
             for g in groups {
-                by_group.entry(g).or_default().push(e.time);
+                by_group.entry(g).or_default().push(time);
             }
+        }
+        for times in by_group.values_mut() {
+            times.sort_unstable();
         }
         Resolutions { by_group }
     }

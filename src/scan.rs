@@ -82,6 +82,16 @@ pub struct RawEvent {
     pub context: Vec<String>,
 }
 
+/// A line of a `resolves` pattern (a pod's failure over): only its time
+/// and entities are kept, since a node writes one for every container that
+/// stops normally.
+#[derive(Clone, Debug)]
+pub struct Resolution {
+    pub line: u64,
+    pub stamp: Option<Stamp>,
+    pub entities: Vec<Entity>,
+}
+
 /// What scanning a buffer produced.
 #[derive(Debug, Default)]
 pub struct ScanOutput {
@@ -90,6 +100,7 @@ pub struct ScanOutput {
     /// Lines longer than [`MAX_LINE`].
     pub long_lines: u64,
     pub events: Vec<RawEvent>,
+    pub resolutions: Vec<Resolution>,
     /// Distinct sets of entities that one record named together.
     pub links: HashSet<Vec<Entity>>,
     pub time: TimeSamples,
@@ -139,6 +150,10 @@ impl ScanOutput {
         for e in &mut next.events {
             e.line += base;
         }
+        for r in &mut next.resolutions {
+            r.line += base;
+        }
+        self.resolutions.append(&mut next.resolutions);
         self.lines += next.lines;
         self.unparsed += next.unparsed;
         self.long_lines += next.long_lines;
@@ -222,6 +237,15 @@ impl ScanOutput {
             }
             if !rules.feeds_detector(m.pattern) {
                 self.links.extend(link_of(&m, host.as_deref()));
+                continue;
+            }
+            if rules.grammar.patterns[m.pattern].resolves {
+                self.links.extend(link_of(&m, host.as_deref()));
+                self.resolutions.push(Resolution {
+                    line,
+                    stamp,
+                    entities: entities_of(&m.entities, host.as_deref()),
+                });
                 continue;
             }
             self.events.push(RawEvent {

@@ -963,6 +963,48 @@ mod tests {
     }
 
     #[test]
+    fn events_without_wall_time_are_placed_on_their_inputs_axis() {
+        let ctx = infer(&TimeSamples::default(), "2026-01-01T00:00:00Z");
+        let boot = ctx.place(
+            Some(Stamp::SinceBoot(Duration::from_millis(8_123_004))),
+            7,
+            2,
+        );
+        assert_eq!(
+            boot,
+            EventTime::SinceBoot {
+                input: 2,
+                since: Duration::from_millis(8_123_004)
+            }
+        );
+        assert_eq!(boot.relative_text().unwrap(), "+8123.0 s after boot");
+        let start = ctx.place(Some(Stamp::SinceStart(Duration::from_secs(42))), 9, 2);
+        assert_eq!(start.relative_text().unwrap(), "+42.0 s after start");
+        let line = ctx.place(None, 412, 2);
+        assert_eq!(line.relative_text().unwrap(), "line 412, time unknown");
+        // Feb 30 resolves to no instant: the line places it.
+        let impossible = ctx.place(Some(Stamp::Local(local(2, 30, 1, 0, 0))), 5, 2);
+        assert_eq!(impossible, EventTime::Line { input: 2, line: 5 });
+
+        // One axis measures, others do not compare.
+        let later = ctx.place(
+            Some(Stamp::SinceBoot(Duration::from_millis(8_133_004))),
+            8,
+            2,
+        );
+        assert_eq!(later.millis_since(&boot), Some(10_000));
+        let other_input = ctx.place(Some(Stamp::SinceBoot(Duration::from_secs(1))), 1, 3);
+        assert_eq!(other_input.millis_since(&boot), None);
+        assert_eq!(line.millis_since(&ctx.place(None, 400, 2)), None);
+        assert_eq!(line.lines_since(&ctx.place(None, 400, 2)), Some(12));
+        // Wall time sorts first, then each input's axes.
+        let wall = EventTime::Wall(DateTime::parse_from_rfc3339("2023-05-01T00:00:00Z").unwrap());
+        let mut all = vec![line, later, start, boot, wall];
+        all.sort();
+        assert_eq!(all, vec![wall, boot, later, start, line]);
+    }
+
+    #[test]
     fn time_bounds_are_instants_or_durations_back_from_the_newest_event() {
         let newest = DateTime::parse_from_rfc3339("2023-05-02T00:12:58+08:00").unwrap();
         let two_hours = TimeBound::parse("2h").unwrap();

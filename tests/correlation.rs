@@ -90,15 +90,20 @@ fn findings_on_one_pod_hours_apart_are_one_incident_until_the_logs_show_it_resol
     assert_eq!(incidents.len(), 1, "{incidents:#?}");
     assert_eq!(incidents[0]["findings"].as_array().unwrap().len(), 2);
 
-    // The pod removed in between (kubelet's sync loop drops it): the stop
-    // at 16:00 is another story. Composed in kubelet 1.22's form
-    // (kubernetes/kubernetes#104648).
-    let removed = "May  1 12:00:00 ecs-prod-003 kubelet: I0501 12:00:00.287717    4568 kubelet.go:2045] \"SyncLoop REMOVE\" source=\"api\" pods=[kube-system/fluentd-hjj42]";
-    let mut lines = lines.to_vec();
-    lines.insert(4, removed.to_string());
-    let log = temp_log((lines.join("\n") + "\n").as_bytes());
-    let resolved = json_report(&[log.path().to_str().unwrap()], None);
-    assert_eq!(resolved["incidents"].as_array().unwrap().len(), 2);
+    // Resolved in between: the stop at 16:00 is another story. The pod
+    // removed from kubelet's sync loop (kubelet 1.22's form,
+    // kubernetes/kubernetes#104648), or containerd completing a stop of its
+    // container (containerd/containerd#4655's form).
+    let removed = "May  1 12:00:00 ecs-prod-003 kubelet: I0501 12:00:00.287717    4568 kubelet.go:2045] \"SyncLoop REMOVE\" source=\"api\" pods=[kube-system/fluentd-hjj42]".to_string();
+    let stopped = format!("May  1 12:00:00 ecs-prod-003 containerd: time=\"2023-05-01T12:00:00.712425853+08:00\" level=info msg=\"StopContainer for \\\"{SANDBOX}\\\" returns successfully\"");
+    for resolution in [removed, stopped] {
+        let mut lines = lines.to_vec();
+        lines.insert(4, resolution.clone());
+        let log = temp_log((lines.join("\n") + "\n").as_bytes());
+        let resolved = json_report(&[log.path().to_str().unwrap()], None);
+        let incidents = resolved["incidents"].as_array().unwrap();
+        assert_eq!(incidents.len(), 2, "{resolution}\n{incidents:#?}");
+    }
 }
 
 #[test]
