@@ -51,6 +51,21 @@ impl Framing {
         }
     }
 
+    /// [`Framing::detect`], also recognizing kernel messages without time
+    /// by the grammar's kernel patterns (`dmesg -t`).
+    pub fn detect_with_rules(sample: &[u8], rules: &RuleSet) -> Framing {
+        if journal_export::looks_like(sample) {
+            return Framing::JournalExport;
+        }
+        let is_kernel = |msg: &[u8]| {
+            rules
+                .matches(Stage::Findings, msg)
+                .iter()
+                .any(|m| rules.grammar.patterns[m.pattern].source == "kernel")
+        };
+        Framing::Lines(format::detect_with(sample, &is_kernel))
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Framing::Lines(format) => format.name(),

@@ -284,7 +284,16 @@ pub enum Framed<'a> {
 
 /// Decides an input's format from a sample of its first lines: the format
 /// that reads most of them wins (the earlier in [`LINE_FORMATS`] on a tie).
+/// Never the untimed kernel format: see [`detect_with`].
 pub fn detect(sample: &[u8]) -> InputFormat {
+    detect_with(sample, &|_| false)
+}
+
+/// [`detect`], and when no format reads the sample, kernel messages without
+/// time: most lines have their shape ([`dmesg::looks_untimed`]) and
+/// `is_kernel` (the grammar's kernel patterns) recognizes one of them, so
+/// that a config file of `key: value` lines is not taken for the kernel's.
+pub fn detect_with(sample: &[u8], is_kernel: &dyn Fn(&[u8]) -> bool) -> InputFormat {
     let mut counts = vec![0usize; LINE_FORMATS.len()];
     let lines = sample
         .split(|&b| b == b'\n')
@@ -297,7 +306,10 @@ pub fn detect(sample: &[u8]) -> InputFormat {
         }
     }
     let best = counts.iter().copied().max().unwrap_or(0);
-    if best == 0 && dmesg::looks_untimed(lines.iter().copied()) {
+    let kernel_message =
+        |line: &&[u8]| dmesg::parse_untimed(line).is_some_and(|e| is_kernel(&e.message));
+    if best == 0 && dmesg::looks_untimed(lines.iter().copied()) && lines.iter().any(kernel_message)
+    {
         return InputFormat {
             primary: LINE_FORMATS.iter().position(|f| f.name == UNTIMED_KERNEL),
         };
@@ -543,8 +555,21 @@ May  2 00:10:24 ecs-prod-003 dockerd: time="2023-05-02T00:10:24.148458112+08:00"
                 "-- Logs begin at Mon 2023-05-01 00:00:00 CST. --\n{}\n   goroutine 1 [running]:\n",
                 lines.join("\n")
             );
-            assert_eq!(detect(input.as_bytes()).name(), *name, "{input}");
+            // A stand-in for the grammar's kernel patterns.
+            let hung_task = |msg: &[u8]| msg.starts_with(b"INFO: task ");
+            assert_eq!(
+                detect_with(input.as_bytes(), &hung_task).name(),
+                *name,
+                "{input}"
+            );
         }
+        // Lines of the kernel's shape that no kernel pattern knows (a
+        // config file) are no kernel log.
+        let config = "apiVersion: v1\nkind: Pod\nmetadata: x\n";
+        assert_eq!(
+            detect_with(config.as_bytes(), &|_| false),
+            InputFormat::UNKNOWN
+        );
     }
 
     #[test]

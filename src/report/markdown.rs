@@ -139,6 +139,16 @@ fn section(i: &Incident, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(out, "{}", facts.join(" · "))?;
     writeln!(out)?;
+    for n in &i.nearby {
+        writeln!(
+            out,
+            "Nearby on the same node, not tied to it: {} ({}, {})",
+            code(&n.kind),
+            n.severity,
+            text(&n.subject)
+        )?;
+        writeln!(out)?;
+    }
     writeln!(out, "**Findings**")?;
     writeln!(out)?;
     for f in &i.findings {
