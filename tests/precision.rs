@@ -79,7 +79,8 @@ fn a_leak_logging_every_twenty_minutes_for_five_hours_is_one_lasting_incident() 
     assert_eq!(finding["period_s"], 1200.0);
     // Never three in ten minutes, yet five hours of it: one level up.
     assert_eq!(incidents[0]["severity"], "high");
-    // Two lines an hour apart have not lasted: the level of one window.
+    // Two lines twenty minutes apart have not lasted: the level of one
+    // window (one line is low: a wait that may have cleared).
     let brief = report_on_cst_log(&(lines[..2].join("\n") + "\n"));
-    assert_eq!(brief["incidents"][0]["severity"], "medium");
+    assert_eq!(brief["incidents"][0]["severity"], "low");
 }
