@@ -158,7 +158,8 @@ fn read_file(path: &Path, rules: &RuleSet, progress: Progress<'_>) -> InputScan 
         Ok((map, modified)) => {
             scan.modified = modified;
             if let Some(map) = map {
-                scan.framing = Framing::detect(&map[..map.len().min(SNIFF_BYTES)]);
+                scan.framing =
+                    Framing::detect_with_rules(&map[..map.len().min(SNIFF_BYTES)], rules);
                 scan.bytes = map.len() as u64;
                 for_each_window(&map, |window| {
                     scan.output.append(scan_window(window, scan.framing, rules));
@@ -300,8 +301,9 @@ fn read_stream(reader: &mut dyn Read, rules: &RuleSet, progress: Progress<'_>) -
         };
         bytes += got as u64;
         let at_end = got == 0 || buf.len() < STREAM_BLOCK;
-        let framing =
-            *framing.get_or_insert_with(|| Framing::detect(&buf[..buf.len().min(SNIFF_BYTES)]));
+        let framing = *framing.get_or_insert_with(|| {
+            Framing::detect_with_rules(&buf[..buf.len().min(SNIFF_BYTES)], rules)
+        });
         let cut = if at_end {
             buf.len()
         } else {

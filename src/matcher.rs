@@ -71,12 +71,13 @@ pub struct Match<'m> {
 impl RuleSet {
     pub fn new(grammar: Grammar) -> RuleSet {
         let (literals, by_literal) = prefilter_literals(&grammar);
-        // Version patterns are read in the first pass, with the detectors'.
+        // Version and resolution patterns are read in the first pass, with
+        // the detectors'.
         let feeds_detector: Vec<bool> = grammar
             .detectors_of_pattern()
             .iter()
             .zip(&grammar.patterns)
-            .map(|(d, p)| !d.is_empty() || p.component.is_some())
+            .map(|(d, p)| !d.is_empty() || p.component.is_some() || p.resolves)
             .collect();
         // Literals are plain strings of bounded number; building cannot fail
         // short of exceeding aho-corasick's size limits.

@@ -51,6 +51,21 @@ impl Framing {
         }
     }
 
+    /// [`Framing::detect`], also recognizing kernel messages without time
+    /// by the grammar's kernel patterns (`dmesg -t`).
+    pub fn detect_with_rules(sample: &[u8], rules: &RuleSet) -> Framing {
+        if journal_export::looks_like(sample) {
+            return Framing::JournalExport;
+        }
+        let is_kernel = |msg: &[u8]| {
+            rules
+                .matches(Stage::Findings, msg)
+                .iter()
+                .any(|m| rules.grammar.patterns[m.pattern].source == "kernel")
+        };
+        Framing::Lines(format::detect_with(sample, &is_kernel))
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Framing::Lines(format) => format.name(),
@@ -66,7 +81,9 @@ pub struct RawEvent {
     /// 1-based line where the record starts, relative to the scanned buffer
     /// until [`ScanOutput::append`] offsets it.
     pub line: u64,
-    pub stamp: Stamp,
+    /// The line's time, if it gives one; an event without one is still
+    /// analyzed, on its input's axis of lines.
+    pub stamp: Option<Stamp>,
     pub level: Option<Level>,
     pub host: Option<String>,
     pub entities: Vec<Entity>,
@@ -80,6 +97,16 @@ pub struct RawEvent {
     pub context: Vec<String>,
 }
 
+/// A line of a `resolves` pattern (a pod's failure over): only its time
+/// and entities are kept, since a node writes one for every container that
+/// stops normally.
+#[derive(Clone, Debug)]
+pub struct Resolution {
+    pub line: u64,
+    pub stamp: Option<Stamp>,
+    pub entities: Vec<Entity>,
+}
+
 /// What scanning a buffer produced.
 #[derive(Debug, Default)]
 pub struct ScanOutput {
@@ -87,9 +114,8 @@ pub struct ScanOutput {
     pub unparsed: u64,
     /// Lines longer than [`MAX_LINE`].
     pub long_lines: u64,
-    /// Matched records whose time could not be read; not analyzed.
-    pub untimed: u64,
     pub events: Vec<RawEvent>,
+    pub resolutions: Vec<Resolution>,
     /// Distinct sets of entities that one record named together.
     pub links: HashSet<Vec<Entity>>,
     pub time: TimeSamples,
@@ -139,10 +165,13 @@ impl ScanOutput {
         for e in &mut next.events {
             e.line += base;
         }
+        for r in &mut next.resolutions {
+            r.line += base;
+        }
+        self.resolutions.append(&mut next.resolutions);
         self.lines += next.lines;
         self.unparsed += next.unparsed;
         self.long_lines += next.long_lines;
-        self.untimed += next.untimed;
         self.events.append(&mut next.events);
         self.links.extend(next.links);
         self.time.append(next.time, base);
@@ -205,10 +234,7 @@ impl ScanOutput {
         };
         let payload = parse_payload(&envelope.message);
         self.sample_time(line, envelope, payload.stamp);
-        let Some(stamp) = Stamp::best(payload.stamp, envelope.stamp) else {
-            self.untimed += u64::from(!matches.is_empty());
-            return;
-        };
+        let stamp = Stamp::best(payload.stamp, envelope.stamp);
         let host = envelope
             .host
             .as_deref()
@@ -226,6 +252,15 @@ impl ScanOutput {
             }
             if !rules.feeds_detector(m.pattern) {
                 self.links.extend(link_of(&m, host.as_deref()));
+                continue;
+            }
+            if rules.grammar.patterns[m.pattern].resolves {
+                self.links.extend(link_of(&m, host.as_deref()));
+                self.resolutions.push(Resolution {
+                    line,
+                    stamp,
+                    entities: entities_of(&m.entities, host.as_deref()),
+                });
                 continue;
             }
             self.events.push(RawEvent {

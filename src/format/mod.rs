@@ -144,7 +144,17 @@ pub const LINE_FORMATS: &[LineFormat] = &[
         name: "journal-json",
         parse: journal_json::parse,
     },
+    // Last, and never tried on other inputs' lines: it reads any text.
+    LineFormat {
+        name: UNTIMED_KERNEL,
+        parse: dmesg::parse_untimed,
+    },
 ];
+
+/// Kernel messages with no envelope and no time ([`dmesg::parse_untimed`]):
+/// an input's format only when no other format reads its lines and they
+/// look like the kernel's ([`dmesg::looks_untimed`]).
+const UNTIMED_KERNEL: &str = "kernel-untimed";
 
 /// What the payload header says; the message text stays where it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -256,7 +266,7 @@ impl InputFormat {
         LINE_FORMATS
             .iter()
             .enumerate()
-            .filter(|(i, _)| *i != primary)
+            .filter(|(i, f)| *i != primary && f.name != UNTIMED_KERNEL)
             .find_map(|(_, f)| f.parse(line))
             .map_or(Framed::Unparsed, Framed::Record)
     }
@@ -274,18 +284,36 @@ pub enum Framed<'a> {
 
 /// Decides an input's format from a sample of its first lines: the format
 /// that reads most of them wins (the earlier in [`LINE_FORMATS`] on a tie).
+/// Never the untimed kernel format: see [`detect_with`].
 pub fn detect(sample: &[u8]) -> InputFormat {
+    detect_with(sample, &|_| false)
+}
+
+/// [`detect`], and when no format reads the sample, kernel messages without
+/// time: most lines have their shape ([`dmesg::looks_untimed`]) and
+/// `is_kernel` (the grammar's kernel patterns) recognizes one of them, so
+/// that a config file of `key: value` lines is not taken for the kernel's.
+pub fn detect_with(sample: &[u8], is_kernel: &dyn Fn(&[u8]) -> bool) -> InputFormat {
     let mut counts = vec![0usize; LINE_FORMATS.len()];
     let lines = sample
         .split(|&b| b == b'\n')
         .filter(|l| !l.iter().all(u8::is_ascii_whitespace) && !l.starts_with(b"-- "))
         .take(200);
-    for line in lines {
+    let lines: Vec<&[u8]> = lines.collect();
+    for line in &lines {
         for (count, format) in counts.iter_mut().zip(LINE_FORMATS) {
-            *count += usize::from(format.parse(line).is_some());
+            *count += usize::from(format.name != UNTIMED_KERNEL && format.parse(line).is_some());
         }
     }
     let best = counts.iter().copied().max().unwrap_or(0);
+    let kernel_message =
+        |line: &&[u8]| dmesg::parse_untimed(line).is_some_and(|e| is_kernel(&e.message));
+    if best == 0 && dmesg::looks_untimed(lines.iter().copied()) && lines.iter().any(kernel_message)
+    {
+        return InputFormat {
+            primary: LINE_FORMATS.iter().position(|f| f.name == UNTIMED_KERNEL),
+        };
+    }
     InputFormat {
         primary: (best > 0).then(|| counts.iter().position(|&n| n == best).unwrap_or(0)),
     }
@@ -479,6 +507,13 @@ May  2 00:10:24 ecs-prod-003 dockerd: time="2023-05-02T00:10:24.148458112+08:00"
                 r#"{"__REALTIME_TIMESTAMP":"1682957424148458","SYSLOG_IDENTIFIER":"dockerd","MESSAGE":"time=\"2023-05-02T00:10:24.148458112+08:00\" level=info msg=\"Container a9acd5210705 failed to exit within 10 seconds of kill - trying direct SIGKILL\""}"#,
             ],
         ),
+        (
+            UNTIMED_KERNEL,
+            &[
+                "INFO: task containerd-shim:1234 blocked for more than 120 seconds.",
+                "IPv6: ADDRCONF(NETDEV_CHANGE): cali78ab8b22dca: link becomes ready",
+            ],
+        ),
     ];
 
     #[test]
@@ -494,12 +529,19 @@ May  2 00:10:24 ecs-prod-003 dockerd: time="2023-05-02T00:10:24.148458112+08:00"
     fn each_sample_is_read_by_its_format_and_no_other() {
         for (name, lines) in SAMPLES {
             for line in *lines {
+                // The untimed kernel format reads any text, and is only
+                // ever an input's format when no other reads its lines.
                 let readers: Vec<&str> = LINE_FORMATS
                     .iter()
-                    .filter(|f| f.parse(line.as_bytes()).is_some())
+                    .filter(|f| f.name != UNTIMED_KERNEL && f.parse(line.as_bytes()).is_some())
                     .map(|f| f.name)
                     .collect();
-                assert_eq!(readers, [*name], "{line}");
+                let expected: &[&str] = if *name == UNTIMED_KERNEL {
+                    &[]
+                } else {
+                    &[*name]
+                };
+                assert_eq!(readers, expected, "{line}");
             }
         }
     }
@@ -513,8 +555,21 @@ May  2 00:10:24 ecs-prod-003 dockerd: time="2023-05-02T00:10:24.148458112+08:00"
                 "-- Logs begin at Mon 2023-05-01 00:00:00 CST. --\n{}\n   goroutine 1 [running]:\n",
                 lines.join("\n")
             );
-            assert_eq!(detect(input.as_bytes()).name(), *name, "{input}");
+            // A stand-in for the grammar's kernel patterns.
+            let hung_task = |msg: &[u8]| msg.starts_with(b"INFO: task ");
+            assert_eq!(
+                detect_with(input.as_bytes(), &hung_task).name(),
+                *name,
+                "{input}"
+            );
         }
+        // Lines of the kernel's shape that no kernel pattern knows (a
+        // config file) are no kernel log.
+        let config = "apiVersion: v1\nkind: Pod\nmetadata: x\n";
+        assert_eq!(
+            detect_with(config.as_bytes(), &|_| false),
+            InputFormat::UNKNOWN
+        );
     }
 
     #[test]

@@ -104,6 +104,9 @@ fn header(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             clean(&e.message)
         )?;
     }
+    for note in &report.notes {
+        writeln!(out, "  note: {}", clean(note))?;
+    }
     Ok(())
 }
 
@@ -134,10 +137,27 @@ fn print_incident(i: &Incident, style: Style, out: &mut dyn Write) -> io::Result
             "{} → {}  ({})",
             seconds(&i.first_seen),
             seconds(&i.last_seen),
-            human_duration(i.duration_s)
+            if i.first_relative.as_ref().is_some_and(|r| r.clock == "line") {
+                "duration unknown".to_string()
+            } else {
+                human_duration(i.duration_s)
+            }
         ),
     )?;
     list(out, "hosts", &i.hosts)?;
+    let nearby: Vec<String> = i
+        .nearby
+        .iter()
+        .map(|n| {
+            format!(
+                "{} ({}, {}) on the same node at the same time; no entity ties it here",
+                n.kind,
+                n.severity.name(),
+                n.subject
+            )
+        })
+        .collect();
+    list(out, "nearby", &nearby)?;
     list(out, "pods", &i.pods)?;
     list(out, "containers", &i.containers)?;
     writeln!(out, "    findings")?;
