@@ -335,11 +335,11 @@ fn read_stream(reader: &mut dyn Read, rules: &RuleSet, progress: Progress<'_>) -
 }
 
 /// Where the last whole record of a full block ends: after its last
-/// newline (after its last blank line, for journal export entries). A block
+/// newline (after its last whole entry, for journal entries). A block
 /// without one is a giant line, cut at the block's end.
 fn record_end(buf: &[u8], framing: Framing) -> usize {
     let end = match framing {
-        Framing::JournalExport => memchr::memmem::rfind(buf, b"\n\n").map(|i| i + 2),
+        Framing::Entries(entries) => entries.record_end(buf),
         Framing::Lines(_) => memchr::memrchr(b'\n', buf).map(|i| i + 1),
     };
     end.unwrap_or(buf.len())
