@@ -17,6 +17,7 @@ pub mod cni;
 pub mod cri;
 pub mod dmesg;
 pub mod iso;
+pub mod journal_delta;
 pub mod journal_export;
 pub mod journal_full;
 pub mod journal_json;
@@ -135,6 +136,10 @@ pub const LINE_FORMATS: &[LineFormat] = &[
     LineFormat {
         name: "journal-unix",
         parse: journal_unix::parse,
+    },
+    LineFormat {
+        name: "journal-delta",
+        parse: journal_delta::parse,
     },
     LineFormat {
         name: "rfc5424",
@@ -614,6 +619,12 @@ May  2 00:10:24 ecs-prod-003 dockerd: time="2023-05-02T00:10:24.148458112+08:00"
             "journal-unix",
             &[
                 r#"1682910217.635343 ecs-prod-003 kubelet[4568]: E0501 11:03:37.635343    4568 remote_runtime.go:276] "StopContainer from runtime service failed""#,
+            ],
+        ),
+        (
+            "journal-delta",
+            &[
+                r#"[ 7265.418733 <    1.000000 >] ecs-prod-003 kubelet[4568]: E0501 11:03:37.635343    4568 remote_runtime.go:276] "StopContainer from runtime service failed""#,
             ],
         ),
         (
