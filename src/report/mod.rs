@@ -6,7 +6,7 @@
 //! JSON schema (version 1; fields are only ever added):
 //! ```text
 //! { "schema_version": 1,
-//!   "inputs":   [{ "path", "format", "bytes", "lines", "unparsed", "long_lines",
+//!   "inputs":   [{ "path", "format", "inferred": [], "bytes", "lines", "unparsed", "unframed", "long_lines",
 //!                  "utc_offset", "hosts": [], "first", "last", "year_from", "zone_from" }],
 //!   "errors":   [{ "path", "message" }],          (named inputs that could not be read)
 //!   "skipped":  [{ "path", "message" }],          (binary, corrupt or partly read files)
@@ -21,7 +21,7 @@
 //!                  "timeline": [{ "ts", "kind", "text" }],
 //!                  "explanation", "remediation", "remediation_steps": [], "references": [],
 //!                  "versions": [{ "component", "version", "host", "fixed_in", "has_fix" }] }],
-//!   "stats":    { "bytes", "lines", "unparsed", "long_lines", "untimed", "duplicates",
+//!   "stats":    { "bytes", "lines", "unparsed", "unframed", "long_lines", "untimed", "duplicates",
 //!                 "outside_window", "events",
 //!                 "findings", "elapsed_ms", "mb_per_s" } }
 //! ```
@@ -93,9 +93,16 @@ pub struct EventRecord {
 pub struct InputSummary {
     pub path: String,
     pub format: String,
+    /// What was inferred about the bytes and lines besides the format
+    /// (`UTF-16LE decoded`, `grep -n prefix stripped`).
+    pub inferred: Vec<String>,
     pub bytes: u64,
     pub lines: u64,
+    /// Lines no format reads.
     pub unparsed: u64,
+    /// Of the unparsed lines, those a pattern matched all the same
+    /// ("matched without envelope").
+    pub unframed: u64,
     pub long_lines: u64,
     /// The zone the input's local times were read in.
     pub utc_offset: String,
@@ -205,6 +212,8 @@ pub struct Stats {
     pub bytes: u64,
     pub lines: u64,
     pub unparsed: u64,
+    /// Unparsed lines matched all the same ("matched without envelope").
+    pub unframed: u64,
     pub long_lines: u64,
     pub untimed: u64,
     /// Events dropped because another input held the same one.
