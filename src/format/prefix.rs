@@ -6,7 +6,7 @@
 //! 7612:May  1 11:03:56 ecs-prod-003 kubelet: E0501 …                          grep -n
 //! [pod/kube-proxy-8x2lq/kube-proxy] E0501 11:03:37.635343 …                    kubectl logs --prefix
 //! 2023-05-01T03:03:37.635343512Z E0501 11:03:37.635343 …                       kubectl logs --timestamps, docker logs -t
-//! Nov 18, 2020 @ 14:17:57.697	E0501 11:03:37.635343 …                         Kibana / OpenSearch Discover (tab, space or nothing)
+//! Nov 18, 2020 @ 14:17:57.697<TAB>E0501 11:03:37.635343 …                    Kibana / OpenSearch Discover (tab, space or nothing)
 //! > May  1 11:03:56 ecs-prod-003 kubelet: …                                   pasted as a quote, a list (`* `, `- `) or indented
 //! ```
 //! The layers nest in this order (a pasted quote of grep output of
@@ -187,7 +187,7 @@ impl Prefix {
     pub fn learn(lines: &[&[u8]]) -> Prefix {
         let mut prefix = Prefix::NONE;
         let mut current: Vec<&[u8]> = lines.to_vec();
-        let learners: [fn(&[&[u8]]) -> Option<Layer>; 5] = [
+        let learners: [Learner; 5] = [
             learn_quote,
             learn_grep,
             |lines| shared(lines, Layer::Kubectl),
@@ -213,6 +213,9 @@ impl Prefix {
         prefix
     }
 }
+
+/// Learns one kind of layer from sample lines.
+type Learner = fn(&[&[u8]]) -> Option<Layer>;
 
 /// Whether at least 4 in 5 of `n` lines is `hits`.
 fn most(hits: usize, n: usize) -> bool {
