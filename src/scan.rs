@@ -287,8 +287,11 @@ impl ScanOutput {
     /// the first position where a pattern matches, with any time the line
     /// holds.
     fn take_unframed(&mut self, rules: &RuleSet, stage: Stage, line: u64, text: &[u8]) {
-        let Some(start) =
-            unframed::message_starts(text).find(|&s| !rules.matches(stage, &text[s..]).is_empty())
+        // A message starts before the literals it holds.
+        let last_literal = rules.candidates(stage, text).last().unwrap_or(0);
+        let Some(start) = unframed::message_starts(text)
+            .take_while(|&s| s <= last_literal)
+            .find(|&s| !rules.matches(stage, &text[s..]).is_empty())
         else {
             return;
         };
