@@ -266,13 +266,7 @@ fn learn_grep(lines: &[&[u8]]) -> Option<Layer> {
             continue;
         };
         let name = &line[..colon];
-        let path_like = !name.is_empty()
-            && name.len() <= LEARNED_MAX
-            && name
-                .iter()
-                .all(|&b| b.is_ascii_alphanumeric() || b"._/-+@~".contains(&b))
-            && !name.iter().all(u8::is_ascii_digit);
-        if !path_like {
+        if !path_like(name) {
             continue;
         }
         match names.iter_mut().find(|(n, _)| *n == name) {
@@ -307,11 +301,31 @@ fn learn_grep(lines: &[&[u8]]) -> Option<Layer> {
     (file.is_some() || numbered).then_some(Layer::Grep { file, numbered })
 }
 
-/// `line` without grep's `FILE:` and `N:` (or `FILE-`, `N-`).
+/// Whether `name` can be a file name grep printed: a path of common
+/// characters, not a number (grep's line number), no spaces.
+fn path_like(name: &[u8]) -> bool {
+    !name.is_empty()
+        && name.len() <= LEARNED_MAX
+        && name
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b"._/-+@~".contains(&b))
+        && !name.iter().all(u8::is_ascii_digit)
+}
+
+/// `line` without grep's `FILE:` and `N:` (or `FILE-`, `N-`). `file` is the
+/// name most lines carry; a matching line of another file (`grep -n x
+/// messages*`) is read by the path before its first `:` (its context lines,
+/// `NAME-N-`, cannot be told apart from a name with dashes, and are not).
 fn grep(line: &[u8], file: Option<Learned>, numbered: bool) -> Option<&[u8]> {
     let mut rest = line;
     if let Some(file) = file {
-        rest = separator(rest.strip_prefix(file.get())?)?;
+        rest = match rest.strip_prefix(file.get()).and_then(separator) {
+            Some(rest) => rest,
+            None => {
+                let colon = memchr::memchr(b':', &rest[..rest.len().min(LEARNED_MAX + 1)])?;
+                path_like(&rest[..colon]).then(|| &rest[colon + 1..])?
+            }
+        };
     }
     if numbered {
         let digits = rest
@@ -392,6 +406,26 @@ mod tests {
         let prefix = Prefix::learn(&text.lines().map(str::as_bytes).collect::<Vec<_>>());
         for line in text.lines() {
             assert_eq!(prefix.strip(line.as_bytes()).0, SYSLOG.as_bytes());
+        }
+    }
+
+    #[test]
+    fn grep_over_several_files() {
+        // Composed: `zgrep -n kubelet messages*` over three rotated files.
+        let text = format!(
+            "messages-20230505.gz:12:{SYSLOG}\nmessages-20230506.gz:7:{SYSLOG}\nmessages-20230507.gz:3:{SYSLOG}\nmessages-20230507.gz:9:{SYSLOG}\n"
+        );
+        let lines: Vec<&[u8]> = text.lines().map(str::as_bytes).collect();
+        let prefix = Prefix::learn(&lines);
+        assert!(matches!(
+            prefix.layers().collect::<Vec<_>>()[..],
+            [Layer::Grep {
+                file: Some(_),
+                numbered: true
+            }]
+        ));
+        for line in lines {
+            assert_eq!(prefix.strip(line).0, SYSLOG.as_bytes());
         }
     }
 
