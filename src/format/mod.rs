@@ -275,7 +275,7 @@ impl InputFormat {
     /// the first other format that reads it. The input's prefix is stripped
     /// first; its time is the record's when the rest has no envelope.
     #[inline]
-    pub fn frame(self, line: &[u8]) -> Framed<'_> {
+    pub fn frame<'a>(&self, line: &'a [u8]) -> Framed<'a> {
         if is_blank(line) {
             return Framed::Blank;
         }
@@ -308,7 +308,8 @@ impl InputFormat {
         }
     }
 
-    fn frame_bare(self, line: &[u8]) -> Framed<'_> {
+    #[inline(always)]
+    fn frame_bare<'a>(&self, line: &'a [u8]) -> Framed<'a> {
         let Some(primary) = self.primary else {
             return Framed::Unparsed;
         };

@@ -46,11 +46,16 @@ const MAX_SPACED_TAG: usize = 48;
 fn envelope(i: &[u8]) -> IResult<&[u8], Envelope<'_>> {
     let (i, _) = opt(priority)(i)?;
     let (i, stamp) = terminated(stamp, char(' '))(i)?;
-    let (i, host) = match i.first() {
-        Some(b' ') => (&i[1..], None),
-        _ => terminated(word, char(' '))(i).map(|(i, host)| (i, Some(host)))?,
+    let (i, host) = if i.first() == Some(&b' ') {
+        (&i[1..], None)
+    } else {
+        let (i, host) = terminated(word, char(' '))(i)?;
+        (i, Some(host))
     };
-    let (i, (program, pid)) = tag(i).or_else(|_| spaced_tag(i))?;
+    let (i, (program, pid)) = match tag(i) {
+        Ok(read) => read,
+        Err(_) => spaced_tag(i)?,
+    };
     let (message, _) = opt(char(' '))(i)?;
     let envelope = Envelope {
         stamp: Some(Stamp::Local(stamp)),
@@ -64,6 +69,7 @@ fn envelope(i: &[u8]) -> IResult<&[u8], Envelope<'_>> {
 }
 
 /// `kubelet[4568]:` or `kernel:`.
+#[inline(always)]
 fn tag(i: &[u8]) -> IResult<&[u8], (&[u8], Option<u32>)> {
     let (i, program) = take_while1(|c| !matches!(c, b'[' | b':' | b' '))(i)?;
     let (i, pid) = opt(delimited(char('['), number, char(']')))(i)?;
