@@ -1,7 +1,7 @@
 //! Every grammar proves itself: the built-in library loads through the
 //! production loader, and every sample and reject line behaves as written.
 
-use podmortem::grammar::{builtin, check::check, Grammar};
+use podmortem::grammar::{advice, builtin, check::check, Grammar};
 use podmortem::matcher::RuleSet;
 
 #[test]
@@ -201,4 +201,181 @@ fn the_grammar_readme_table_matches_the_files() {
             "grammars/README.md lacks the row\n{row}"
         );
     }
+}
+
+/// Every explanation and chain story rests on cited sources, each a URL or
+/// `owner/repo@ref path` (the loader checks the form; this checks that
+/// none of the built-in ones goes without).
+#[test]
+fn every_builtin_detector_and_chain_cites_its_sources() {
+    let grammar = Grammar::builtin().unwrap();
+    let uncited: Vec<&str> = grammar
+        .detectors
+        .iter()
+        .filter(|d| d.sources.is_empty())
+        .map(|d| d.kind.as_str())
+        .chain(
+            grammar
+                .chains
+                .iter()
+                .filter(|c| c.sources.is_empty())
+                .map(|c| c.name.as_str()),
+        )
+        .collect();
+    assert!(uncited.is_empty(), "no `sources` for {uncited:?}");
+    for s in grammar
+        .detectors
+        .iter()
+        .flat_map(|d| &d.sources)
+        .chain(grammar.chains.iter().flat_map(|c| &c.sources))
+    {
+        assert!(advice::is_citation(&s.cite), "{}", s.cite);
+    }
+}
+
+#[test]
+fn a_user_grammar_with_an_unmarked_destructive_step_is_refused() {
+    let grammar = |remediation: &str| {
+        format!(
+            "source = 'x'\n[[pattern]]\nid = 'p'\nliteral = 'a'\nregex = 'a(?P<pod_uid>\\d+)'\n\
+             [[pattern.sample]]\nline = 'a1'\nfields = {{ pod_uid = '1' }}\n[[pattern.reject]]\nline = 'b'\n\
+             [[detector]]\nkind = 'k'\ntitle = 't'\npatterns = ['p']\nper = 'pod_uid'\nwindow = '1m'\n\
+             levels = [{{ min_count = 1, severity = 'low' }}]\nexplanation = 'e'\nremediation = {remediation}\n"
+        )
+    };
+    let load =
+        |text: String| Grammar::from_sources([("user/x.toml".to_string(), text)].into_iter());
+    let err = load(grammar(
+        "['Check `findmnt | grep <pod_uid>`.', 'Then `rm -rf /var/lib/kubelet/pods/<pod_uid>`.']",
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with("user/x.toml:")
+            && err.contains("detector 'k': remediation step 2 holds rm -r (`rm -rf`)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("destructive = true"),
+        "says how to mark it: {err}"
+    );
+    // Marked, after the step that runs its check: accepted, and the old
+    // string form loads beside the table form.
+    let g = load(grammar(
+        "['Check: `findmnt | grep <pod_uid>` must print nothing.', \
+         { step = '`rm -r --one-file-system /var/lib/kubelet/pods/<pod_uid>`', destructive = true, \
+           after = '`findmnt | grep <pod_uid>` prints nothing' }]",
+    ))
+    .unwrap();
+    let steps = &g.detectors[0].remediation;
+    assert_eq!((steps[0].destructive, steps[1].destructive), (false, true));
+    // Marked, but its check comes nowhere before it: refused.
+    let err = load(grammar(
+        "[{ step = '`reboot`', destructive = true, after = '`uptime` is long' }]",
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("must come after the check that makes it safe"),
+        "{err}"
+    );
+}
+
+/// A `code span` of a remediation step that is a shell command: it starts
+/// with a lowercase command word and has arguments (`shim disconnected`
+/// style quotes of log text never appear in steps; field names, sysctl
+/// settings and JSON do not start that way).
+fn shell_snippets(text: &str) -> Vec<String> {
+    let placeholder = regex::Regex::new(r"<([A-Za-z][A-Za-z0-9_-]*)>").unwrap();
+    advice::code_spans(text)
+        .into_iter()
+        .filter(|span| {
+            let first = span.split_whitespace().next().unwrap_or_default();
+            let first = first.trim_end_matches(';');
+            span.contains(' ')
+                && !first.is_empty()
+                && first
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.+-".contains(c))
+                && first.starts_with(|c: char| c.is_ascii_lowercase())
+        })
+        // Placeholders (`<pod_uid>`) read as redirections to the shell.
+        .map(|span| placeholder.replace_all(span, "$1").into_owned())
+        .collect()
+}
+
+#[test]
+fn every_remediation_shell_snippet_passes_shellcheck() {
+    let grammar = Grammar::builtin().unwrap();
+    let mut snippets: Vec<(String, String)> = Vec::new();
+    for d in &grammar.detectors {
+        for (n, step) in d.remediation.iter().enumerate() {
+            let texts = std::iter::once(&step.text).chain(step.after.as_ref());
+            for text in texts {
+                for s in shell_snippets(text) {
+                    snippets.push((format!("{} step {}", d.kind, n + 1), s));
+                }
+            }
+        }
+    }
+    assert!(
+        snippets.len() > 50,
+        "only {} snippets found",
+        snippets.len()
+    );
+    // What shellcheck does not see: `**` matches across directories only
+    // with `shopt -s globstar`, which no step can assume.
+    for (at, s) in &snippets {
+        assert!(!s.contains("**"), "{at}: `{s}` needs globstar");
+    }
+    let script: String = snippets.iter().map(|(_, s)| format!("{s}\n")).collect();
+    let run = std::process::Command::new("shellcheck")
+        .args(["--shell=bash", "--severity=info", "--format=gcc", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .expect("piped stdin")
+                .write_all(script.as_bytes())?;
+            child.wait_with_output()
+        });
+    let output = match run {
+        Ok(output) => output,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            assert!(
+                std::env::var_os("PODMORTEM_REQUIRE_SHELLCHECK").is_none(),
+                "PODMORTEM_REQUIRE_SHELLCHECK is set but shellcheck is not installed (.ci/install-tools)"
+            );
+            eprintln!(
+                "SKIPPED: shellcheck not installed; {} remediation snippets unchecked (apt-get install shellcheck)",
+                snippets.len()
+            );
+            return;
+        }
+        Err(e) => panic!("cannot run shellcheck: {e}"),
+    };
+    // `-:LINE:COL: level: message [SCnnnn]`, one snippet per line.
+    let findings: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| {
+            let line: usize = l
+                .split(':')
+                .nth(1)
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            match snippets.get(line.wrapping_sub(1)) {
+                Some((at, s)) => format!("{at}: `{s}`\n    {l}"),
+                None => l.to_string(),
+            }
+        })
+        .collect();
+    assert!(
+        findings.is_empty() && output.status.success(),
+        "shellcheck on remediation snippets:\n{}",
+        findings.join("\n")
+    );
 }

@@ -8,6 +8,7 @@ pub const FILES: &[(&str, &str)] = &[
         "containerd.toml",
         include_str!("../../grammars/containerd.toml"),
     ),
+    ("crio.toml", include_str!("../../grammars/crio.toml")),
     ("dockerd.toml", include_str!("../../grammars/dockerd.toml")),
     ("kernel.toml", include_str!("../../grammars/kernel.toml")),
     ("kubelet.toml", include_str!("../../grammars/kubelet.toml")),

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use super::advice::{self, Source, StepDef};
 use super::{error, Chain, Detector, DetectorLevel, FixedIn, GrammarError, Pattern, Sample};
 use crate::entity::Role;
 use crate::severity::Severity;
@@ -35,6 +36,9 @@ pub struct ChainDef {
     pub effects: Vec<String>,
     pub title: String,
     pub story: String,
+    /// Where the story's claims come from.
+    #[serde(default)]
+    pub sources: Vec<Source>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,7 +113,11 @@ pub struct DetectorDef {
     pub window: String,
     pub levels: Vec<LevelDef>,
     pub explanation: String,
-    pub remediation: Vec<String>,
+    /// Where the explanation's claims come from.
+    #[serde(default)]
+    pub sources: Vec<Source>,
+    /// Steps: a string, or `{ step, destructive, after }` (see `advice`).
+    pub remediation: Vec<StepDef>,
     #[serde(default)]
     pub references: Vec<String>,
     #[serde(default)]
@@ -292,6 +300,8 @@ pub fn compile_detector(
             "`levels` must be non-empty, ascending by min_count, min_count ≥ 1".into(),
         ));
     }
+    advice::check_sources(&at, &def.sources)?;
+    let remediation = advice::compile_steps(&at, &def.remediation)?;
     Ok(Detector {
         kind: def.kind.clone(),
         title: def.title.clone(),
@@ -313,7 +323,8 @@ pub fn compile_detector(
             version: f.version.clone(),
             fix: f.fix.clone(),
         }),
-        remediation: def.remediation.clone(),
+        sources: def.sources.clone(),
+        remediation,
         references: def.references.clone(),
     })
 }
@@ -341,11 +352,13 @@ pub fn compile_chain(
                 .ok_or_else(|| error(&at, format!("unknown finding kind '{kind}'")))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    advice::check_sources(&at, &def.sources)?;
     Ok(Chain {
         name: def.name.clone(),
         detectors,
         causes: def.causes.len(),
         title: def.title.clone(),
         story: def.story.trim().to_string(),
+        sources: def.sources.clone(),
     })
 }

@@ -6,12 +6,15 @@
 //! add their own directory with `--grammars DIR`. Loading validates every
 //! reference; [`check`] proves every pattern against its own sample lines.
 
+pub mod advice;
 pub mod builtin;
 pub mod check;
 mod file;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
+
+pub use advice::{Source, Step};
 
 use crate::entity::Role;
 use crate::severity::Severity;
@@ -35,6 +38,8 @@ pub struct Chain {
     pub causes: usize,
     pub title: String,
     pub story: String,
+    /// Where the story's claims come from.
+    pub sources: Vec<Source>,
 }
 
 impl Chain {
@@ -133,7 +138,9 @@ pub struct Detector {
     /// the finding's severity.
     pub levels: Vec<DetectorLevel>,
     pub explanation: String,
-    pub remediation: Vec<String>,
+    /// Where the explanation's claims come from.
+    pub sources: Vec<Source>,
+    pub remediation: Vec<Step>,
     pub references: Vec<String>,
     /// The component version that fixes what this detector finds.
     pub fixed_in: Option<FixedIn>,

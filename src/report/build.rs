@@ -5,13 +5,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, FixedOffset, SecondsFormat};
 
 use super::{
-    BundleSummary, ComponentVersion, EventRecord, Evidence, FindingReport, Incident, InputFailure,
-    InputSummary, Report, Stats, TimelineEntry,
+    Advice, BundleSummary, ComponentVersion, EventRecord, Evidence, FindingReport, Incident,
+    InputFailure, InputSummary, Report, Stats, TimelineEntry,
 };
 use crate::correlate::Cluster;
 use crate::detect::{Event, Finding};
 use crate::entity::Entity;
-use crate::grammar;
+use crate::grammar::{self, Step};
 use crate::matcher::RuleSet;
 use crate::rank::{self, Weighing};
 use crate::scan::VersionFact;
@@ -196,12 +196,15 @@ fn incident(rules: &RuleSet, analysis: &Analysis, cluster: &Cluster) -> (Inciden
         .collect::<Vec<_>>()
         .join("\n\n");
     let (versions, version_steps) = version_notes(rules, analysis, &detectors, &hosts);
-    let mut steps: Vec<String> = version_steps;
+    let mut advice: Vec<Advice> = version_steps
+        .into_iter()
+        .map(|s| Advice::from_step(&Step::plain(s)))
+        .collect();
     let mut references: Vec<String> = Vec::new();
     for &d in &detectors {
         for step in &grammar.detectors[d].remediation {
-            if !steps.contains(step) {
-                steps.push(step.clone());
+            if !advice.iter().any(|a| a.step == step.text) {
+                advice.push(Advice::from_step(step));
             }
         }
         for r in &grammar.detectors[d].references {
@@ -210,6 +213,7 @@ fn incident(rules: &RuleSet, analysis: &Analysis, cluster: &Cluster) -> (Inciden
             }
         }
     }
+    let steps: Vec<String> = advice.iter().map(Advice::line).collect();
     let subject = if cluster.pods.is_empty() {
         describe(&lead.entity)
     } else {
@@ -257,6 +261,7 @@ fn incident(rules: &RuleSet, analysis: &Analysis, cluster: &Cluster) -> (Inciden
             .collect::<Vec<_>>()
             .join("\n"),
         remediation_steps: steps,
+        remediation_advice: advice,
         versions,
         references,
     };

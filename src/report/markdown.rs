@@ -168,8 +168,17 @@ fn section(i: &Incident, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out)?;
         writeln!(out, "**What to do**")?;
         writeln!(out)?;
-        for (n, step) in i.remediation_steps.iter().enumerate() {
-            writeln!(out, "{}. {}", n + 1, rich(step))?;
+        for (n, advice) in i.remediation_advice.iter().enumerate() {
+            match advice.warning() {
+                Some(warning) => writeln!(
+                    out,
+                    "{}. **{}** {}",
+                    n + 1,
+                    rich(&warning),
+                    rich(&advice.step)
+                )?,
+                None => writeln!(out, "{}. {}", n + 1, rich(&advice.step))?,
+            }
         }
     }
     if !i.references.is_empty() {

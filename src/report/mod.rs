@@ -20,6 +20,7 @@
 //!                                                "context": [] (only when the program wrote more with it) }] }],
 //!                  "timeline": [{ "ts", "kind", "text" }],
 //!                  "explanation", "remediation", "remediation_steps": [], "references": [],
+//!                  "remediation_advice": [{ "step", "destructive", "after" (destructive steps only) }],
 //!                  "versions": [{ "component", "version", "host", "fixed_in", "has_fix" }] }],
 //!   "stats":    { "bytes", "lines", "unparsed", "unframed", "long_lines", "untimed", "duplicates",
 //!                 "outside_window", "events",
@@ -151,7 +152,10 @@ pub struct Incident {
     pub timeline: Vec<TimelineEntry>,
     pub explanation: String,
     pub remediation: String,
+    /// The steps as printed: a destructive one opens with [`DESTRUCTIVE`].
     pub remediation_steps: Vec<String>,
+    /// The same steps as the grammar marks them.
+    pub remediation_advice: Vec<Advice>,
     /// Versions the logs state of the components whose version decides a
     /// fix (`dockerd_stop_loop`: Docker ≥ 20.10.10).
     pub versions: Vec<ComponentVersion>,
@@ -163,6 +167,51 @@ impl Incident {
     /// enough, and not suppressed.
     pub fn fails(&self, level: Severity) -> bool {
         self.severity >= level && self.suppressed.is_none()
+    }
+}
+
+/// One remediation step as the grammar marks it: a step that can stop
+/// workloads or delete data is `destructive`, safe only once `after` holds.
+#[derive(Debug, Serialize)]
+pub struct Advice {
+    pub step: String,
+    pub destructive: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+}
+
+/// What opens a destructive step in every format, so that nobody runs it
+/// without reading its condition.
+pub const DESTRUCTIVE: &str = "⚠ DESTRUCTIVE";
+
+impl Advice {
+    pub fn from_step(step: &crate::grammar::Step) -> Advice {
+        Advice {
+            step: step.text.clone(),
+            destructive: step.destructive,
+            after: step.after.clone(),
+        }
+    }
+
+    /// What a destructive step opens with: the warning and its condition.
+    pub fn warning(&self) -> Option<String> {
+        match (&self.after, self.destructive) {
+            (Some(after), true) => Some(format!(
+                "{DESTRUCTIVE} (can stop workloads or delete data), only once {after}:"
+            )),
+            (None, true) => Some(format!(
+                "{DESTRUCTIVE} (can stop workloads or delete data):"
+            )),
+            _ => None,
+        }
+    }
+
+    /// The step as one line of text, its warning first when destructive.
+    pub fn line(&self) -> String {
+        match self.warning() {
+            Some(warning) => format!("{warning} {}", self.step),
+            None => self.step.clone(),
+        }
     }
 }
 

@@ -23,7 +23,7 @@ use std::io::{self, Write};
 use serde_json::{json, Map, Value};
 
 use super::junit::detector_source;
-use super::{FindingReport, Incident, Report};
+use super::{Advice, FindingReport, Incident, Report};
 use crate::grammar::{Detector, Grammar};
 use crate::severity::Severity;
 
@@ -117,7 +117,7 @@ fn rule(grammar: &Grammar, d: &Detector) -> Value {
         d.remediation
             .iter()
             .enumerate()
-            .map(|(n, s)| format!("{}{s}", prefix(n)))
+            .map(|(n, s)| format!("{}{}", prefix(n), Advice::from_step(s).line()))
             .collect::<Vec<_>>()
             .join("\n")
     };

@@ -207,8 +207,16 @@ fn explanation(i: &Incident, open: bool, out: &mut dyn Write) -> io::Result<()> 
     }
     if !i.remediation_steps.is_empty() {
         writeln!(out, "<h4>What to do</h4>\n<ol class=\"steps\">")?;
-        for step in &i.remediation_steps {
-            writeln!(out, "<li>{}</li>", Prose(step))?;
+        for advice in &i.remediation_advice {
+            match advice.warning() {
+                Some(warning) => writeln!(
+                    out,
+                    "<li class=\"destructive\"><strong>{}</strong> {}</li>",
+                    Prose(&warning),
+                    Prose(&advice.step)
+                )?,
+                None => writeln!(out, "<li>{}</li>", Prose(&advice.step))?,
+            }
         }
         writeln!(out, "</ol>")?;
     }
