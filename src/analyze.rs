@@ -97,6 +97,7 @@ pub fn run_with_progress(rules: &RuleSet, options: &Options, progress: Progress<
         bytes,
         lines: scans.iter().map(|s| s.output.lines).sum(),
         unparsed: scans.iter().map(|s| s.output.unparsed).sum(),
+        unframed: scans.iter().map(|s| s.output.unframed).sum(),
         long_lines: scans.iter().map(|s| s.output.long_lines).sum(),
         untimed,
         duplicates,
@@ -435,6 +436,14 @@ fn summary(scan: &InputScan, ctx: &TimeContext, input: usize) -> InputSummary {
         bytes: scan.bytes,
         lines: scan.output.lines,
         unparsed: scan.output.unparsed,
+        unframed: scan.output.unframed,
+        inferred: scan
+            .notes
+            .iter()
+            .copied()
+            .chain(scan.framing.notes())
+            .map(String::from)
+            .collect(),
         long_lines: scan.output.long_lines,
         utc_offset: ctx.offset.to_string(),
         hosts: scan.output.hosts.clone(),

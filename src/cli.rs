@@ -448,9 +448,17 @@ fn time_bound(flag: &str, text: Option<&str>) -> Result<Option<TimeBound>> {
     .transpose()
 }
 
+/// Inputs that could not be read, and lines read only in part, on stderr:
+/// "0 incidents" then never hides a loss.
 fn report_errors(report: &Report) {
     for e in &report.errors {
         eprintln!("podmortem: {}: {}", e.path, e.message);
+    }
+    for i in report.inputs.iter().filter(|i| i.unparsed > 0) {
+        eprintln!(
+            "podmortem: {}: {} of {} lines in no known envelope ({} matched without envelope)",
+            i.path, i.unparsed, i.lines, i.unframed
+        );
     }
 }
 

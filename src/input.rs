@@ -60,6 +60,8 @@ pub struct InputScan {
     /// Why reading stopped early (a corrupt gzip): what was read before
     /// still counts.
     pub read_error: Option<String>,
+    /// Decodings applied to its bytes (`UTF-16LE decoded`).
+    pub notes: Vec<&'static str>,
     pub output: ScanOutput,
 }
 
@@ -139,6 +141,7 @@ fn read_found(found: Found<'_>, rules: &RuleSet, progress: Progress<'_>) -> Inpu
     scan.name = found.name;
     scan.modified = found.modified.or(scan.modified);
     scan.name_date = found.name_date;
+    scan.notes = found.notes;
     scan
 }
 
@@ -151,6 +154,7 @@ fn read_file(path: &Path, rules: &RuleSet, progress: Progress<'_>) -> InputScan 
         modified: None,
         name_date: None,
         read_error: None,
+        notes: Vec::new(),
         output: ScanOutput::default(),
     };
     match open_mapped(path) {
@@ -330,6 +334,7 @@ fn read_stream(reader: &mut dyn Read, rules: &RuleSet, progress: Progress<'_>) -
                 modified: None,
                 name_date: None,
                 read_error,
+                notes: Vec::new(),
                 output,
             };
         }
@@ -337,11 +342,11 @@ fn read_stream(reader: &mut dyn Read, rules: &RuleSet, progress: Progress<'_>) -
 }
 
 /// Where the last whole record of a full block ends: after its last
-/// newline (after its last blank line, for journal export entries). A block
+/// newline (after its last whole entry, for journal entries). A block
 /// without one is a giant line, cut at the block's end.
 fn record_end(buf: &[u8], framing: Framing) -> usize {
     let end = match framing {
-        Framing::JournalExport => memchr::memmem::rfind(buf, b"\n\n").map(|i| i + 2),
+        Framing::Entries(entries) => entries.record_end(buf),
         Framing::Lines(_) => memchr::memrchr(b'\n', buf).map(|i| i + 1),
     };
     end.unwrap_or(buf.len())

@@ -6,7 +6,7 @@
 //! JSON schema (version 1; fields are only ever added):
 //! ```text
 //! { "schema_version": 1,
-//!   "inputs":   [{ "path", "format", "bytes", "lines", "unparsed", "long_lines",
+//!   "inputs":   [{ "path", "format", "inferred": [], "bytes", "lines", "unparsed", "unframed", "long_lines",
 //!                  "utc_offset", "hosts": [], "first", "last", "year_from", "zone_from" }],
 //!   "errors":   [{ "path", "message" }],          (named inputs that could not be read)
 //!   "skipped":  [{ "path", "message" }],          (binary, corrupt or partly read files)
@@ -23,7 +23,7 @@
 //!                  "explanation", "remediation", "remediation_steps": [], "references": [],
 //!                  "remediation_advice": [{ "step", "destructive", "after" (destructive steps only) }],
 //!                  "versions": [{ "component", "version", "host", "fixed_in", "has_fix" }] }],
-//!   "stats":    { "bytes", "lines", "unparsed", "long_lines", "untimed", "duplicates",
+//!   "stats":    { "bytes", "lines", "unparsed", "unframed", "long_lines", "untimed", "duplicates",
 //!                 "outside_window", "events",
 //!                 "findings", "elapsed_ms", "mb_per_s" },
 //!   "notes":    [] }                             (only when there is something to say)
@@ -156,9 +156,16 @@ pub struct EventRecord {
 pub struct InputSummary {
     pub path: String,
     pub format: String,
+    /// What was inferred about the bytes and lines besides the format
+    /// (`UTF-16LE decoded`, `grep -n prefix stripped`).
+    pub inferred: Vec<String>,
     pub bytes: u64,
     pub lines: u64,
+    /// Lines no format reads.
     pub unparsed: u64,
+    /// Of the unparsed lines, those a pattern matched all the same
+    /// ("matched without envelope").
+    pub unframed: u64,
     pub long_lines: u64,
     /// The zone the input's local times were read in.
     pub utc_offset: String,
@@ -334,6 +341,8 @@ pub struct Stats {
     pub bytes: u64,
     pub lines: u64,
     pub unparsed: u64,
+    /// Unparsed lines matched all the same ("matched without envelope").
+    pub unframed: u64,
     pub long_lines: u64,
     /// Events with no wall-clock time: analyzed on their input's own axis.
     pub untimed: u64,
