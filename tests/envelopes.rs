@@ -306,7 +306,7 @@ fn kubectl_logs_prefix_and_timestamps_are_read() {
         input["inferred"],
         serde_json::json!([
             "kubectl --prefix stripped",
-            "kubectl/docker --timestamps time read"
+            "leading timestamp read (kubectl/docker --timestamps)"
         ])
     );
     // The klog local time beside the UTC stamp reveals the zone.

@@ -266,11 +266,13 @@ impl InputFormat {
     };
 
     /// The line format; `timestamped` when only a prefix's time frames the
-    /// lines (`docker logs -t` of free text).
+    /// lines (`docker logs -t` of free text), `kubectl-prefixed` when only
+    /// `kubectl --prefix` does.
     pub fn name(self) -> &'static str {
         match self.primary {
             Some(i) => LINE_FORMATS[i].name,
             None if self.prefix.layers().any(|l| l.gives_time()) => "timestamped",
+            None if self.prefix.layers().any(|l| l.is_envelope()) => "kubectl-prefixed",
             None => "unknown",
         }
     }
@@ -309,11 +311,13 @@ impl InputFormat {
                 }
                 Framed::Record(e)
             }
-            Framed::Unparsed if outer.stamp.is_some() => Framed::Record(Envelope {
-                stamp: outer.stamp,
-                program: outer.program.map(Cow::Borrowed),
-                ..Envelope::bare(rest)
-            }),
+            Framed::Unparsed if outer.stamp.is_some() || outer.program.is_some() => {
+                Framed::Record(Envelope {
+                    stamp: outer.stamp,
+                    program: outer.program.map(Cow::Borrowed),
+                    ..Envelope::bare(rest)
+                })
+            }
             other => other,
         }
     }
@@ -470,7 +474,7 @@ fn best_format(lines: &[&[u8]], prefix: prefix::Prefix) -> Candidate {
     let mut read = 0;
     for line in lines {
         let (rest, outer) = prefix.strip(line);
-        let mut any = outer.stamp.is_some();
+        let mut any = outer.stamp.is_some() || outer.program.is_some();
         for (count, format) in counts.iter_mut().zip(LINE_FORMATS) {
             let reads = format.name != UNTIMED_KERNEL && format.parse(rest).is_some();
             *count += usize::from(reads);

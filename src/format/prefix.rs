@@ -6,6 +6,8 @@
 //! 7612:May  1 11:03:56 ecs-prod-003 kubelet: E0501 …                          grep -n
 //! [pod/kube-proxy-8x2lq/kube-proxy] E0501 11:03:37.635343 …                    kubectl logs --prefix
 //! 2023-05-01T03:03:37.635343512Z E0501 11:03:37.635343 …                       kubectl logs --timestamps, docker logs -t
+//! 2021-04-25 14:52:32 Start parsing parameters                                 any ISO date and time before free text
+//!   12 [57539.949044] Out of memory: Killed process 328391 …                    cat -n, nl, an editor's line numbers
 //! Nov 18, 2020 @ 14:17:57.697<TAB>E0501 11:03:37.635343 …                    Kibana / OpenSearch Discover (tab, space or nothing)
 //! > May  1 11:03:56 ecs-prod-003 kubelet: …                                   pasted as a quote, a list (`* `, `- `) or indented
 //! ```
@@ -28,7 +30,7 @@ use nom::{
     IResult,
 };
 
-use super::lex::{clock, date, fixed_digits, month_name, number, rfc3339, space};
+use super::lex::{clock, date, datetime, fixed_digits, month_name, number, space};
 use crate::time::{PartialStamp, Stamp};
 
 /// The longest learned string (a file name grep prints, a quote).
@@ -81,10 +83,12 @@ pub enum Layer {
         file: Option<Learned>,
         numbered: bool,
     },
+    /// `cat -n`, `nl`: a right-aligned line number, then a tab or spaces.
+    LineNumber,
     /// `kubectl logs --prefix`: `[pod/NAME/CONTAINER] ` (kubectl ≥ 1.17).
     Kubectl,
-    /// An RFC 3339 instant and a space: `kubectl logs --timestamps`,
-    /// `docker logs -t` (Go's RFC3339Nano).
+    /// An ISO 8601 date and time and a space: `kubectl logs --timestamps`,
+    /// `docker logs -t` (Go's RFC3339Nano), scripts' `date '+%F %T'`.
     Stamp,
     /// Kibana's and OpenSearch Dashboards' default date format
     /// (`MMM D, YYYY @ HH:mm:ss.SSS`), then a tab, spaces or nothing.
@@ -105,8 +109,9 @@ impl Layer {
                 numbered: false,
             } => "grep -H prefix stripped",
             Layer::Grep { file: None, .. } => "grep -n prefix stripped",
+            Layer::LineNumber => "line numbers stripped",
             Layer::Kubectl => "kubectl --prefix stripped",
-            Layer::Stamp => "kubectl/docker --timestamps time read",
+            Layer::Stamp => "leading timestamp read (kubectl/docker --timestamps)",
             Layer::Kibana => "Kibana/OpenSearch Discover time read",
         }
     }
@@ -116,20 +121,28 @@ impl Layer {
         matches!(self, Layer::Stamp | Layer::Kibana)
     }
 
+    /// Whether the layer is an envelope by itself: a time, or the container
+    /// `kubectl --prefix` names; the rest is then the message even when no
+    /// format reads it.
+    pub fn is_envelope(self) -> bool {
+        self.gives_time() || self == Layer::Kubectl
+    }
+
     /// `line` without this layer, or `None` when the line does not carry
     /// it; what the layer says goes to `outer`.
     fn strip<'a>(self, line: &'a [u8], outer: &mut Outer<'a>) -> Option<&'a [u8]> {
         match self {
             Layer::Quote(quote) => line.strip_prefix(quote.get()),
             Layer::Grep { file, numbered } => grep(line, file, numbered),
+            Layer::LineNumber => line_number(line),
             Layer::Kubectl => {
                 let (rest, container) = kubectl(line)?;
                 outer.program = Some(container);
                 Some(rest)
             }
             Layer::Stamp => {
-                let (rest, at) = terminated(rfc3339(b'.'), space)(line).ok()?;
-                outer.stamp = Some(Stamp::Absolute(at));
+                let (rest, at) = terminated(datetime, space)(line).ok()?;
+                outer.stamp = Some(at);
                 Some(rest)
             }
             Layer::Kibana => {
@@ -187,9 +200,10 @@ impl Prefix {
     pub fn learn(lines: &[&[u8]]) -> Prefix {
         let mut prefix = Prefix::NONE;
         let mut current: Vec<&[u8]> = lines.to_vec();
-        let learners: [Learner; 5] = [
+        let learners: [Learner; 6] = [
             learn_quote,
             learn_grep,
+            |lines| shared(lines, Layer::LineNumber),
             |lines| shared(lines, Layer::Kubectl),
             |lines| shared(lines, Layer::Stamp),
             |lines| shared(lines, Layer::Kibana),
@@ -341,6 +355,26 @@ fn grep(line: &[u8], file: Option<Learned>, numbered: bool) -> Option<&[u8]> {
     Some(rest)
 }
 
+/// `line` without `cat -n`'s or `nl`'s number: spaces, digits, then a tab
+/// or spaces.
+fn line_number(line: &[u8]) -> Option<&[u8]> {
+    let pad = line.iter().take_while(|&&b| b == b' ').count();
+    let digits = line[pad..]
+        .iter()
+        .take(10)
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    if digits == 0 || digits > 9 {
+        return None;
+    }
+    let rest = &line[pad + digits..];
+    let gap = rest
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
+    (gap > 0).then(|| &rest[gap..])
+}
+
 fn separator(rest: &[u8]) -> Option<&[u8]> {
     match rest {
         [b':' | b'-', tail @ ..] => Some(tail),
@@ -467,6 +501,25 @@ mod tests {
         assert!(rest.starts_with(b"E0501"));
         assert_eq!(outer.program, Some(&b"kube-proxy"[..]));
         assert!(matches!(outer.stamp, Some(Stamp::Absolute(_))));
+    }
+
+    #[test]
+    fn line_numbers_and_iso_stamps_before_free_text() {
+        // ert-9320 (tests/field/ert-9320-numbered-dmesg-oom), cut.
+        let numbered = "  1 [57539.949044] Out of memory: Killed process 328391\n  2 [625328.156297] Out of memory: Killed process 1597132\n";
+        assert_eq!(learned(numbered).last(), Some(&Layer::LineNumber));
+        let lines: Vec<&[u8]> = numbered.lines().map(str::as_bytes).collect();
+        assert!(Prefix::learn(&lines)
+            .strip(lines[1])
+            .0
+            .starts_with(b"[625328.156297]"));
+        // nwjs/armv7 #45 (tests/field/nwjs-armv7-45-overlay-mount-buildlog).
+        let script = "2021-04-25 14:52:32 TODO install curl, python, docker if needed\n2021-04-25 14:52:32 Start parsing parameters\n";
+        assert_eq!(learned(script), [Layer::Stamp]);
+        let (rest, outer) = Prefix::learn(&[script.lines().next().unwrap().as_bytes()])
+            .strip(script.lines().next().unwrap().as_bytes());
+        assert!(rest.starts_with(b"TODO"));
+        assert!(matches!(outer.stamp, Some(Stamp::Local(p)) if p.year == Some(2021)));
     }
 
     #[test]

@@ -46,15 +46,16 @@ const MAX_SPACED_TAG: usize = 48;
 fn envelope(i: &[u8]) -> IResult<&[u8], Envelope<'_>> {
     let (i, _) = opt(priority)(i)?;
     let (i, stamp) = terminated(stamp, char(' '))(i)?;
+    let header = i;
     let (i, host) = if i.first() == Some(&b' ') {
         (&i[1..], None)
     } else {
         let (i, host) = terminated(word, char(' '))(i)?;
         (i, Some(host))
     };
-    let (i, (program, pid)) = match tag(i) {
-        Ok(read) => read,
-        Err(_) => spaced_tag(i)?,
+    let (i, (host, (program, pid))) = match tag(i) {
+        Ok((i, read)) => (i, (host, read)),
+        Err(_) => unusual_tag(header, i, host)?,
     };
     let (message, _) = opt(char(' '))(i)?;
     let envelope = Envelope {
@@ -75,6 +76,27 @@ fn tag(i: &[u8]) -> IResult<&[u8], (&[u8], Option<u32>)> {
     let (i, pid) = opt(delimited(char('['), number, char(']')))(i)?;
     let (i, _) = char(':')(i)?;
     Ok((i, (program, pid)))
+}
+
+/// The tag of a header the common form does not fit: one with spaces
+/// after the host, or a header without a host at all (`May 17 16:45:26
+/// kubelet[3292]: …`, where the word taken for the host is the tag; only
+/// with a pid, so that `host: message` is never read as a tag).
+#[inline(never)]
+#[allow(clippy::type_complexity)]
+fn unusual_tag<'a>(
+    header: &'a [u8],
+    after_host: &'a [u8],
+    host: Option<&'a [u8]>,
+) -> IResult<&'a [u8], (Option<&'a [u8]>, (&'a [u8], Option<u32>))> {
+    if let Ok((rest, read)) = spaced_tag(after_host) {
+        return Ok((rest, (host, read)));
+    }
+    let (rest, (program, pid)) = tag(header)?;
+    if pid.is_none() {
+        return Err(super::lex::fail(header));
+    }
+    Ok((rest, (None, (program, pid))))
 }
 
 /// `gsad main[8990]:`: words up to a `[pid]:` close by.
@@ -163,6 +185,18 @@ mod tests {
         assert_eq!(e.program.as_deref(), Some(&b"kubelet"[..]));
         assert_eq!(e.pid, Some(1606));
         assert!(e.message.starts_with(b"E1026"));
+    }
+
+    #[test]
+    fn a_line_without_a_host_field_at_all() {
+        // mattshma/bigdata#114 (tests/field/mattshma-114-orphaned-nohost),
+        // cut after the tag.
+        let e = parse(b"May 17 16:45:26 kubelet[3292]: E0517 16:45:26.176639    3292 kubelet_volumes.go:128] Orphaned pod").unwrap();
+        assert_eq!(e.host, None);
+        assert_eq!(e.program.as_deref(), Some(&b"kubelet"[..]));
+        assert_eq!(e.pid, Some(3292));
+        assert!(e.message.starts_with(b"E0517"));
+        assert!(parse(b"May 17 16:45:26 kubelet: E0517 16:45:26.176639 x").is_none());
     }
 
     #[test]
