@@ -76,7 +76,26 @@ fn stages(c: &mut Criterion) {
         })
     });
 
+    // The prefilter names exactly the lines a naive `contains` finds.
+    let literals: Vec<&[u8]> = f
+        .rules
+        .grammar
+        .patterns
+        .iter()
+        .enumerate()
+        .filter(|(p, _)| f.rules.feeds_detector(*p))
+        .flat_map(|(_, p)| p.literals.iter().map(|l| l.as_bytes()))
+        .collect();
+    let naive = lines
+        .iter()
+        .filter(|l| {
+            literals
+                .iter()
+                .any(|lit| memchr::memmem::find(l, lit).is_some())
+        })
+        .count();
     let candidates = f.rules.candidates(Stage::Findings, &f.bytes).count();
+    assert_eq!(candidates, naive, "candidate lines against a naive search");
     assert!(
         candidates >= f.summary.planted_lines,
         "{candidates} candidates"

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, FixedOffset, TimeZone};
 
-use crate::correlate::correlate;
+use crate::correlate::{correlate, Resolutions};
 use crate::detect::{detect, Event};
 use crate::entity::{Entity, EntityGraph, IdResolver, Mentions};
 use crate::input::{self, InputScan, NotRead, Progress, Source};
@@ -16,7 +16,7 @@ use crate::matcher::RuleSet;
 use crate::report::{
     self, Analysis, BundleSummary, EventRecord, InputFailure, InputSummary, Report, Stats,
 };
-use crate::time::{Fallback, Overrides, Provenance, Stamp, TimeBound, TimeContext};
+use crate::time::{EventTime, Fallback, Overrides, Provenance, Stamp, TimeBound, TimeContext};
 
 /// What the caller decides; no field here is read from the environment.
 #[derive(Clone, Debug)]
@@ -27,7 +27,8 @@ pub struct Options {
     pub local_offset: FixedOffset,
     /// The newest a line of stdin can be (the run's start).
     pub now: DateTime<FixedOffset>,
-    /// Findings on one pod at most this far apart form one incident.
+    /// Findings with no pod at most this far apart form one incident (a
+    /// pod's incident lasts until the logs show its failure resolved).
     pub merge_window_s: i64,
     /// Only events from `since` up to `until` are analyzed.
     pub since: Option<TimeBound>,
@@ -68,12 +69,11 @@ pub fn run_with_progress(rules: &RuleSet, options: &Options, progress: Progress<
     let contexts = time_contexts(&scans, options);
     let resolver = resolver(&scans);
 
-    let (mut events, mut untimed) = timeline(&scans, &contexts, &resolver);
-    let duplicates = drop_duplicates(&mut events);
+    let (mut events, untimed) = timeline(&scans, &contexts, &resolver);
+    let duplicates = drop_duplicates(&mut events, &scans);
     // Who is who is learned from every event, whatever the time window.
     let graph = entity_graph(&events, &scans, &resolver);
     let outside = keep_within(&mut events, options.since, options.until);
-    untimed += scans.iter().map(|s| s.output.untimed).sum::<u64>();
 
     let findings = detect(rules, &events, &graph);
     let event_records = if options.keep_events {
@@ -81,11 +81,13 @@ pub fn run_with_progress(rules: &RuleSet, options: &Options, progress: Progress<
     } else {
         Vec::new()
     };
+    let resolutions = resolutions(&scans, &contexts, &resolver, &graph);
     let clusters = correlate(
         &rules.grammar,
         &findings,
         &events,
         &graph,
+        &resolutions,
         options.merge_window_s,
     );
 
@@ -95,6 +97,7 @@ pub fn run_with_progress(rules: &RuleSet, options: &Options, progress: Progress<
         bytes,
         lines: scans.iter().map(|s| s.output.lines).sum(),
         unparsed: scans.iter().map(|s| s.output.unparsed).sum(),
+        unframed: scans.iter().map(|s| s.output.unframed).sum(),
         long_lines: scans.iter().map(|s| s.output.long_lines).sum(),
         untimed,
         duplicates,
@@ -107,7 +110,8 @@ pub fn run_with_progress(rules: &RuleSet, options: &Options, progress: Progress<
     let inputs = scans
         .iter()
         .zip(&contexts)
-        .map(|(s, ctx)| summary(s, ctx))
+        .enumerate()
+        .map(|(input, (s, ctx))| summary(s, ctx, input))
         .collect();
     report::build(
         rules,
@@ -131,7 +135,8 @@ pub fn run_with_progress(rules: &RuleSet, options: &Options, progress: Progress<
 }
 
 /// Every input's events placed in time, with resolved entities, in time
-/// order; and how many could not be placed.
+/// order (wall-clock events first, then each input's own axis); and how
+/// many have no wall-clock time.
 fn timeline(
     scans: &[InputScan],
     contexts: &[TimeContext],
@@ -141,10 +146,8 @@ fn timeline(
     let mut events: Vec<Event> = Vec::new();
     for (input, (scan, ctx)) in scans.iter().zip(contexts).enumerate() {
         for raw in &scan.output.events {
-            let Some(time) = ctx.resolve(raw.stamp, raw.line) else {
-                untimed += 1;
-                continue;
-            };
+            let time = ctx.place(raw.stamp, raw.line, input);
+            untimed += u64::from(time.wall().is_none());
             events.push(Event {
                 pattern: raw.pattern,
                 input,
@@ -161,6 +164,29 @@ fn timeline(
     }
     events.sort_by_key(|e| (e.time, e.input, e.line));
     (events, untimed)
+}
+
+/// The resolution lines of every input, placed in time, by entity group.
+fn resolutions(
+    scans: &[InputScan],
+    contexts: &[TimeContext],
+    resolver: &IdResolver,
+    graph: &EntityGraph,
+) -> Resolutions {
+    let placed: Vec<(EventTime, Vec<Entity>)> = scans
+        .iter()
+        .zip(contexts)
+        .enumerate()
+        .flat_map(|(input, (scan, ctx))| {
+            scan.output.resolutions.iter().map(move |r| {
+                (
+                    ctx.place(r.stamp, r.line, input),
+                    resolver.resolve_all(&r.entities),
+                )
+            })
+        })
+        .collect();
+    Resolutions::new(placed.iter().map(|(t, e)| (*t, e.as_slice())), graph)
 }
 
 /// Every event as the drill-down prints it: with its kinds, the pods its
@@ -197,7 +223,8 @@ fn event_records(
             pods.sort();
             pods.dedup();
             EventRecord {
-                ts: report::rfc3339(e.time),
+                ts: report::when(e.time),
+                relative: report::RelativeTime::of(e.time),
                 host: e.host.clone(),
                 source: rules.grammar.patterns[e.pattern].source.clone(),
                 pattern: rules.grammar.patterns[e.pattern].id.clone(),
@@ -215,35 +242,57 @@ fn event_records(
         .collect()
 }
 
-/// Drops the events another input already holds — one node's logs are
-/// often collected twice (the journal and /var/log/messages in one bundle):
-/// same pattern, same instant, same message. Repeats within one input stay.
-/// Returns how many were dropped.
-fn drop_duplicates(events: &mut Vec<Event>) -> u64 {
-    let mut first_seen: HashMap<(usize, DateTime<FixedOffset>, u64), usize> = HashMap::new();
-    let before = events.len();
-    events.retain(|e| {
+/// Drops the events another input of the same host already holds — one
+/// node's logs are often collected twice (the journal and
+/// /var/log/messages in one bundle): same host, pattern, instant and
+/// message. Two nodes that log the same kernel line in the same second
+/// keep both. An event that names no host (a raw docker.log) is of the one
+/// host the run's inputs name, when they name exactly one; else it is only
+/// its own input's. Repeats within one input stay. Returns how many were
+/// dropped.
+fn drop_duplicates(events: &mut Vec<Event>, scans: &[InputScan]) -> u64 {
+    let hosts: BTreeSet<&str> = scans
+        .iter()
+        .flat_map(|s| s.output.hosts.iter().map(String::as_str))
+        .collect();
+    let run_host = match hosts.iter().collect::<Vec<_>>().as_slice() {
+        [only] => Some(**only),
+        _ => None,
+    };
+    type Key<'e> = (usize, EventTime, u64, Result<&'e str, usize>);
+    let mut first_seen: HashMap<Key<'_>, usize> = HashMap::new();
+    let mut keep = Vec::with_capacity(events.len());
+    for e in events.iter() {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         e.message.hash(&mut hasher);
+        let whose = e.host.as_deref().or(run_host).ok_or(e.input);
         let input = *first_seen
-            .entry((e.pattern, e.time, hasher.finish()))
+            .entry((e.pattern, e.time, hasher.finish(), whose))
             .or_insert(e.input);
-        input == e.input
-    });
+        keep.push(input == e.input);
+    }
+    let before = events.len();
+    let mut kept = keep.into_iter();
+    events.retain(|_| kept.next().unwrap_or(true));
     (before - events.len()) as u64
 }
 
 /// Keeps the events within `since..=until`; returns how many were dropped.
-/// Relative bounds count back from the newest event: a post-mortem asks
-/// about the last hours of the logs, not of today.
+/// Relative bounds count back from the newest wall-clock event: a
+/// post-mortem asks about the last hours of the logs, not of today. Events
+/// without a wall-clock time cannot be placed against the bounds and stay.
 fn keep_within(events: &mut Vec<Event>, since: Option<TimeBound>, until: Option<TimeBound>) -> u64 {
-    let Some(newest) = events.last().map(|e| e.time) else {
+    let Some(newest) = events.iter().filter_map(|e| e.time.wall()).max() else {
         return 0;
     };
-    let since = since.map(|b| b.at(newest));
-    let until = until.map(|b| b.at(newest));
+    let since = since.and_then(|b| b.at(newest));
+    let until = until.and_then(|b| b.at(newest));
     let before = events.len();
-    events.retain(|e| since.is_none_or(|s| e.time >= s) && until.is_none_or(|u| e.time <= u));
+    events.retain(|e| {
+        e.time
+            .wall()
+            .is_none_or(|t| since.is_none_or(|s| t >= s) && until.is_none_or(|u| t <= u))
+    });
     (before - events.len()) as u64
 }
 
@@ -380,26 +429,36 @@ fn time_context(scan: &InputScan, options: &Options, zone: FixedOffset) -> TimeC
     TimeContext::infer(&scan.output.time, options.overrides, fallback)
 }
 
-fn summary(scan: &InputScan, ctx: &TimeContext) -> InputSummary {
+fn summary(scan: &InputScan, ctx: &TimeContext, input: usize) -> InputSummary {
     InputSummary {
         path: scan.name.clone(),
         format: scan.framing.name().to_string(),
         bytes: scan.bytes,
         lines: scan.output.lines,
         unparsed: scan.output.unparsed,
+        unframed: scan.output.unframed,
+        inferred: scan
+            .notes
+            .iter()
+            .copied()
+            .chain(scan.framing.notes())
+            .map(String::from)
+            .collect(),
         long_lines: scan.output.long_lines,
         utc_offset: ctx.offset.to_string(),
         hosts: scan.output.hosts.clone(),
-        first: stamp_at(ctx, scan.output.first),
-        last: stamp_at(ctx, scan.output.last),
+        first: stamp_at(ctx, scan.output.first, input),
+        last: stamp_at(ctx, scan.output.last, input),
         year_from: ctx.year_from,
         zone_from: ctx.zone_from,
     }
 }
 
-fn stamp_at(ctx: &TimeContext, at: Option<(u64, Stamp)>) -> Option<String> {
+/// An input's first or last time as reports print it: an instant, or its
+/// place on the input's own clock (`+8123.0 s after boot`).
+fn stamp_at(ctx: &TimeContext, at: Option<(u64, Stamp)>, input: usize) -> Option<String> {
     let (line, stamp) = at?;
-    Some(report::rfc3339(ctx.resolve(stamp, line)?))
+    Some(report::when(ctx.place(Some(stamp), line, input)))
 }
 
 fn not_read(n: NotRead) -> InputFailure {

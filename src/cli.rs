@@ -111,7 +111,7 @@ pub struct AnalyzeArgs {
     /// A directory of extra grammar files (*.toml) to load after the built-in ones.
     #[arg(long, value_name = "DIR")]
     pub grammars: Option<PathBuf>,
-    /// Findings on one pod at most this far apart are one incident (30s, 10m, 2h).
+    /// Findings with no pod (a container, a node) at most this far apart are one incident (30s, 10m, 2h); a pod's incident lasts until its failure is resolved.
     #[arg(long, default_value = "30m", value_name = "DURATION")]
     pub merge_window: String,
     /// Only events at or after this time: RFC 3339, or a duration (2h) back
@@ -448,9 +448,17 @@ fn time_bound(flag: &str, text: Option<&str>) -> Result<Option<TimeBound>> {
     .transpose()
 }
 
+/// Inputs that could not be read, and lines read only in part, on stderr:
+/// "0 incidents" then never hides a loss.
 fn report_errors(report: &Report) {
     for e in &report.errors {
         eprintln!("podmortem: {}: {}", e.path, e.message);
+    }
+    for i in report.inputs.iter().filter(|i| i.unparsed > 0) {
+        eprintln!(
+            "podmortem: {}: {} of {} lines in no known envelope ({} matched without envelope)",
+            i.path, i.unparsed, i.lines, i.unframed
+        );
     }
 }
 

@@ -1,11 +1,19 @@
 //! Detection: the events of a detector's patterns, grouped by the entity the
-//! detector counts `per`, cut into bursts, and graded by the grammar's
-//! `levels` on how many times the failure happened within the window. One
-//! burst that reaches a level is one [`Finding`].
+//! detector counts `per`, cut where the failure stopped for a long time
+//! (see [`recur_gap_s`]), and graded by the grammar's `levels` on how many
+//! times the failure happened within the window. A failure that keeps
+//! coming back is one finding however sparse: a netdev leak logging every
+//! 20 minutes for hours is one finding, and once it has lasted
+//! [`LASTING_S`] it reaches one level more than its densest window (when
+//! its total count reaches that level's `min_count`). One stretch that
+//! reaches a level is one [`Finding`].
+//!
+//! Events without a wall-clock time are detected on their input's own
+//! axis ([`EventTime`]): by time since boot or start when the line gives
+//! it, else by their lines, which have no gaps to measure: one input's are
+//! one stretch, all within one window.
 
 use std::collections::{BTreeMap, HashMap};
-
-use chrono::{DateTime, FixedOffset};
 
 use crate::entity::{Entity, EntityGraph, Role};
 
@@ -14,6 +22,7 @@ const UNKNOWN_HOST: &str = "unknown host";
 use crate::grammar::Detector;
 use crate::matcher::RuleSet;
 use crate::severity::Severity;
+use crate::time::EventTime;
 
 /// A matched line with its instant and resolved entities.
 #[derive(Clone, Debug)]
@@ -22,7 +31,8 @@ pub struct Event {
     /// Index of the input it came from.
     pub input: usize,
     pub line: u64,
-    pub time: DateTime<FixedOffset>,
+    /// Its instant, or its place on its input's own axis.
+    pub time: EventTime,
     pub level: Option<crate::format::Level>,
     pub host: Option<String>,
     pub entities: Vec<Entity>,
@@ -86,7 +96,7 @@ pub fn detect(rules: &RuleSet, events: &[Event], graph: &EntityGraph) -> Vec<Fin
             fold_pods_into_containers(&mut per_entity, graph);
         }
         for (entity, indices) in per_entity {
-            for burst in bursts(&indices, events, detector.window_s) {
+            for burst in bursts(&indices, events, recur_gap_s(detector.window_s)) {
                 let floor = burst
                     .iter()
                     .filter_map(|&i| rules.grammar.patterns[events[i].pattern].severity)
@@ -155,7 +165,7 @@ fn join_same_instant(subjects: &mut [(usize, Entity)], events: &[Event]) {
         let at = &events[subjects[k].0];
         let close = |j: &usize| {
             let e = &events[subjects[*j].0];
-            (e.time - at.time).num_milliseconds().abs() < SAME_RETRY_MS && e.host == at.host
+            same_instant(&e.time, &at.time) && e.host == at.host
         };
         // A report is a handful of lines; a flood of one instant is not
         // searched end to end for every line of it.
@@ -228,19 +238,57 @@ impl<'g> PodIndex<'g> {
     }
 }
 
-/// Splits time-ordered events wherever two are more than `window_s` apart.
-fn bursts<'i>(indices: &'i [usize], events: &[Event], window_s: i64) -> Vec<&'i [usize]> {
-    let gap = |a: usize, b: usize| (events[b].time - events[a].time).num_seconds();
-    indices.chunk_by(|&a, &b| gap(a, b) <= window_s).collect()
+/// How long a failure must stop before it counts as over: six windows, and
+/// at least an hour. Shorter pauses are the same failure coming back.
+fn recur_gap_s(window_s: i64) -> i64 {
+    window_s.saturating_mul(6).max(3600)
 }
 
-/// The highest level whose `min_count` occurrences fall within one window.
+/// How long a failure must keep coming back to reach one level more than
+/// its densest window.
+pub const LASTING_S: i64 = 3600;
+
+/// Splits time-ordered events where their axis changes, or where two are
+/// more than `gap_s` apart. Events placed by their line alone have no gaps
+/// to measure: one input's are one burst.
+fn bursts<'i>(indices: &'i [usize], events: &[Event], gap_s: i64) -> Vec<&'i [usize]> {
+    let together = |a: usize, b: usize| {
+        let (a, b) = (&events[a].time, &events[b].time);
+        a.axis() == b.axis() && b.seconds_since(a).is_none_or(|s| s <= gap_s)
+    };
+    indices.chunk_by(|&a, &b| together(a, b)).collect()
+}
+
+/// The highest level whose `min_count` occurrences fall within one window;
+/// or, for a failure that has kept coming back for [`LASTING_S`], one level
+/// more when its total count reaches that level's `min_count`.
 fn grade(detector: &Detector, burst: &[usize], events: &[Event]) -> Option<usize> {
     let times = occurrences(burst, events);
+    let windowed = densest(detector, &times);
+    let lasting = match (times.first(), times.last()) {
+        (Some(first), Some(last)) => last.seconds_since(first).is_some_and(|s| s >= LASTING_S),
+        _ => false,
+    };
+    if !lasting {
+        return windowed;
+    }
+    let next = windowed.map_or(0, |l| l + 1);
+    match detector.levels.get(next) {
+        Some(level) if times.len() >= level.min_count => Some(next),
+        _ => windowed,
+    }
+}
+
+/// The highest level whose `min_count` of `times` fall within one window.
+fn densest(detector: &Detector, times: &[EventTime]) -> Option<usize> {
     let mut most = 0usize;
     let mut start = 0usize;
     for end in 0..times.len() {
-        while (times[end] - times[start]).num_seconds() > detector.window_s {
+        // Unmeasurable gaps (line places) are within the window.
+        while times[end]
+            .seconds_since(&times[start])
+            .is_some_and(|s| s > detector.window_s)
+        {
             start += 1;
         }
         most = most.max(end - start + 1);
@@ -253,15 +301,14 @@ fn grade(detector: &Detector, burst: &[usize], events: &[Event]) -> Option<usize
 /// lines less than [`SAME_RETRY_MS`] after the previous one are the same
 /// occurrence — unless the same pattern matches again: two hung tasks in
 /// one second are two.
-fn occurrences(burst: &[usize], events: &[Event]) -> Vec<DateTime<FixedOffset>> {
+fn occurrences(burst: &[usize], events: &[Event]) -> Vec<EventTime> {
     let mut starts = Vec::new();
     let mut patterns_in_current: Vec<usize> = Vec::new();
     let mut previous: Option<&Event> = None;
     for &i in burst {
         let e = &events[i];
         let continues = previous.is_some_and(|p| {
-            (e.time - p.time).num_milliseconds() < SAME_RETRY_MS
-                && !patterns_in_current.contains(&e.pattern)
+            same_instant(&e.time, &p.time) && !patterns_in_current.contains(&e.pattern)
         });
         if !continues {
             starts.push(e.time);
@@ -277,11 +324,27 @@ fn occurrences(burst: &[usize], events: &[Event]) -> Vec<DateTime<FixedOffset>> 
 /// as three lines in the same millisecond).
 const SAME_RETRY_MS: i64 = 1000;
 
+/// Without a clock, lines at most this many apart in one input may be one
+/// report (the kernel's OOM report prints its memory and task tables
+/// between its first and last line).
+const SAME_REPORT_LINES: i64 = 200;
+
+/// Whether two events may be lines of one occurrence: less than
+/// [`SAME_RETRY_MS`] apart, or, placed by their line alone, less than
+/// [`SAME_REPORT_LINES`] apart in the same input.
+fn same_instant(a: &EventTime, b: &EventTime) -> bool {
+    match (a.millis_since(b), a.lines_since(b)) {
+        (Some(ms), _) => ms.abs() < SAME_RETRY_MS,
+        (None, Some(lines)) => lines.abs() < SAME_REPORT_LINES,
+        (None, None) => false,
+    }
+}
+
 /// The median time between retries, in seconds to one decimal.
 fn median_gap(burst: &[usize], events: &[Event]) -> Option<f64> {
     let mut gaps: Vec<i64> = burst
         .windows(2)
-        .map(|w| (events[w[1]].time - events[w[0]].time).num_milliseconds())
+        .filter_map(|w| events[w[1]].time.millis_since(&events[w[0]].time))
         .filter(|&ms| ms >= SAME_RETRY_MS)
         .collect();
     if gaps.is_empty() {

@@ -27,8 +27,12 @@
 //!   right): its entries are iterated as a stream, never unpacked;
 //! - xz, bzip2, zip: not read (no decoder here): skipped, saying how to
 //!   decompress them first;
+//! - UTF-16 with a byte order mark, or text whose lines end in a lone `\r`:
+//!   read through a [`Decoding`](crate::decode::Decoding) (named in
+//!   [`Found::notes`]) and classified again;
 //! - a systemd journal file (`LPKSHHRH`) or anything with a NUL byte in its
-//!   first 8 KiB (after decompression): skipped as a binary file;
+//!   first 8 KiB (after decompression): skipped as a binary file, except a
+//!   `journalctl -o export` stream, whose binary fields hold NUL bytes;
 //! - everything else is an input ([`Found`]).
 //!
 //! Compression and archives nest (a `.gz` inside a tar inside a `.tar.gz`) up
@@ -119,6 +123,8 @@ use std::time::{Duration, SystemTime};
 
 use chrono::NaiveDate;
 
+use crate::decode::Decoding;
+
 /// How much of a stream is looked at to classify it.
 pub const SNIFF_BYTES: usize = 8 * 1024;
 /// Compression layers and archives nested in one another, at most.
@@ -137,6 +143,8 @@ pub struct Found<'r> {
     /// The date in a rotated file's name (see [`name_date`]): its lines are
     /// not newer than the end of that day.
     pub name_date: Option<NaiveDate>,
+    /// Decodings applied to its bytes (`UTF-16LE decoded`).
+    pub notes: Vec<&'static str>,
 }
 
 /// Where the bytes of a [`Found`] input are.
@@ -541,9 +549,11 @@ impl<'v> Walker<'v> {
                         content: Content::File(path.to_path_buf()),
                         modified,
                         name_date: date,
+                        notes: Vec::new(),
                     });
                     return None;
                 }
+                let notes = peeled.notes;
                 let mut reader = peeled.reader;
                 let mut tap = Tap::new(&mut reader);
                 (self.visit)(Found {
@@ -551,6 +561,7 @@ impl<'v> Walker<'v> {
                     content: Content::Stream(&mut tap),
                     modified,
                     name_date: date,
+                    notes,
                 });
                 tap.err
             }
@@ -984,6 +995,7 @@ enum Sniff {
 enum Magic {
     Gzip,
     Zstd,
+    Decode(Decoding),
     Other(Sniff),
 }
 
@@ -1011,6 +1023,12 @@ fn sniff(head: &[u8]) -> Magic {
     }
     if head.starts_with(b"PK\x03\x04") {
         return skip("zip archive: not read (unzip it and pass the directory)");
+    }
+    if let Some(decoding) = Decoding::sniff(head) {
+        return Magic::Decode(decoding);
+    }
+    if crate::format::journal_export::looks_like(head) {
+        return Magic::Other(Sniff::Text);
     }
     if head.starts_with(b"LPKSHHRH") {
         return skip(
@@ -1062,8 +1080,9 @@ fn is_tar(head: &[u8]) -> bool {
 struct Peeled<'a> {
     reader: Peeked<Box<dyn Read + 'a>>,
     sniff: Sniff,
-    /// Compression layers removed.
+    /// Compression layers removed and decodings applied.
     layers: usize,
+    notes: Vec<&'static str>,
 }
 
 /// Removes compression layers from `reader` until something else shows.
@@ -1071,6 +1090,7 @@ struct Peeled<'a> {
 fn peel(reader: Box<dyn Read + '_>, depth: usize) -> Result<Peeled<'_>, String> {
     let mut reader = reader;
     let mut layers = 0;
+    let mut notes = Vec::new();
     loop {
         let peeked = Peeked::new(reader, SNIFF_BYTES);
         if peeked.head.is_empty() {
@@ -1090,11 +1110,16 @@ fn peel(reader: Box<dyn Read + '_>, depth: usize) -> Result<Peeled<'_>, String> 
                 "corrupt gzip",
             )),
             Magic::Zstd => Box::new(Labeled::new(Zstd::new(peeked), "corrupt zstd")),
+            Magic::Decode(decoding) => {
+                notes.push(decoding.note());
+                decoding.reader(peeked)
+            }
             Magic::Other(sniff) => {
                 return Ok(Peeled {
                     reader: peeked,
                     sniff,
                     layers,
+                    notes,
                 })
             }
         };

@@ -60,6 +60,8 @@ pub struct InputScan {
     /// Why reading stopped early (a corrupt gzip): what was read before
     /// still counts.
     pub read_error: Option<String>,
+    /// Decodings applied to its bytes (`UTF-16LE decoded`).
+    pub notes: Vec<&'static str>,
     pub output: ScanOutput,
 }
 
@@ -139,6 +141,7 @@ fn read_found(found: Found<'_>, rules: &RuleSet, progress: Progress<'_>) -> Inpu
     scan.name = found.name;
     scan.modified = found.modified.or(scan.modified);
     scan.name_date = found.name_date;
+    scan.notes = found.notes;
     scan
 }
 
@@ -151,6 +154,7 @@ fn read_file(path: &Path, rules: &RuleSet, progress: Progress<'_>) -> InputScan 
         modified: None,
         name_date: None,
         read_error: None,
+        notes: Vec::new(),
         output: ScanOutput::default(),
     };
     match open_mapped(path) {
@@ -158,7 +162,8 @@ fn read_file(path: &Path, rules: &RuleSet, progress: Progress<'_>) -> InputScan 
         Ok((map, modified)) => {
             scan.modified = modified;
             if let Some(map) = map {
-                scan.framing = Framing::detect(&map[..map.len().min(SNIFF_BYTES)]);
+                scan.framing =
+                    Framing::detect_with_rules(&map[..map.len().min(SNIFF_BYTES)], rules);
                 scan.bytes = map.len() as u64;
                 for_each_window(&map, |window| {
                     scan.output.append(scan_window(window, scan.framing, rules));
@@ -300,8 +305,9 @@ fn read_stream(reader: &mut dyn Read, rules: &RuleSet, progress: Progress<'_>) -
         };
         bytes += got as u64;
         let at_end = got == 0 || buf.len() < STREAM_BLOCK;
-        let framing =
-            *framing.get_or_insert_with(|| Framing::detect(&buf[..buf.len().min(SNIFF_BYTES)]));
+        let framing = *framing.get_or_insert_with(|| {
+            Framing::detect_with_rules(&buf[..buf.len().min(SNIFF_BYTES)], rules)
+        });
         let cut = if at_end {
             buf.len()
         } else {
@@ -328,6 +334,7 @@ fn read_stream(reader: &mut dyn Read, rules: &RuleSet, progress: Progress<'_>) -
                 modified: None,
                 name_date: None,
                 read_error,
+                notes: Vec::new(),
                 output,
             };
         }
@@ -335,11 +342,11 @@ fn read_stream(reader: &mut dyn Read, rules: &RuleSet, progress: Progress<'_>) -
 }
 
 /// Where the last whole record of a full block ends: after its last
-/// newline (after its last blank line, for journal export entries). A block
+/// newline (after its last whole entry, for journal entries). A block
 /// without one is a giant line, cut at the block's end.
 fn record_end(buf: &[u8], framing: Framing) -> usize {
     let end = match framing {
-        Framing::JournalExport => memchr::memmem::rfind(buf, b"\n\n").map(|i| i + 2),
+        Framing::Entries(entries) => entries.record_end(buf),
         Framing::Lines(_) => memchr::memrchr(b'\n', buf).map(|i| i + 1),
     };
     end.unwrap_or(buf.len())

@@ -8,7 +8,8 @@
 //! cli ─Options→ input ─bytes→ scan ─RawEvent→ analyze ─Event→ detect ─Finding→
 //!     correlate ─Cluster→ report::build (rank) ─Report→ report::{text,json}
 //! ```
-//! - [`input`] opens files (mmap) and stdin (blocks);
+//! - [`input`] opens files (mmap) and stdin (blocks); [`decode`] turns UTF-16
+//!   and CR-ended text into UTF-8 lines;
 //! - [`scan`] frames lines in parallel pieces: envelope ([`format::syslog`]),
 //!   prefilter and patterns ([`matcher`]), payload time ([`format`]);
 //! - [`time`] fixes each input's year and zone after it has been read;
@@ -19,6 +20,7 @@
 pub mod analyze;
 pub mod cli;
 pub mod correlate;
+pub mod decode;
 pub mod detect;
 pub mod discover;
 pub mod entity;

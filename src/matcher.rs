@@ -1,18 +1,20 @@
 //! Matching messages against the grammar's patterns, cheapest test first.
 //!
 //! Automata over the patterns' required literals: [`RuleSet::candidates`]
-//! runs a leftmost-first one over a whole buffer at once (the SIMD "packed"
-//! searcher of aho-corasick, as ripgrep does), so the few lines that contain
-//! any literal are found without looking at the others; then, on those lines
+//! searches a whole buffer at once (the SIMD "packed" searcher of
+//! aho-corasick, as ripgrep does) and names each line that contains a
+//! literal once, jumping to the next line after a hit, so the few candidate
+//! lines are found without looking at the others; then, on those lines
 //! only, [`RuleSet::matches`] finds every literal present (overlapping) and
-//! runs just the regexes that require them.
+//! runs just the regexes that require them. `tests/prefilter.rs` checks the
+//! candidates against a naive `contains` over every literal.
 //!
 //! Patterns are split by [`Stage`]: those that feed detectors are looked for
 //! first; those that only link entities (a CNI line naming a sandbox and its
 //! workload) are frequent in healthy logs and, for files, looked for in a
 //! second pass on the lines that mention an entity a finding named.
 
-use aho_corasick::{packed, AhoCorasick, MatchKind};
+use aho_corasick::{packed, AhoCorasick, Input, MatchKind, Span};
 
 use crate::entity::Role;
 use crate::grammar::Grammar;
@@ -46,8 +48,8 @@ impl Stage {
 #[derive(Debug)]
 pub struct RuleSet {
     pub grammar: Grammar,
-    /// Per stage, finds lines that contain any literal of the stage's
-    /// patterns; fast, but may hide a literal that overlaps another.
+    /// Per stage, finds the lines that contain a literal of the stage's
+    /// patterns.
     finders: [Finder; 3],
     /// Finds every literal in a candidate line.
     prefilter: AhoCorasick,
@@ -71,12 +73,13 @@ pub struct Match<'m> {
 impl RuleSet {
     pub fn new(grammar: Grammar) -> RuleSet {
         let (literals, by_literal) = prefilter_literals(&grammar);
-        // Version patterns are read in the first pass, with the detectors'.
+        // Version and resolution patterns are read in the first pass, with
+        // the detectors'.
         let feeds_detector: Vec<bool> = grammar
             .detectors_of_pattern()
             .iter()
             .zip(&grammar.patterns)
-            .map(|(d, p)| !d.is_empty() || p.component.is_some())
+            .map(|(d, p)| !d.is_empty() || p.component.is_some() || p.resolves)
             .collect();
         // Literals are plain strings of bounded number; building cannot fail
         // short of exceeding aho-corasick's size limits.
@@ -86,14 +89,16 @@ impl RuleSet {
                 .build(literals)
                 .expect("grammar literals form a valid automaton")
         };
+        // Each stage's finder looks for its own patterns' literals only, so
+        // that its candidate lines are exactly those that hold one.
         let finders = [Stage::Findings, Stage::Links, Stage::All].map(|stage| {
-            let of_stage: Vec<&str> = literals
+            let of_stage = grammar
+                .patterns
                 .iter()
-                .zip(&by_literal)
-                .filter(|(_, patterns)| patterns.iter().any(|&p| stage.includes(feeds_detector[p])))
-                .map(|(l, _)| *l)
-                .collect();
-            Finder::new(&of_stage, || build(MatchKind::LeftmostFirst, &of_stage))
+                .zip(&feeds_detector)
+                .filter(|(_, &feeds)| stage.includes(feeds))
+                .flat_map(|(p, _)| p.literals.iter().map(String::as_str));
+            Finder::new(&innermost(of_stage))
         });
         let prefilter = build(MatchKind::Standard, &literals);
         let roles: Vec<Vec<(usize, Role)>> = grammar
@@ -123,14 +128,11 @@ impl RuleSet {
         self.feeds_detector[pattern]
     }
 
-    /// Start offsets in `haystack` where a literal of `stage` occurs,
-    /// ascending; at least one on every line that contains such a literal.
-    pub fn candidates<'h>(
-        &'h self,
-        stage: Stage,
-        haystack: &'h [u8],
-    ) -> impl Iterator<Item = usize> + 'h {
-        self.finders[stage.index()].starts(haystack)
+    /// The lines of `haystack` that contain a literal of `stage`: for each,
+    /// the offset where one such literal starts, ascending; exactly the
+    /// lines where `line.contains(literal)` holds for some literal.
+    pub fn candidates<'h>(&'h self, stage: Stage, haystack: &'h [u8]) -> Lines<'h> {
+        self.finders[stage.index()].lines(haystack)
     }
 
     /// Every pattern of `stage` that matches `message`, in pattern order.
@@ -178,21 +180,14 @@ impl RuleSet {
 /// The distinct strings the prefilter looks for, each with the patterns it
 /// stands for. A literal that holds another one inside it is left out and
 /// its patterns go to the shorter one: every line with the longer holds the
-/// shorter, so no candidate is lost, and the searcher stays small (Teddy,
-/// the fast packed searcher, takes at most 64 literals).
+/// shorter, so no candidate is lost, and the automaton stays small.
 fn prefilter_literals(grammar: &Grammar) -> (Vec<&str>, Vec<Vec<usize>>) {
-    let mut all: Vec<&str> = grammar
-        .patterns
-        .iter()
-        .flat_map(|p| p.literals.iter().map(String::as_str))
-        .collect();
-    all.sort_unstable();
-    all.dedup();
-    let kept: Vec<&str> = all
-        .iter()
-        .copied()
-        .filter(|l| !all.iter().any(|s| s.len() < l.len() && l.contains(s)))
-        .collect();
+    let kept = innermost(
+        grammar
+            .patterns
+            .iter()
+            .flat_map(|p| p.literals.iter().map(String::as_str)),
+    );
     let mut by_literal: Vec<Vec<usize>> = vec![Vec::new(); kept.len()];
     for (index, pattern) in grammar.patterns.iter().enumerate() {
         for literal in &pattern.literals {
@@ -209,25 +204,43 @@ fn prefilter_literals(grammar: &Grammar) -> (Vec<&str>, Vec<Vec<usize>>) {
     (kept, by_literal)
 }
 
-/// Finds where any of a stage's literals starts: SIMD packed searchers
-/// (Teddy) when the CPU allows it, else the automaton. One Teddy takes at
-/// most 64 literals (and is fastest with up to 32, its "slim" form), so a
-/// larger library is searched as groups of [`LITERALS_PER_SEARCHER`], their
-/// starts merged in order: a few vectorized passes cost far less than the
-/// automaton's byte-at-a-time walk.
+/// The distinct `literals` that hold no other one, sorted: a line holds one
+/// of `literals` exactly when it holds one of these.
+fn innermost<'g>(literals: impl Iterator<Item = &'g str>) -> Vec<&'g str> {
+    let mut all: Vec<&str> = literals.collect();
+    all.sort_unstable();
+    all.dedup();
+    all.iter()
+        .copied()
+        .filter(|l| !all.iter().any(|s| s.len() < l.len() && l.contains(s)))
+        .collect()
+}
+
+/// Finds the lines of a buffer that hold any of a stage's literals, one
+/// offset per such line.
+///
+/// Teddy (aho-corasick's SIMD packed searcher) costs about one pass over
+/// the buffer per searcher, and takes at most [`LITERALS_PER_PASS`]
+/// literals (with AVX2 its fat form spreads them over 16 buckets); so the
+/// literals are split into as few searchers as hold them, of even size.
+/// After a hit the search goes on at the next line: one hit per line is all
+/// the scan needs, and the other searchers skip what they had found on it.
+/// Without SIMD (no SSSE3) an automaton walks the buffer byte by byte.
 #[derive(Debug)]
 enum Finder {
     Packed(Vec<packed::Searcher>),
     Automaton(AhoCorasick),
 }
 
-/// The most literals one packed searcher gets.
-const LITERALS_PER_SEARCHER: usize = 32;
+/// The most literals one packed searcher is given: Teddy refuses more.
+const LITERALS_PER_PASS: usize = 64;
 
 impl Finder {
-    fn new(literals: &[&str], automaton: impl FnOnce() -> AhoCorasick) -> Finder {
+    fn new(literals: &[&str]) -> Finder {
+        let passes = literals.len().div_ceil(LITERALS_PER_PASS).max(1);
+        let per_pass = literals.len().div_ceil(passes).max(1);
         let searchers: Option<Vec<packed::Searcher>> = literals
-            .chunks(LITERALS_PER_SEARCHER)
+            .chunks(per_pass)
             .map(|group| {
                 packed::Config::new()
                     .match_kind(packed::MatchKind::LeftmostFirst)
@@ -238,46 +251,79 @@ impl Finder {
             .collect();
         match searchers {
             Some(s) if !literals.is_empty() => Finder::Packed(s),
-            _ => Finder::Automaton(automaton()),
-        }
-    }
-
-    fn starts<'h>(&'h self, haystack: &'h [u8]) -> Starts<'h> {
-        match self {
-            Finder::Packed(searchers) => Starts::Packed(
-                searchers
-                    .iter()
-                    .map(|s| s.find_iter(haystack).peekable())
-                    .collect(),
+            // Literals are plain strings of bounded number; building cannot
+            // fail short of exceeding aho-corasick's size limits.
+            _ => Finder::Automaton(
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .build(literals)
+                    .expect("grammar literals form a valid automaton"),
             ),
-            Finder::Automaton(a) => Starts::Automaton(a.find_iter(haystack)),
+        }
+    }
+
+    fn lines<'h>(&'h self, haystack: &'h [u8]) -> Lines<'h> {
+        let searchers = match self {
+            Finder::Packed(s) => s.len(),
+            Finder::Automaton(_) => 0,
+        };
+        Lines {
+            finder: self,
+            haystack,
+            at: 0,
+            next: vec![None; searchers],
         }
     }
 }
 
-/// The match starts of either finder, ascending.
-pub enum Starts<'h> {
-    /// One pass per packed searcher, merged by smallest next start.
-    Packed(Vec<std::iter::Peekable<packed::FindIter<'h, 'h>>>),
-    Automaton(aho_corasick::FindIter<'h, 'h>),
+/// One offset of a literal on each line of a haystack that holds one,
+/// ascending.
+pub struct Lines<'h> {
+    finder: &'h Finder,
+    haystack: &'h [u8],
+    /// Where the search goes on.
+    at: usize,
+    /// Per packed searcher, once it has searched: its first hit at or after
+    /// where it searched from (`None` inside: no more).
+    next: Vec<Option<Option<usize>>>,
 }
 
-impl Iterator for Starts<'_> {
+impl<'h> Lines<'h> {
+    /// The first hit at or after `at` of any packed searcher.
+    fn next_hit(&mut self, searchers: &'h [packed::Searcher]) -> Option<usize> {
+        let span = Span::from(self.at..self.haystack.len());
+        let mut first: Option<usize> = None;
+        for (searcher, next) in searchers.iter().zip(&mut self.next) {
+            if next.is_none_or(|hit| hit.is_some_and(|offset| offset < span.start)) {
+                *next = Some(searcher.find_in(self.haystack, span).map(|m| m.start()));
+            }
+            if let Some(Some(hit)) = *next {
+                first = Some(first.map_or(hit, |f| f.min(hit)));
+            }
+        }
+        first
+    }
+}
+
+impl<'h> Iterator for Lines<'h> {
     type Item = usize;
 
     fn next(&mut self) -> Option<usize> {
-        match self {
-            Starts::Packed(passes) => {
-                let (start, pass) = passes
-                    .iter_mut()
-                    .enumerate()
-                    .filter_map(|(i, pass)| Some((pass.peek()?.start(), i)))
-                    .min()?;
-                passes[pass].next();
-                Some(start)
-            }
-            Starts::Automaton(it) => it.next().map(|m| m.start()),
+        if self.at >= self.haystack.len() {
+            return None;
         }
+        let finder: &'h Finder = self.finder;
+        let hit = match finder {
+            Finder::Packed(searchers) => self.next_hit(searchers)?,
+            Finder::Automaton(automaton) => {
+                let input = Input::new(self.haystack).span(self.at..self.haystack.len());
+                automaton.find(input)?.start()
+            }
+        };
+        // Literals hold no newline: the rest of the line has nothing new.
+        self.at = memchr::memchr(b'\n', &self.haystack[hit..])
+            .map_or(self.haystack.len(), |i| hit + i + 1);
+        Some(hit)
     }
 }
 
@@ -285,20 +331,102 @@ impl Iterator for Starts<'_> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn starts_of_many_literals_come_in_order_from_every_group() {
-        // More literals than one packed searcher takes, so they are split.
-        let words: Vec<String> = (0..70).map(|n| format!("needle{n:02}x")).collect();
-        let literals: Vec<&str> = words.iter().map(String::as_str).collect();
-        let finder = Finder::new(&literals, || AhoCorasick::new(&literals).unwrap());
-        let haystack = "a needle69x b needle00x c needle35x d needle00x";
-        let starts: Vec<usize> = finder.starts(haystack.as_bytes()).collect();
-        let expected: Vec<usize> = ["needle69x", "needle00x", "needle35x"]
-            .iter()
-            .flat_map(|w| haystack.match_indices(w).map(|(i, _)| i))
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
+    /// Lines (by index) that hold a literal, by `contains`.
+    fn naive(literals: &[&str], haystack: &[u8]) -> Vec<usize> {
+        haystack
+            .split(|&b| b == b'\n')
+            .enumerate()
+            .filter(|(_, line)| {
+                literals
+                    .iter()
+                    .any(|l| memchr::memmem::find(line, l.as_bytes()).is_some())
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// The lines `lines` names, by index; panics if one is named twice or
+    /// out of order.
+    fn named(haystack: &[u8], lines: Lines<'_>) -> Vec<usize> {
+        let mut previous = None;
+        lines
+            .map(|offset| {
+                let line = memchr::memchr_iter(b'\n', &haystack[..offset]).count();
+                assert!(
+                    previous < Some(line),
+                    "line {line} named twice or out of order"
+                );
+                previous = Some(line);
+                line
+            })
+            .collect()
+    }
+
+    /// More literals than one packed searcher takes, sharing words and
+    /// prefixes, one of them 3 bytes long.
+    fn library() -> Vec<String> {
+        let mut words: Vec<String> = (0..130)
+            .map(|n| {
+                let verb = ["stop", "kill", "halt"][n % 3];
+                let state = ["failed", "hung"][n % 2];
+                format!("{verb} unit{n:02} {state}")
+            })
             .collect();
-        assert_eq!(starts, expected);
+        words.push(" [#".to_string());
+        words
+    }
+
+    /// Lines made of pieces of the literals, whole and cut.
+    fn haystack(literals: &[&str], rng: &mut fastrand::Rng, lines: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        for _ in 0..lines {
+            for _ in 0..rng.usize(0..4) {
+                let l = literals[rng.usize(..literals.len())].as_bytes();
+                let (a, b) = (rng.usize(..=l.len()), rng.usize(..=l.len()));
+                let piece = if rng.bool() {
+                    l
+                } else {
+                    &l[a.min(b)..a.max(b)]
+                };
+                out.extend_from_slice(piece);
+                out.extend_from_slice(if rng.bool() { b" " } else { b"x" });
+            }
+            out.push(b'\n');
+        }
+        out
+    }
+
+    #[test]
+    fn packed_and_automaton_name_the_naive_lines() {
+        let words = library();
+        let mut rng = fastrand::Rng::with_seed(7);
+        // One searcher, two, three.
+        for count in [40, 100, 131] {
+            let literals: Vec<&str> = words.iter().rev().take(count).map(String::as_str).collect();
+            let packed = Finder::new(&literals);
+            let Finder::Packed(searchers) = &packed else {
+                // No SIMD on this CPU: the automaton is all there is.
+                continue;
+            };
+            assert_eq!(searchers.len(), count.div_ceil(LITERALS_PER_PASS));
+            let automaton = Finder::Automaton(
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .build(&literals)
+                    .unwrap(),
+            );
+            for round in 0..200 {
+                let haystack = haystack(&literals, &mut rng, 1 + round % 20);
+                let expected = naive(&literals, &haystack);
+                for finder in [&packed, &automaton] {
+                    assert_eq!(
+                        named(&haystack, finder.lines(&haystack)),
+                        expected,
+                        "{count} literals on {:?}",
+                        String::from_utf8_lossy(&haystack)
+                    );
+                }
+            }
+        }
     }
 }

@@ -7,8 +7,16 @@
 //! be read once (stdin, archives) is scanned for both at once
 //! ([`Stage::All`]).
 //!
-//! Records are lines, except in the journal export format, where an entry
-//! spans many lines ([`Framing`]). A buffer of lines is cut into pieces on
+//! Records are lines, except in the journal's export, verbose and
+//! json-pretty forms, where an entry spans many lines ([`Framing`]).
+//!
+//! Nothing that looks like a failure is dropped for want of an envelope: a
+//! line no format reads is counted `unparsed`, and when it holds a grammar
+//! literal it is still matched, from the positions where its message may
+//! start, with any time it holds ([`format::unframed`]); a match counts as
+//! `unframed` ("matched without envelope"). A record whose message was
+//! decoded (a journal JSON `MESSAGE` given as an array of bytes) is
+//! prefiltered on the decoded message, not on the raw line. A buffer of lines is cut into pieces on
 //! line boundaries and the pieces are scanned in parallel (rayon); their
 //! outputs are concatenated in order, so results do not depend on the
 //! number of threads. Nothing here knows about files, time zones or
@@ -20,7 +28,11 @@ use std::collections::HashSet;
 use rayon::prelude::*;
 
 use crate::entity::{entities_of, Entity, Mentions};
-use crate::format::{self, journal_export, parse_payload, Envelope, Framed, InputFormat, Level};
+use std::borrow::Cow;
+
+use crate::format::{
+    self, parse_payload, unframed, EntryFormat, Envelope, Framed, InputFormat, Level,
+};
 use crate::matcher::{Match, RuleSet, Stage};
 use crate::time::{Anchor, BootSample, PartialStamp, Stamp, TimeSamples};
 
@@ -33,28 +45,55 @@ const PIECE: usize = 4 * 1024 * 1024;
 const TIME_SAMPLE_LINES: u64 = 64;
 
 /// How an input is cut into records.
+// A line input carries its learned prefix inline (a few hundred bytes) so
+// that framing stays `Copy`: it is decided once per input and copied once
+// per buffer, never per line.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Framing {
     /// One record per line, in a line format (possibly mixed).
     Lines(InputFormat),
-    /// `journalctl -o export`: one record per entry.
-    JournalExport,
+    /// `journalctl -o export`, `verbose`, `json-pretty`: one record per
+    /// entry.
+    Entries(EntryFormat),
 }
 
 impl Framing {
     /// Decides from the first bytes of an input.
     pub fn detect(sample: &[u8]) -> Framing {
-        if journal_export::looks_like(sample) {
-            Framing::JournalExport
-        } else {
-            Framing::Lines(format::detect(sample))
+        match EntryFormat::detect(sample) {
+            Some(entries) => Framing::Entries(entries),
+            None => Framing::Lines(format::detect(sample)),
         }
+    }
+
+    /// [`Framing::detect`], also recognizing kernel messages without time
+    /// by the grammar's kernel patterns (`dmesg -t`).
+    pub fn detect_with_rules(sample: &[u8], rules: &RuleSet) -> Framing {
+        if let Some(entries) = EntryFormat::detect(sample) {
+            return Framing::Entries(entries);
+        }
+        let is_kernel = |msg: &[u8]| {
+            rules
+                .matches(Stage::Findings, msg)
+                .iter()
+                .any(|m| rules.grammar.patterns[m.pattern].source == "kernel")
+        };
+        Framing::Lines(format::detect_with(sample, &is_kernel))
     }
 
     pub fn name(self) -> &'static str {
         match self {
             Framing::Lines(format) => format.name(),
-            Framing::JournalExport => "journal-export",
+            Framing::Entries(entries) => entries.name(),
+        }
+    }
+
+    /// What was inferred besides the format (`grep -n prefix stripped`).
+    pub fn notes(self) -> Vec<&'static str> {
+        match self {
+            Framing::Lines(format) => format.notes(),
+            Framing::Entries(_) => Vec::new(),
         }
     }
 }
@@ -66,7 +105,9 @@ pub struct RawEvent {
     /// 1-based line where the record starts, relative to the scanned buffer
     /// until [`ScanOutput::append`] offsets it.
     pub line: u64,
-    pub stamp: Stamp,
+    /// The line's time, if it gives one; an event without one is still
+    /// analyzed, on its input's axis of lines.
+    pub stamp: Option<Stamp>,
     pub level: Option<Level>,
     pub host: Option<String>,
     pub entities: Vec<Entity>,
@@ -80,16 +121,28 @@ pub struct RawEvent {
     pub context: Vec<String>,
 }
 
+/// A line of a `resolves` pattern (a pod's failure over): only its time
+/// and entities are kept, since a node writes one for every container that
+/// stops normally.
+#[derive(Clone, Debug)]
+pub struct Resolution {
+    pub line: u64,
+    pub stamp: Option<Stamp>,
+    pub entities: Vec<Entity>,
+}
+
 /// What scanning a buffer produced.
 #[derive(Debug, Default)]
 pub struct ScanOutput {
     pub lines: u64,
     pub unparsed: u64,
+    /// Unparsed lines that a pattern matched all the same ("matched
+    /// without envelope"); counted in `unparsed` too.
+    pub unframed: u64,
     /// Lines longer than [`MAX_LINE`].
     pub long_lines: u64,
-    /// Matched records whose time could not be read; not analyzed.
-    pub untimed: u64,
     pub events: Vec<RawEvent>,
+    pub resolutions: Vec<Resolution>,
     /// Distinct sets of entities that one record named together.
     pub links: HashSet<Vec<Entity>>,
     pub time: TimeSamples,
@@ -139,10 +192,14 @@ impl ScanOutput {
         for e in &mut next.events {
             e.line += base;
         }
+        for r in &mut next.resolutions {
+            r.line += base;
+        }
+        self.resolutions.append(&mut next.resolutions);
         self.lines += next.lines;
         self.unparsed += next.unparsed;
+        self.unframed += next.unframed;
         self.long_lines += next.long_lines;
-        self.untimed += next.untimed;
         self.events.append(&mut next.events);
         self.links.extend(next.links);
         self.time.append(next.time, base);
@@ -180,6 +237,11 @@ impl ScanOutput {
         text: &[u8],
         candidate: bool,
     ) {
+        // A decoded message (journal JSON's array of bytes, escapes) may
+        // hold a literal the raw text does not show.
+        let candidate = candidate
+            || (matches!(envelope.message, Cow::Owned(_))
+                && rules.candidates(stage, &envelope.message).next().is_some());
         if self.open.is_some() {
             self.continue_context(rules, envelope);
         }
@@ -205,10 +267,7 @@ impl ScanOutput {
         };
         let payload = parse_payload(&envelope.message);
         self.sample_time(line, envelope, payload.stamp);
-        let Some(stamp) = Stamp::best(payload.stamp, envelope.stamp) else {
-            self.untimed += u64::from(!matches.is_empty());
-            return;
-        };
+        let stamp = Stamp::best(payload.stamp, envelope.stamp);
         let host = envelope
             .host
             .as_deref()
@@ -226,6 +285,15 @@ impl ScanOutput {
             }
             if !rules.feeds_detector(m.pattern) {
                 self.links.extend(link_of(&m, host.as_deref()));
+                continue;
+            }
+            if rules.grammar.patterns[m.pattern].resolves {
+                self.links.extend(link_of(&m, host.as_deref()));
+                self.resolutions.push(Resolution {
+                    line,
+                    stamp,
+                    entities: entities_of(&m.entities, host.as_deref()),
+                });
                 continue;
             }
             self.events.push(RawEvent {
@@ -248,6 +316,26 @@ impl ScanOutput {
                 });
             }
         }
+    }
+
+    /// Matches a line no format reads, as [`format::unframed`] says: from
+    /// the first position where a pattern matches, with any time the line
+    /// holds.
+    fn take_unframed(&mut self, rules: &RuleSet, stage: Stage, line: u64, text: &[u8]) {
+        // A message starts before the literals it holds.
+        let last_literal = rules.candidates(stage, text).last().unwrap_or(0);
+        let Some(start) = unframed::message_starts(text)
+            .take_while(|&s| s <= last_literal)
+            .find(|&s| !rules.matches(stage, &text[s..]).is_empty())
+        else {
+            return;
+        };
+        let envelope = Envelope {
+            stamp: unframed::stamp_in(text),
+            ..Envelope::bare(&text[start..])
+        };
+        self.unframed += 1;
+        self.take(rules, stage, &envelope, line, text, true);
     }
 
     /// Adds `envelope`'s message to the open event's context when it
@@ -332,7 +420,7 @@ pub fn scan(buf: &[u8], framing: Framing, rules: &RuleSet, stage: Stage) -> Scan
                 acc.append(next);
                 acc
             }),
-        Framing::JournalExport => scan_entries(buf, rules, stage),
+        Framing::Entries(entries) => scan_entries(buf, entries, rules, stage),
     }
 }
 
@@ -373,7 +461,12 @@ fn scan_piece(piece: &[u8], format: InputFormat, rules: &RuleSet, stage: Stage) 
                 last_record = Some((out.lines, line));
             }
             Framed::Blank => {}
-            Framed::Unparsed => out.unparsed += 1,
+            Framed::Unparsed => {
+                out.unparsed += 1;
+                if candidate {
+                    out.take_unframed(rules, stage, out.lines, line);
+                }
+            }
         }
     }
     // The last time is read once per piece, not on every line.
@@ -389,11 +482,12 @@ fn stamp_of(envelope: &Envelope<'_>) -> Option<Stamp> {
     Stamp::best(parse_payload(&envelope.message).stamp, envelope.stamp)
 }
 
-/// The journal export format, entry by entry (sequentially: an entry's
-/// binary fields may hold blank lines, so the buffer cannot be cut blindly).
-fn scan_entries(buf: &[u8], rules: &RuleSet, stage: Stage) -> ScanOutput {
+/// A format of many-line entries, entry by entry (sequentially: an export
+/// entry's binary fields may hold blank lines, so the buffer cannot be cut
+/// blindly).
+fn scan_entries(buf: &[u8], format: EntryFormat, rules: &RuleSet, stage: Stage) -> ScanOutput {
     let mut out = ScanOutput::default();
-    for entry in journal_export::entries(buf) {
+    for entry in format.entries(buf) {
         let line = out.lines + 1;
         out.lines += entry.lines;
         let Some(envelope) = entry.envelope else {
@@ -444,7 +538,8 @@ pub fn scan_links(
                 all.extend(more);
                 all
             }),
-        Framing::JournalExport => journal_export::entries(buf)
+        Framing::Entries(entries) => entries
+            .entries(buf)
             .filter_map(|entry| entry.envelope)
             .flat_map(|envelope| links_in(&envelope))
             .collect(),

@@ -68,6 +68,9 @@ pub enum Stamp {
     /// Time since the kernel booted (`dmesg`'s `[  123.456789]`): needs the
     /// boot time.
     SinceBoot(Duration),
+    /// Time since the writing process started (logrus on a terminal,
+    /// `INFO[0042]`): no log says when that was.
+    SinceStart(Duration),
 }
 
 impl Stamp {
@@ -79,11 +82,147 @@ impl Stamp {
     /// and from /var/log/messages the same event.
     pub fn best(payload: Option<Stamp>, envelope: Option<Stamp>) -> Option<Stamp> {
         match (payload, envelope) {
-            (Some(Stamp::SinceBoot(_)), Some(wall)) if !matches!(wall, Stamp::SinceBoot(_)) => {
-                Some(wall)
-            }
+            (Some(p), Some(wall)) if p.is_relative() && !wall.is_relative() => Some(wall),
             (p, e) => p.or(e),
         }
+    }
+
+    /// Whether it counts from an event of the node (boot, process start)
+    /// rather than reading a wall clock.
+    pub fn is_relative(self) -> bool {
+        matches!(self, Stamp::SinceBoot(_) | Stamp::SinceStart(_))
+    }
+}
+
+/// When an event happened, as precisely as its line says: an instant, or a
+/// place on its input's own axis when the line gives no wall clock (or one
+/// that cannot be placed). Events on one axis can be ordered and, unless
+/// only their line is known, measured against each other; events on
+/// different axes cannot. Plain and `Copy`, so a detector can fold it into
+/// its state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventTime {
+    /// A wall-clock instant: every input shares this axis.
+    Wall(DateTime<FixedOffset>),
+    /// Time since the kernel booted, the boot time unknown: the axis of
+    /// input `input` (one boot).
+    SinceBoot { input: usize, since: Duration },
+    /// Time since the writing process started.
+    SinceStart { input: usize, since: Duration },
+    /// No time at all: only the line's place in input `input`.
+    Line { input: usize, line: u64 },
+}
+
+/// The axis an [`EventTime`] is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Axis {
+    Wall,
+    Boot(usize),
+    Start(usize),
+    Line(usize),
+}
+
+impl EventTime {
+    pub fn axis(&self) -> Axis {
+        match *self {
+            EventTime::Wall(_) => Axis::Wall,
+            EventTime::SinceBoot { input, .. } => Axis::Boot(input),
+            EventTime::SinceStart { input, .. } => Axis::Start(input),
+            EventTime::Line { input, .. } => Axis::Line(input),
+        }
+    }
+
+    pub fn wall(&self) -> Option<DateTime<FixedOffset>> {
+        match *self {
+            EventTime::Wall(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Seconds on a relative clock (`None` for wall time and line places).
+    pub fn relative_secs(&self) -> Option<f64> {
+        match *self {
+            EventTime::SinceBoot { since, .. } | EventTime::SinceStart { since, .. } => {
+                Some(since.as_secs_f64())
+            }
+            _ => None,
+        }
+    }
+
+    /// Milliseconds from `earlier` to `self`: `None` when they are on
+    /// different axes or the axis has no clock (line places only).
+    pub fn millis_since(&self, earlier: &EventTime) -> Option<i64> {
+        let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        match (*self, *earlier) {
+            (EventTime::Wall(a), EventTime::Wall(b)) => {
+                Some(a.signed_duration_since(b).num_milliseconds())
+            }
+            (
+                EventTime::SinceBoot { input: i, since: a },
+                EventTime::SinceBoot { input: j, since: b },
+            )
+            | (
+                EventTime::SinceStart { input: i, since: a },
+                EventTime::SinceStart { input: j, since: b },
+            ) if i == j => Some(ms(a).saturating_sub(ms(b))),
+            _ => None,
+        }
+    }
+
+    /// Whole seconds from `earlier` to `self`, as [`EventTime::millis_since`].
+    pub fn seconds_since(&self, earlier: &EventTime) -> Option<i64> {
+        self.millis_since(earlier).map(|ms| ms / 1000)
+    }
+
+    /// Lines from `earlier` to `self` when both are line places in one
+    /// input.
+    pub fn lines_since(&self, earlier: &EventTime) -> Option<i64> {
+        match (*self, *earlier) {
+            (EventTime::Line { input: i, line: a }, EventTime::Line { input: j, line: b })
+                if i == j =>
+            {
+                Some(a as i64 - b as i64)
+            }
+            _ => None,
+        }
+    }
+
+    /// How a report shows a time that is not on the wall clock:
+    /// `+8123.0 s after boot`, `+42.0 s after start`, `line 412, time
+    /// unknown`; `None` for wall time.
+    pub fn relative_text(&self) -> Option<String> {
+        match *self {
+            EventTime::Wall(_) => None,
+            EventTime::SinceBoot { since, .. } => {
+                Some(format!("+{:.1} s after boot", since.as_secs_f64()))
+            }
+            EventTime::SinceStart { since, .. } => {
+                Some(format!("+{:.1} s after start", since.as_secs_f64()))
+            }
+            EventTime::Line { line, .. } => Some(format!("line {line}, time unknown")),
+        }
+    }
+}
+
+impl Ord for EventTime {
+    /// By axis (wall time first), then along it.
+    fn cmp(&self, other: &EventTime) -> std::cmp::Ordering {
+        let along = match (*self, *other) {
+            (EventTime::Wall(a), EventTime::Wall(b)) => a.cmp(&b),
+            (EventTime::SinceBoot { since: a, .. }, EventTime::SinceBoot { since: b, .. })
+            | (EventTime::SinceStart { since: a, .. }, EventTime::SinceStart { since: b, .. }) => {
+                a.cmp(&b)
+            }
+            (EventTime::Line { line: a, .. }, EventTime::Line { line: b, .. }) => a.cmp(&b),
+            _ => std::cmp::Ordering::Equal,
+        };
+        self.axis().cmp(&other.axis()).then(along)
+    }
+}
+
+impl PartialOrd for EventTime {
+    fn partial_cmp(&self, other: &EventTime) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -397,7 +536,7 @@ impl TimeContext {
                 .filter_map(|b| {
                     let at = ctx.resolve(b.at, b.line)?;
                     let since = chrono::Duration::from_std(b.since_boot).ok()?;
-                    Some((at - since).timestamp())
+                    Some(at.checked_sub_signed(since)?.timestamp())
                 })
                 .collect();
             boots.sort_unstable();
@@ -418,13 +557,33 @@ impl TimeContext {
         let offset = self.offset_at(line);
         let naive = match stamp {
             Stamp::Absolute(t) => return Some(t.with_timezone(&offset)),
-            Stamp::SinceBoot(d) => return Some(self.boot? + chrono::Duration::from_std(d).ok()?),
+            Stamp::SinceBoot(d) => {
+                return self
+                    .boot?
+                    .checked_add_signed(chrono::Duration::from_std(d).ok()?)
+            }
+            Stamp::SinceStart(_) => return None,
             Stamp::Local(p) => {
                 let rollovers = self.rollovers.partition_point(|&r| r <= line) as i32;
                 p.naive_in(self.base_year + rollovers)?
             }
         };
         offset.from_local_datetime(&naive).single()
+    }
+
+    /// Where an event of input `input` read on `line` sits in time: its
+    /// instant when the stamp resolves to one, else its place on the
+    /// input's own axis (time since boot or start, else the line).
+    pub fn place(&self, stamp: Option<Stamp>, line: u64, input: usize) -> EventTime {
+        match stamp {
+            Some(s) => match (self.resolve(s, line), s) {
+                (Some(t), _) => EventTime::Wall(t),
+                (None, Stamp::SinceBoot(since)) => EventTime::SinceBoot { input, since },
+                (None, Stamp::SinceStart(since)) => EventTime::SinceStart { input, since },
+                (None, _) => EventTime::Line { input, line },
+            },
+            None => EventTime::Line { input, line },
+        }
     }
 
     /// The zone local readings are in at `line`.
@@ -477,11 +636,14 @@ impl TimeBound {
             .or_else(|| parse_duration(text).map(TimeBound::Before))
     }
 
-    /// The instant this bound stands for, given the newest event.
-    pub fn at(self, newest: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
+    /// The instant this bound stands for, given the newest event; `None`
+    /// when a duration reaches before the first representable instant.
+    pub fn at(self, newest: DateTime<FixedOffset>) -> Option<DateTime<FixedOffset>> {
         match self {
-            TimeBound::At(t) => t,
-            TimeBound::Before(secs) => newest - chrono::Duration::seconds(secs),
+            TimeBound::At(t) => Some(t),
+            TimeBound::Before(secs) => {
+                newest.checked_sub_signed(chrono::Duration::try_seconds(secs)?)
+            }
         }
     }
 }
@@ -801,15 +963,62 @@ mod tests {
     }
 
     #[test]
+    fn events_without_wall_time_are_placed_on_their_inputs_axis() {
+        let ctx = infer(&TimeSamples::default(), "2026-01-01T00:00:00Z");
+        let boot = ctx.place(
+            Some(Stamp::SinceBoot(Duration::from_millis(8_123_004))),
+            7,
+            2,
+        );
+        assert_eq!(
+            boot,
+            EventTime::SinceBoot {
+                input: 2,
+                since: Duration::from_millis(8_123_004)
+            }
+        );
+        assert_eq!(boot.relative_text().unwrap(), "+8123.0 s after boot");
+        let start = ctx.place(Some(Stamp::SinceStart(Duration::from_secs(42))), 9, 2);
+        assert_eq!(start.relative_text().unwrap(), "+42.0 s after start");
+        let line = ctx.place(None, 412, 2);
+        assert_eq!(line.relative_text().unwrap(), "line 412, time unknown");
+        // Feb 30 resolves to no instant: the line places it.
+        let impossible = ctx.place(Some(Stamp::Local(local(2, 30, 1, 0, 0))), 5, 2);
+        assert_eq!(impossible, EventTime::Line { input: 2, line: 5 });
+
+        // One axis measures, others do not compare.
+        let later = ctx.place(
+            Some(Stamp::SinceBoot(Duration::from_millis(8_133_004))),
+            8,
+            2,
+        );
+        assert_eq!(later.millis_since(&boot), Some(10_000));
+        let other_input = ctx.place(Some(Stamp::SinceBoot(Duration::from_secs(1))), 1, 3);
+        assert_eq!(other_input.millis_since(&boot), None);
+        assert_eq!(line.millis_since(&ctx.place(None, 400, 2)), None);
+        assert_eq!(line.lines_since(&ctx.place(None, 400, 2)), Some(12));
+        // Wall time sorts first, then each input's axes.
+        let wall = EventTime::Wall(DateTime::parse_from_rfc3339("2023-05-01T00:00:00Z").unwrap());
+        let mut all = vec![line, later, start, boot, wall];
+        all.sort();
+        assert_eq!(all, vec![wall, boot, later, start, line]);
+    }
+
+    #[test]
     fn time_bounds_are_instants_or_durations_back_from_the_newest_event() {
         let newest = DateTime::parse_from_rfc3339("2023-05-02T00:12:58+08:00").unwrap();
         let two_hours = TimeBound::parse("2h").unwrap();
         assert_eq!(
-            two_hours.at(newest).to_rfc3339(),
+            two_hours.at(newest).unwrap().to_rfc3339(),
             "2023-05-01T22:12:58+08:00"
         );
         let at = TimeBound::parse("2023-05-01T11:00:00Z").unwrap();
-        assert_eq!(at.at(newest).to_rfc3339(), "2023-05-01T11:00:00+00:00");
+        assert_eq!(
+            at.at(newest).unwrap().to_rfc3339(),
+            "2023-05-01T11:00:00+00:00"
+        );
+        let far = TimeBound::parse("9999999999999s").unwrap();
+        assert_eq!(far.at(newest), None);
         assert_eq!(TimeBound::parse("yesterday"), None);
     }
 

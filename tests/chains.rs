@@ -1,6 +1,6 @@
 //! Chains: findings that cause one another become one incident that tells
 //! the story, and it ranks above the isolated noise around it. One fixture
-//! per chain (unkillable_container is the five-formats scenario).
+//! per chain.
 
 mod common;
 
@@ -88,4 +88,30 @@ fn kmem_exhaustion_and_the_pods_that_cannot_start_are_one_story() {
     assert!(incidents[1..]
         .iter()
         .all(|i| i["score"].as_f64() < first["score"].as_f64()));
+}
+
+#[test]
+fn a_hung_task_whose_pid_a_line_places_in_the_container_tells_the_unkillable_story() {
+    const STUCK: &str = "fef3e1fbee146788d1557ec20204e10922eeb2607969a26d1323588cc8a7f469";
+    let mut lines = noise();
+    lines.push(format!(
+        "May  1 12:03:00 worker-7 kubelet: E0501 12:03:00.635343    4568 remote_runtime.go:276] \"StopContainer from runtime service failed\" err=\"rpc error: code = DeadlineExceeded desc = context deadline exceeded\" containerID=\"{STUCK}\""
+    ));
+    lines.push("May  1 12:05:03 worker-7 kernel: INFO: task fluentd:4242 blocked for more than 120 seconds.".to_string());
+    // The tie: systemd names PID 4242 inside the container's scope.
+    lines.push(format!(
+        "May  1 12:04:02 worker-7 systemd: docker-{STUCK}.scope: Killing process 4242 (fluentd) with signal SIGKILL."
+    ));
+    let incidents = incidents_of(lines.clone());
+    let first = &incidents[0];
+    assert_eq!(first["chain"], "unkillable_container", "{first:#}");
+    // Without the tie the hung task stays apart, nearby: it names no container.
+    lines.pop();
+    let incidents = incidents_of(lines);
+    let stop = incidents
+        .iter()
+        .find(|i| i["kind"] == "kubelet_stop_deadline")
+        .unwrap();
+    assert_eq!(stop["chain"], serde_json::Value::Null);
+    assert_eq!(stop["nearby"][0]["kind"], "kernel_hung_task");
 }

@@ -76,7 +76,7 @@ fn without_the_cni_line_the_findings_stay_apart() {
 }
 
 #[test]
-fn findings_on_one_pod_hours_apart_are_separate_incidents_unless_the_window_allows() {
+fn findings_on_one_pod_hours_apart_are_one_incident_until_the_logs_show_it_resolved() {
     let lines = [
         CNI.to_string(),
         kill_line("11:00:00"),
@@ -85,13 +85,25 @@ fn findings_on_one_pod_hours_apart_are_separate_incidents_unless_the_window_allo
         termination_line("16:00:30"),
     ];
     let log = temp_log((lines.join("\n") + "\n").as_bytes());
-    let path = log.path().to_str().unwrap();
-    let apart = json_report(&[path], None);
-    assert_eq!(apart["incidents"].as_array().unwrap().len(), 2);
-    let together = json_report(&["--merge-window", "6h", path], None);
-    let incidents = together["incidents"].as_array().unwrap();
-    assert_eq!(incidents.len(), 1);
+    let unresolved = json_report(&[log.path().to_str().unwrap()], None);
+    let incidents = unresolved["incidents"].as_array().unwrap();
+    assert_eq!(incidents.len(), 1, "{incidents:#?}");
     assert_eq!(incidents[0]["findings"].as_array().unwrap().len(), 2);
+
+    // Resolved in between: the stop at 16:00 is another story. The pod
+    // removed from kubelet's sync loop (kubelet 1.22's form,
+    // kubernetes/kubernetes#104648), or containerd completing a stop of its
+    // container (containerd/containerd#4655's form).
+    let removed = "May  1 12:00:00 ecs-prod-003 kubelet: I0501 12:00:00.287717    4568 kubelet.go:2045] \"SyncLoop REMOVE\" source=\"api\" pods=[kube-system/fluentd-hjj42]".to_string();
+    let stopped = format!("May  1 12:00:00 ecs-prod-003 containerd: time=\"2023-05-01T12:00:00.712425853+08:00\" level=info msg=\"StopContainer for \\\"{SANDBOX}\\\" returns successfully\"");
+    for resolution in [removed, stopped] {
+        let mut lines = lines.to_vec();
+        lines.insert(4, resolution.clone());
+        let log = temp_log((lines.join("\n") + "\n").as_bytes());
+        let resolved = json_report(&[log.path().to_str().unwrap()], None);
+        let incidents = resolved["incidents"].as_array().unwrap();
+        assert_eq!(incidents.len(), 2, "{resolution}\n{incidents:#?}");
+    }
 }
 
 #[test]

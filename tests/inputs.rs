@@ -171,3 +171,118 @@ fn inputs_lists_format_hosts_range_and_counts() {
     assert_eq!(json["inputs"][0]["lines"], 4833);
     assert!(json.get("incidents").is_none());
 }
+
+/// The seed's lines as a user's editor or tool may have saved them.
+fn seed_text() -> String {
+    std::fs::read_to_string(SEED).unwrap()
+}
+
+/// `podmortem inputs --format json` of one file.
+fn inputs_of(bytes: &[u8]) -> serde_json::Value {
+    let log = temp_log(bytes);
+    let out = podmortem(
+        &["inputs", "--format", "json", log.path().to_str().unwrap()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn utf16_files_with_a_byte_order_mark_are_decoded() {
+    let seed = seed_text();
+    let lines = seed.lines().count();
+    // PowerShell's `>` writes UTF-16LE with a BOM and CRLF line ends.
+    let crlf = seed.replace('\n', "\r\n");
+    let le: Vec<u8> = [0xff, 0xfe]
+        .into_iter()
+        .chain(crlf.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let be: Vec<u8> = [0xfe, 0xff]
+        .into_iter()
+        .chain(seed.encode_utf16().flat_map(u16::to_be_bytes))
+        .collect();
+    for (bytes, note) in [(le, "UTF-16LE decoded"), (be, "UTF-16BE decoded")] {
+        let input = &inputs_of(&bytes)["inputs"][0];
+        assert_eq!(input["format"], "syslog", "{note}");
+        assert_eq!(input["lines"], lines, "{note}");
+        assert_eq!(input["unparsed"], 0, "{note}");
+        assert_eq!(input["inferred"], serde_json::json!([note]));
+        let log = temp_log(&bytes);
+        let report = json_report(
+            &[
+                "--year",
+                "2023",
+                "--tz",
+                "+08:00",
+                log.path().to_str().unwrap(),
+            ],
+            None,
+        );
+        assert_eq!(
+            report["incidents"][0]["kind"], "dockerd_stop_loop",
+            "{note}"
+        );
+    }
+}
+
+#[test]
+fn lines_ended_by_a_carriage_return_alone_are_read() {
+    let seed = seed_text();
+    let cr = seed.replace('\n', "\r");
+    let input = &inputs_of(cr.as_bytes())["inputs"][0];
+    assert_eq!(input["lines"], seed.lines().count());
+    assert_eq!(input["unparsed"], 0);
+    assert_eq!(
+        input["inferred"],
+        serde_json::json!(["CR line ends read as newlines"])
+    );
+    let text = String::from_utf8(
+        podmortem(
+            &["inputs", temp_log(cr.as_bytes()).path().to_str().unwrap()],
+            None,
+        )
+        .stdout,
+    )
+    .unwrap();
+    assert!(
+        text.contains("syslog (CR line ends read as newlines)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_export_whose_first_entries_hold_binary_fields_is_read() {
+    // journalctl -o export of a real journal file whose second entry's
+    // MESSAGE holds control characters, so it is written as a binary field
+    // (a length, then raw bytes with NULs): tests/fixtures/journalctl/.
+    let report = json_report(&["tests/fixtures/journalctl/export.txt"], None);
+    assert!(
+        report["skipped"].as_array().unwrap().is_empty(),
+        "{}",
+        report["skipped"]
+    );
+    let input = &report["inputs"][0];
+    assert_eq!(
+        (&input["format"], &input["unparsed"]),
+        (&"journal-export".into(), &0.into())
+    );
+    let events = common::events_ndjson(&["tests/fixtures/journalctl/export.txt"]);
+    // The binary MESSAGE's dockerd kill (ANSI-coloured logrus TTY) is one of them.
+    assert!(events
+        .iter()
+        .any(|e| e["pattern"] == "dockerd.kill_timeout_sigkill" && e["line"] == 15));
+}
+
+#[test]
+fn journal_json_messages_given_as_bytes_are_matched() {
+    // `journalctl -o json` writes a MESSAGE with control characters as an
+    // array of bytes: the literal prefilter must see the decoded message.
+    let events = common::events_ndjson(&["tests/fixtures/journalctl/json.txt"]);
+    assert!(
+        events
+            .iter()
+            .any(|e| e["pattern"] == "dockerd.kill_timeout_sigkill" && e["line"] == 2),
+        "{events:?}"
+    );
+}

@@ -179,6 +179,36 @@ fn text_report_names_the_pod_containers_findings_and_evidence() {
     );
 }
 
+/// The seed report's real lines alone (samples/dockerd-stop-loop-real):
+/// kubelet's failed stops on May 1 11:03–11:13 and dockerd's loop on May 2
+/// 00:10–00:12, 13 hours apart with nothing in between that resolves the
+/// pod (kubelet's `RemoveContainer` request at 23:37 is no removal), are
+/// one incident on the pod.
+#[test]
+fn the_seed_reports_real_lines_alone_are_one_incident() {
+    let report = json_report(&["samples/dockerd-stop-loop-real/messages"], None);
+    let incidents = report["incidents"].as_array().unwrap();
+    assert_eq!(incidents.len(), 1, "{incidents:#?}");
+    let incident = &incidents[0];
+    assert_eq!(
+        incident["pods"],
+        serde_json::json!(["kube-system/fluentd-hjj42"])
+    );
+    assert_eq!(
+        incident["containers"],
+        serde_json::json!([SANDBOX, CONTAINER])
+    );
+    let mut kinds: Vec<&str> = incident["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    kinds.sort_unstable();
+    assert_eq!(kinds, ["dockerd_stop_loop", "kubelet_stop_deadline"]);
+    assert_eq!(incident["severity"], "critical");
+}
+
 #[test]
 fn samples_match_their_expected_incidents() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");

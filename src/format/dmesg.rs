@@ -20,9 +20,19 @@
 //! shape of a host and a tag, but neither a pid nor the `kernel` tag). The
 //! `-x` level is not kept: an envelope has no level.
 //!
+//! A monotonic stamp followed by a bare `kernel: ` tag (journal dumps in CI
+//! logs: `[ 8123.004512] kernel: INFO: task …`) loses the tag, so that the
+//! message starts where the kernel's does.
+//!
 //! [`payload`] reads the same `[ 4174.552171] ` stamp at the start of a
 //! message, as in a syslog `kernel: [ 4174.552171] …` line, whose header
 //! time and this time since boot together reveal the boot time.
+//!
+//! Kernel lines with no time at all (`dmesg -t`, `journalctl -k -o cat`,
+//! test lines written to /dev/kmsg) have no envelope to recognize: an input
+//! that no other format reads is read by [`parse_untimed`] when most of
+//! its lines have the shape of printk messages ([`looks_untimed`]), and its
+//! events are placed by their line alone.
 
 use std::borrow::Cow;
 use std::time::Duration;
@@ -90,17 +100,85 @@ fn envelope(i: &[u8]) -> IResult<&[u8], Envelope<'_>> {
         pid: None,
         message: Cow::Borrowed(message),
     };
-    if let (Stamp::SinceBoot(_), Ok((message, (host, (program, pid))))) =
-        (stamp, journal_header(message))
-    {
-        if pid.is_some() || program == KERNEL {
-            envelope.host = Some(Cow::Borrowed(host));
-            envelope.program = Some(Cow::Borrowed(program));
-            envelope.pid = pid;
-            envelope.message = Cow::Borrowed(message);
+    if let Stamp::SinceBoot(_) = stamp {
+        match journal_header(message) {
+            Ok((message, (host, (program, pid)))) if pid.is_some() || program == KERNEL => {
+                envelope.host = Some(Cow::Borrowed(host));
+                envelope.program = Some(Cow::Borrowed(program));
+                envelope.pid = pid;
+                envelope.message = Cow::Borrowed(message);
+            }
+            _ => {
+                if let Some(rest) = message.strip_prefix(KERNEL_TAG) {
+                    envelope.message = Cow::Borrowed(rest);
+                }
+            }
         }
     }
     Ok((&[], envelope))
+}
+
+/// The tag journald and syslog give kernel records.
+const KERNEL_TAG: &[u8] = b"kernel: ";
+
+/// Parses `line` as a kernel message with no time (`dmesg -t`, `journalctl
+/// -k -o cat`): an optional `dmesg -x` facility and level or `dmesg -r`
+/// priority, an optional `kernel: ` tag, then the message. Blank lines are
+/// not messages.
+///
+/// ```
+/// let e = podmortem::format::dmesg::parse_untimed(b"kernel: INFO: task containerd-shim:1234 blocked for more than 120 seconds.").unwrap();
+/// assert_eq!(e.stamp, None);
+/// assert_eq!(e.program.as_deref(), Some(&b"kernel"[..]));
+/// assert!(e.message.starts_with(b"INFO: task"));
+/// ```
+pub fn parse_untimed(line: &[u8]) -> Option<Envelope<'_>> {
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return None;
+    }
+    let (i, _) = opt(facility_level)(line).ok()?;
+    let (i, _) = opt(priority)(i).ok()?;
+    let message = i.strip_prefix(KERNEL_TAG).unwrap_or(i);
+    Some(Envelope {
+        stamp: None,
+        since_boot: None,
+        host: None,
+        program: Some(Cow::Borrowed(KERNEL)),
+        pid: None,
+        message: Cow::Borrowed(message),
+    })
+}
+
+/// Whether most of `lines` (a sample of an input no other format reads)
+/// have the shape of printk messages: a subsystem or driver prefix and a
+/// colon (`INFO: task …`, `usb 1-1: …`, `EXT4-fs (sda1): …`, `task
+/// docker:7 blocked …`), or an indented continuation (a call trace).
+/// Prose, binary noise and program output without such prefixes do not.
+pub fn looks_untimed<'l>(lines: impl Iterator<Item = &'l [u8]>) -> bool {
+    let (mut shaped, mut total) = (0usize, 0usize);
+    for line in lines.filter(|l| !l.iter().all(u8::is_ascii_whitespace)) {
+        total += 1;
+        let message = parse_untimed(line).map(|e| e.message);
+        shaped += usize::from(message.is_some_and(|m| printk_shaped(&m)));
+    }
+    total > 0 && shaped * 2 > total
+}
+
+/// `prefix: `, `prefix device: `, `prefix (device): ` or `prefix x:y` within
+/// the first words, or a line indented as the kernel indents continuations.
+fn printk_shaped(message: &[u8]) -> bool {
+    if message.starts_with(b" ") || message.starts_with(b"\t") {
+        return message.iter().any(u8::is_ascii_alphanumeric);
+    }
+    let head = &message[..message.len().min(48)];
+    let Some(colon) = head.iter().position(|&c| c == b':') else {
+        return false;
+    };
+    let prefix = &head[..colon];
+    let words = prefix.split(|&c| c == b' ').count();
+    prefix.first().is_some_and(u8::is_ascii_alphanumeric)
+        && words <= 2
+        && prefix.iter().all(|&c| c.is_ascii_graphic() || c == b' ')
 }
 
 /// `kern  :warn  : ` as `dmesg -x` prints it (`%-6s:%-6s: `).
@@ -283,6 +361,37 @@ mod tests {
         ] {
             assert!(payload(msg).is_none(), "{}", String::from_utf8_lossy(msg));
         }
+    }
+
+    #[test]
+    fn a_bare_kernel_tag_after_a_monotonic_stamp_is_dropped() {
+        // Composed in the form of journal dumps pasted into CI logs.
+        let e = parse(b"[ 8123.004512] kernel: INFO: task containerd-shim:1234 blocked for more than 120 seconds.").unwrap();
+        assert_eq!(since(&e), Duration::from_micros(8_123_004_512));
+        assert_eq!(e.host, None);
+        assert!(e.message.starts_with(b"INFO: task containerd-shim:1234"));
+    }
+
+    #[test]
+    fn kernel_lines_without_time_are_read_by_their_shape() {
+        let dmesg_t = [
+            &b"IPv6: ADDRCONF(NETDEV_CHANGE): cali78ab8b22dca: link becomes ready"[..],
+            b"INFO: task containerd-shim:1234 blocked for more than 120 seconds.",
+            b"      Not tainted 4.19.25-200.1.el7.bclinux.x86_64 #1",
+            b"task docker:7 blocked for more than 300 seconds.",
+            b"EXT4-fs (sda1): re-mounted. Opts: (null)",
+        ];
+        assert!(looks_untimed(dmesg_t.iter().copied()));
+        let e = parse_untimed(b"kern  :err   : INFO: task x:1 blocked").unwrap();
+        assert_eq!(e.message.as_ref(), b"INFO: task x:1 blocked");
+        assert_eq!(e.stamp, None);
+        let prose = [
+            &b"This is a note about the node"[..],
+            b"we restarted it twice and then it worked",
+            b"\x00\x01\x02",
+        ];
+        assert!(!looks_untimed(prose.iter().copied()));
+        assert!(parse_untimed(b"   ").is_none());
     }
 
     #[test]

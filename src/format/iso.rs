@@ -7,17 +7,22 @@
 //! 2023-05-01T11:03:56.123456+08:00 ecs-prod-003 kubelet[4568]: …                  journalctl -o short-iso-precise
 //! 2023-05-01T11:03:56.123456+08:00 ecs-prod-003 dockerd: time="…" level=info …    rsyslog RSYSLOG_FileFormat
 //! 2023-05-01T03:03:56Z ecs-prod-003 kernel: IPv6: ADDRCONF(NETDEV_CHANGE): …
+//! 2025-01-18 08:42:12.584 ecs-prod-003 kubelet[4568]: …                            (a space, no zone: syslog-ng, rsyslog templates)
 //! ```
-//! The instant is complete (RFC 3339 §5.6, with journalctl's `+0800` as an
-//! alternative offset spelling), so the stamp is [`Stamp::Absolute`]. The
-//! fraction must follow a dot: `dmesg --time-format iso` writes a comma
-//! and no syslog tag, and is [`super::dmesg`]'s.
+//! With a `T`, the instant is complete (RFC 3339 §5.6, with journalctl's
+//! `+0800` as an alternative offset spelling), so the stamp is
+//! [`Stamp::Absolute`]. With a space between date and time the zone is
+//! optional; without one the stamp is [`Stamp::Local`] with its year, and
+//! the input's zone is inferred as for syslog. The fraction must follow a
+//! dot: `dmesg --time-format iso` writes a comma and no syslog tag, and is
+//! [`super::dmesg`]'s. Calico's `2023-05-01 10:47:56.381 [INFO][88861]
+//! ipam.go 1172: …` has no syslog tag, and is [`super::cni`]'s.
 
 use std::borrow::Cow;
 
 use nom::{character::complete::char, sequence::terminated, IResult};
 
-use super::lex::{rfc3339, syslog_tag, word};
+use super::lex::{datetime, fail, rfc3339, syslog_tag, word};
 use super::Envelope;
 use crate::time::Stamp;
 
@@ -40,13 +45,20 @@ pub fn parse(line: &[u8]) -> Option<Envelope<'_>> {
 }
 
 fn envelope(i: &[u8]) -> IResult<&[u8], Envelope<'_>> {
-    let (i, stamp) = terminated(rfc3339(b'.'), char(' '))(i)?;
+    let (i, stamp) = match i.get(10) {
+        Some(b'T') => {
+            let (i, at) = terminated(rfc3339(b'.'), char(' '))(i)?;
+            (i, Stamp::Absolute(at))
+        }
+        Some(b' ') if i.get(19) != Some(&b',') => terminated(datetime, char(' '))(i)?,
+        _ => return Err(fail(i)),
+    };
     let (i, host) = terminated(word, char(' '))(i)?;
     let (message, (program, pid)) = syslog_tag(i)?;
     Ok((
         &[],
         Envelope {
-            stamp: Some(Stamp::Absolute(stamp)),
+            stamp: Some(stamp),
             since_boot: None,
             host: Some(Cow::Borrowed(host)),
             program: Some(Cow::Borrowed(program)),
@@ -100,14 +112,38 @@ mod tests {
     }
 
     #[test]
+    fn a_space_and_milliseconds_without_a_zone() {
+        // Composed from the header form (syslog-ng's ISO date without a
+        // zone) and a seed kubelet message.
+        let line = br#"2025-01-18 08:42:12.584 ecs-prod-003 kubelet[4568]: E0118 08:42:12.584123    4568 remote_runtime.go:276] "StopContainer from runtime service failed""#;
+        let e = parse(line).unwrap();
+        let Some(Stamp::Local(s)) = e.stamp else {
+            panic!("local stamp expected")
+        };
+        assert_eq!(
+            (s.year, s.month, s.day, s.hour, s.minute, s.second, s.nanos),
+            (Some(2025), 1, 18, 8, 42, 12, 584_000_000)
+        );
+        assert_eq!(e.program.as_deref(), Some(&b"kubelet"[..]));
+        assert!(e.message.starts_with(b"E0118"));
+        assert_eq!(
+            instant(b"2025-01-18 08:42:12.584+01:00 h p[1]: x"),
+            "2025-01-18T08:42:12.584+01:00"
+        );
+    }
+
+    #[test]
     fn near_misses_are_rejected() {
         for line in [
             // dmesg --time-format iso: comma fraction, no syslog tag.
             &b"2023-05-01T11:03:56,123456+08:00 usb 1-1: new high-speed USB device"[..],
             // CRI: stream and tag, no colon.
             b"2023-05-01T03:03:56.123456789Z stderr F E0501 11:03:37.635343    4568 x.go:1] x",
-            // Calico CNI: space between date and time, no zone.
+            // Calico CNI: space between date and time, no zone, no tag.
             b"2023-05-01 10:47:56.381 [INFO][88861] ipam.go 1172: Releasing all IPs",
+            b"2023-05-01 10:47:56,381 ecs-prod-003 kubelet[4568]: x",
+            // kubectl --timestamps of a klog line: `11` is not a program.
+            b"2023-05-01T03:03:37.635343512Z E0501 11:03:37.635343    4568 x.go:1] y",
             // No zone.
             b"2023-05-01T11:03:56.123456 ecs-prod-003 kubelet[4568]: x",
             // No tag.

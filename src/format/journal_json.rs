@@ -27,8 +27,11 @@
 //!
 //! The message is unescaped: it borrows from the line when it has no
 //! escapes, and is decoded into owned bytes when it has (or is an array
-//! of bytes). `-o json-pretty`, which spreads an object over many lines,
-//! is not a line format and is not read.
+//! of bytes).
+//!
+//! `-o json-pretty` spreads each object over many lines, a `{` line to a
+//! `}` line, one field per line indented by a tab; [`pretty_entries`] reads
+//! each object whole, with the same decoding.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -36,7 +39,7 @@ use std::fmt;
 use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use super::journal_export::envelope_from_fields;
+use super::journal_export::{envelope_from_fields, Entry};
 use super::Envelope;
 
 /// The fields [`envelope_from_fields`] asks for; the others are skipped
@@ -212,9 +215,80 @@ impl<'de> Visitor<'de> for ItemVisitor {
     }
 }
 
+/// Whether `sample` (the start of an input) is `-o json-pretty`: a `{`
+/// line, then a quoted field name.
+pub fn looks_pretty(sample: &[u8]) -> bool {
+    sample
+        .strip_prefix(b"{\n")
+        .is_some_and(|rest| rest.trim_ascii_start().starts_with(b"\""))
+}
+
+/// The objects of a `-o json-pretty` dump, in order: each from a `{` line
+/// to the next `}` line. Lines outside an object are entries without an
+/// envelope.
+pub fn pretty_entries(buf: &[u8]) -> impl Iterator<Item = Entry<'_>> {
+    let mut pos = 0usize;
+    std::iter::from_fn(move || {
+        while buf.get(pos) == Some(&b'\n') {
+            pos += 1;
+        }
+        if pos >= buf.len() {
+            return None;
+        }
+        let offset = pos;
+        let line_end = |at: usize| memchr::memchr(b'\n', &buf[at..]).map_or(buf.len(), |i| at + i);
+        let first = line_end(pos);
+        if &buf[pos..first] != b"{" {
+            pos = first + 1;
+            return Some(Entry {
+                offset,
+                lines: 1,
+                envelope: None,
+            });
+        }
+        let close = memchr::memmem::find(&buf[pos..], b"\n}").map_or(buf.len(), |i| pos + i + 2);
+        let end = close.min(buf.len());
+        let object = &buf[pos..end];
+        pos = line_end(end) + 1;
+        Some(Entry {
+            offset,
+            lines: memchr::memchr_iter(b'\n', object).count() as u64 + 1,
+            envelope: parse(object),
+        })
+    })
+}
+
+/// Where the last whole object of a block ends: after its `}` line.
+pub fn pretty_record_end(buf: &[u8]) -> Option<usize> {
+    memchr::memmem::rfind(buf, b"\n}\n").map(|i| i + 3)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn journalctl_json_pretty_objects() {
+        let text = include_str!("../../tests/fixtures/journalctl/json-pretty.txt");
+        assert!(looks_pretty(text.as_bytes()));
+        let all: Vec<Entry<'_>> = pretty_entries(text.as_bytes()).collect();
+        assert_eq!(all.len(), 4);
+        assert_eq!(
+            all.iter().map(|e| e.lines).sum::<u64>(),
+            text.lines().count() as u64
+        );
+        let kubelet = all[0].envelope.as_ref().unwrap();
+        assert_eq!(kubelet.program.as_deref(), Some(&b"kubelet"[..]));
+        assert!(kubelet.message.starts_with(b"E0501 11:03:37.635343"));
+        // The message with control characters, as an array of bytes.
+        let docker = all[1].envelope.as_ref().unwrap();
+        assert!(docker
+            .message
+            .starts_with(b"\x1b[36mINFO\x1b[0m[2023-05-01T11:03:38"));
+        let cut = pretty_record_end(text.as_bytes()).unwrap();
+        assert_eq!(cut, text.len());
+        assert!(!looks_pretty(b"{\"__REALTIME_TIMESTAMP\":\"1\"}\n"));
+    }
     use crate::time::Stamp;
     use std::time::Duration;
 

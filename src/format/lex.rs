@@ -3,6 +3,8 @@
 //! Each parser module composes these; none re-implements them.
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
+
+use crate::time::{PartialStamp, Stamp};
 use nom::{
     branch::alt,
     bytes::complete::{take_while1, take_while_m_n},
@@ -252,6 +254,27 @@ pub fn rfc3339(mark: u8) -> impl Fn(&[u8]) -> IResult<&[u8], DateTime<FixedOffse
     }
 }
 
+/// An ISO 8601 date and time with `T` or a space between them and an
+/// optional offset: `2025-01-18 08:42:12.584`,
+/// `2023-05-01T11:03:56.123456+08:00`. With an offset it is an instant,
+/// without one a local reading with its year.
+pub fn datetime(i: &[u8]) -> IResult<&[u8], Stamp> {
+    let (i, (year, month, day)) = date(i)?;
+    let (i, _) = one_of("T ")(i)?;
+    let (i, hms) = clock(i)?;
+    let (i, offset) = opt(utc_offset)(i)?;
+    let stamp = match offset {
+        Some(offset) => {
+            Stamp::Absolute(instant(offset, (year, month, day), hms).ok_or_else(|| fail(i))?)
+        }
+        None => {
+            NaiveDate::from_ymd_opt(year, month, day).ok_or_else(|| fail(i))?;
+            Stamp::Local(PartialStamp::new(Some(year), month, day, hms))
+        }
+    };
+    Ok((i, stamp))
+}
+
 /// The instant a date and clock reading denote at `offset`; `None` for
 /// impossible dates (Feb 30). A leap second (`:60`) is kept as chrono keeps
 /// it.
@@ -287,8 +310,13 @@ pub fn word(i: &[u8]) -> IResult<&[u8], &[u8]> {
 
 /// The syslog TAG and the colon after it: `kubelet[4568]: ` or `kernel: `,
 /// as `(program, pid)`; one space after the colon is part of the header.
+/// A program is not all digits: `11:03:37` after a word is a klog time,
+/// not a tag.
 pub fn syslog_tag(i: &[u8]) -> IResult<&[u8], (&[u8], Option<u32>)> {
     let (i, program) = take_while1(|c| !matches!(c, b'[' | b':' | b' '))(i)?;
+    if program.iter().all(u8::is_ascii_digit) {
+        return Err(fail(i));
+    }
     let (i, pid) = opt(pid)(i)?;
     let (i, _) = char(':')(i)?;
     let (i, _) = opt(space)(i)?;
@@ -441,6 +469,24 @@ mod tests {
     }
 
     #[test]
+    fn iso_datetimes_with_a_space_or_a_t() {
+        let local = |text: &str| match datetime(text.as_bytes()) {
+            Ok((_, Stamp::Local(p))) => Some((p.year, p.month, p.day, p.hour, p.nanos)),
+            _ => None,
+        };
+        assert_eq!(
+            local("2025-01-18 08:42:12.584 host"),
+            Some((Some(2025), 1, 18, 8, 584_000_000))
+        );
+        assert!(matches!(
+            datetime(b"2023-05-01T11:03:56.123456+08:00"),
+            Ok((_, Stamp::Absolute(_)))
+        ));
+        assert_eq!(local("2023-02-30 11:03:56"), None);
+        assert_eq!(local("2023-05-01_11:03:56"), None);
+    }
+
+    #[test]
     fn syslog_tags_with_and_without_pid() {
         assert_eq!(
             syslog_tag(b"kubelet[4568]: E0501").unwrap(),
@@ -451,6 +497,7 @@ mod tests {
             (&b"[ 1.0]"[..], (&b"kernel"[..], None))
         );
         assert!(syslog_tag(b"stderr F x").is_err());
+        assert!(syslog_tag(b"11:03:37.635343 x").is_err(), "a klog time");
         assert!(syslog_tag(b": x").is_err());
     }
 }

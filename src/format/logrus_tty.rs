@@ -16,13 +16,13 @@
 //! seconds since the process started (`[0001]`).
 //!
 //! An RFC 3339 time gives [`Stamp::Absolute`]. Seconds since the process
-//! started are no wall time: such a line is still read (it is recognisably
-//! logrus', and its level is known) but has no stamp, so a pattern it
-//! matches is counted as matched-but-untimed. Other time layouts are not
-//! read. Like raw [`super::logrus`] lines, the message is the whole line:
+//! started give [`Stamp::SinceStart`]: no wall time, but events on that
+//! clock are ordered and their periods measured on the input's own axis.
+//! Other time layouts are not read. Like raw [`super::logrus`] lines, the message is the whole line:
 //! [`payload`] reads the level (and time) from it.
 
-use chrono::{DateTime, FixedOffset};
+use std::time::Duration;
+
 use nom::{
     bytes::complete::{tag, take_while1, take_while_m_n},
     character::complete::char,
@@ -63,12 +63,10 @@ fn read(line: &[u8]) -> Option<(Option<Stamp>, Level)> {
     if !matches!(line.first(), Some(b'A'..=b'Z' | 0x1b)) {
         return None;
     }
-    header(line)
-        .ok()
-        .map(|(_, (level, at))| (at.map(Stamp::Absolute), level))
+    header(line).ok().map(|(_, (level, at))| (Some(at), level))
 }
 
-fn header(i: &[u8]) -> IResult<&[u8], (Level, Option<DateTime<FixedOffset>>)> {
+fn header(i: &[u8]) -> IResult<&[u8], (Level, Stamp)> {
     let (i, _) = opt(color)(i)?;
     let (i, level) = level(i)?;
     let (i, _) = opt(tag("\x1b[0m"))(i)?;
@@ -103,13 +101,18 @@ fn level(i: &[u8]) -> IResult<&[u8], Level> {
     Ok((rest, level))
 }
 
-/// An RFC 3339 time, or `None` for seconds since the process started.
-fn time(i: &[u8]) -> IResult<&[u8], Option<DateTime<FixedOffset>>> {
+/// An RFC 3339 time, or the whole seconds since the process started.
+fn time(i: &[u8]) -> IResult<&[u8], Stamp> {
     if let Ok((rest, at)) = rfc3339(b'.')(i) {
-        return Ok((rest, Some(at)));
+        return Ok((rest, Stamp::Absolute(at)));
     }
-    let (rest, _) = take_while1(|c: u8| c.is_ascii_digit())(i)?;
-    Ok((rest, None))
+    let (rest, digits) = take_while1(|c: u8| c.is_ascii_digit())(i)?;
+    // At most 20 digits fit a u64; longer is not a logrus counter.
+    let secs = std::str::from_utf8(digits)
+        .ok()
+        .and_then(|d| d.parse::<u64>().ok())
+        .ok_or_else(|| fail(i))?;
+    Ok((rest, Stamp::SinceStart(Duration::from_secs(secs))))
 }
 
 #[cfg(test)]
@@ -133,10 +136,10 @@ mod tests {
     }
 
     #[test]
-    fn seconds_since_start_are_read_without_a_stamp() {
+    fn seconds_since_start_are_a_relative_stamp() {
         let line = b"WARN[0001] Running modprobe bridge br_netfilter failed with message: ip: can't find device 'bridge'";
         let e = parse(line).unwrap();
-        assert_eq!(e.stamp, None);
+        assert_eq!(e.stamp, Some(Stamp::SinceStart(Duration::from_secs(1))));
         assert_eq!(payload(line).unwrap().level, Some(Level::Warning));
     }
 

@@ -17,16 +17,21 @@ pub mod cni;
 pub mod cri;
 pub mod dmesg;
 pub mod iso;
+pub mod journal_delta;
 pub mod journal_export;
 pub mod journal_full;
 pub mod journal_json;
+pub mod journal_unix;
+pub mod journal_verbose;
 pub mod klog;
 mod lex;
 pub mod logrus;
 pub mod logrus_json;
 pub mod logrus_tty;
+pub mod prefix;
 pub mod rfc5424;
 pub mod syslog;
+pub mod unframed;
 
 use std::borrow::Cow;
 
@@ -129,6 +134,14 @@ pub const LINE_FORMATS: &[LineFormat] = &[
         parse: journal_full::parse,
     },
     LineFormat {
+        name: "journal-unix",
+        parse: journal_unix::parse,
+    },
+    LineFormat {
+        name: "journal-delta",
+        parse: journal_delta::parse,
+    },
+    LineFormat {
         name: "rfc5424",
         parse: rfc5424::parse,
     },
@@ -144,7 +157,17 @@ pub const LINE_FORMATS: &[LineFormat] = &[
         name: "journal-json",
         parse: journal_json::parse,
     },
+    // Last, and never tried on other inputs' lines: it reads any text.
+    LineFormat {
+        name: UNTIMED_KERNEL,
+        parse: dmesg::parse_untimed,
+    },
 ];
+
+/// Kernel messages with no envelope and no time ([`dmesg::parse_untimed`]):
+/// an input's format only when no other format reads its lines and they
+/// look like the kernel's ([`dmesg::looks_untimed`]).
+const UNTIMED_KERNEL: &str = "kernel-untimed";
 
 /// What the payload header says; the message text stays where it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -227,26 +250,80 @@ pub fn parse_payload(msg: &[u8]) -> Payload {
 }
 
 /// The framing of a whole input, decided once from its first lines: the
-/// line format most of them are in, if any.
+/// line format most of them are in, if any, and what tools or pastes put
+/// before every line ([`prefix`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InputFormat {
     primary: Option<usize>,
+    prefix: prefix::Prefix,
 }
 
 impl InputFormat {
     /// An input in which nothing is recognisable.
-    pub const UNKNOWN: InputFormat = InputFormat { primary: None };
+    pub const UNKNOWN: InputFormat = InputFormat {
+        primary: None,
+        prefix: prefix::Prefix::NONE,
+    };
 
+    /// The line format; `timestamped` when only a prefix's time frames the
+    /// lines (`docker logs -t` of free text), `kubectl-prefixed` when only
+    /// `kubectl --prefix` does.
     pub fn name(self) -> &'static str {
-        self.primary.map_or("unknown", |i| LINE_FORMATS[i].name)
+        match self.primary {
+            Some(i) => LINE_FORMATS[i].name,
+            None if self.prefix.layers().any(|l| l.gives_time()) => "timestamped",
+            None if self.prefix.layers().any(|l| l.is_envelope()) => "kubectl-prefixed",
+            None => "unknown",
+        }
+    }
+
+    /// What was inferred about the lines besides their format
+    /// (`grep -n prefix stripped`).
+    pub fn notes(self) -> Vec<&'static str> {
+        self.prefix.layers().map(prefix::Layer::note).collect()
     }
 
     /// Frames one line (without its newline): in the input's format, else in
-    /// the first other format that reads it.
-    pub fn frame(self, line: &[u8]) -> Framed<'_> {
-        if line.iter().all(u8::is_ascii_whitespace) || line.starts_with(b"-- ") {
+    /// the first other format that reads it. The input's prefix is stripped
+    /// first; its time is the record's when the rest has no envelope.
+    #[inline]
+    pub fn frame<'a>(&self, line: &'a [u8]) -> Framed<'a> {
+        if is_blank(line) {
             return Framed::Blank;
         }
+        if self.prefix.is_none() {
+            return self.frame_bare(line);
+        }
+        let (rest, outer) = self.prefix.strip(line);
+        if is_blank(rest) {
+            return Framed::Blank;
+        }
+        match self.frame_bare(rest) {
+            Framed::Record(mut e) => {
+                if e.host.is_none() && outer.stamp.is_some() {
+                    if let Some(Stamp::SinceBoot(d)) = e.stamp {
+                        e.since_boot = Some(d);
+                    }
+                    e.stamp = outer.stamp;
+                }
+                if e.program.is_none() {
+                    e.program = outer.program.map(Cow::Borrowed);
+                }
+                Framed::Record(e)
+            }
+            Framed::Unparsed if outer.stamp.is_some() || outer.program.is_some() => {
+                Framed::Record(Envelope {
+                    stamp: outer.stamp,
+                    program: outer.program.map(Cow::Borrowed),
+                    ..Envelope::bare(rest)
+                })
+            }
+            other => other,
+        }
+    }
+
+    #[inline(always)]
+    fn frame_bare<'a>(&self, line: &'a [u8]) -> Framed<'a> {
         let Some(primary) = self.primary else {
             return Framed::Unparsed;
         };
@@ -256,38 +333,162 @@ impl InputFormat {
         LINE_FORMATS
             .iter()
             .enumerate()
-            .filter(|(i, _)| *i != primary)
+            .filter(|(i, f)| *i != primary && f.name != UNTIMED_KERNEL)
             .find_map(|(_, f)| f.parse(line))
             .map_or(Framed::Unparsed, Framed::Record)
     }
+}
+
+/// Neither data nor errors: empty lines, journalctl's `-- Boot …` / `-- Logs
+/// begin …` separators, grep's `--` between context groups, and what is
+/// left of a pasted quote on an empty line (`>`).
+#[inline]
+fn is_blank(line: &[u8]) -> bool {
+    line.iter()
+        .all(|b| b.is_ascii_whitespace() || matches!(b, b'>' | b'*' | b'-' | b'|'))
+        || line.starts_with(b"-- ")
 }
 
 /// One line after framing.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Framed<'a> {
     Record(Envelope<'a>),
-    /// Empty lines and journalctl's `-- Boot …` / `-- Logs begin …`
-    /// separators: neither data nor errors.
+    /// Empty lines and separators ([`is_blank`]): neither data nor errors.
     Blank,
     Unparsed,
 }
 
-/// Decides an input's format from a sample of its first lines: the format
-/// that reads most of them wins (the earlier in [`LINE_FORMATS`] on a tie).
-pub fn detect(sample: &[u8]) -> InputFormat {
-    let mut counts = vec![0usize; LINE_FORMATS.len()];
-    let lines = sample
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.iter().all(u8::is_ascii_whitespace) && !l.starts_with(b"-- "))
-        .take(200);
-    for line in lines {
-        for (count, format) in counts.iter_mut().zip(LINE_FORMATS) {
-            *count += usize::from(format.parse(line).is_some());
+/// The formats whose records span many lines, read entry by entry rather
+/// than line by line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryFormat {
+    /// `journalctl -o export` ([`journal_export`]).
+    Export,
+    /// `journalctl -o verbose` ([`journal_verbose`]).
+    Verbose,
+    /// `journalctl -o json-pretty` ([`journal_json::pretty_entries`]).
+    JsonPretty,
+}
+
+impl EntryFormat {
+    /// Decides from the first bytes of an input.
+    pub fn detect(sample: &[u8]) -> Option<EntryFormat> {
+        if journal_export::looks_like(sample) {
+            Some(EntryFormat::Export)
+        } else if journal_verbose::looks_like(sample) {
+            Some(EntryFormat::Verbose)
+        } else if journal_json::looks_pretty(sample) {
+            Some(EntryFormat::JsonPretty)
+        } else {
+            None
         }
     }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            EntryFormat::Export => "journal-export",
+            EntryFormat::Verbose => "journal-verbose",
+            EntryFormat::JsonPretty => "journal-json-pretty",
+        }
+    }
+
+    /// The entries of `buf`, in order.
+    pub fn entries(self, buf: &[u8]) -> Box<dyn Iterator<Item = journal_export::Entry<'_>> + '_> {
+        match self {
+            EntryFormat::Export => Box::new(journal_export::entries(buf)),
+            EntryFormat::Verbose => Box::new(journal_verbose::entries(buf)),
+            EntryFormat::JsonPretty => Box::new(journal_json::pretty_entries(buf)),
+        }
+    }
+
+    /// Where the last whole entry of a full block of a stream ends.
+    pub fn record_end(self, buf: &[u8]) -> Option<usize> {
+        match self {
+            EntryFormat::Export => memchr::memmem::rfind(buf, b"\n\n").map(|i| i + 2),
+            EntryFormat::Verbose => journal_verbose::record_end(buf),
+            EntryFormat::JsonPretty => journal_json::pretty_record_end(buf),
+        }
+    }
+}
+
+/// Sample lines looked at to decide an input's format.
+const SAMPLE_LINES: usize = 200;
+
+/// Decides an input's format from a sample of its first lines: the format
+/// that reads most of them wins (the earlier in [`LINE_FORMATS`] on a tie).
+/// Never the untimed kernel format: see [`detect_with`].
+pub fn detect(sample: &[u8]) -> InputFormat {
+    detect_with(sample, &|_| false)
+}
+
+/// [`detect`], learning a prefix when fewer than 9 in 10 lines read
+/// ([`prefix::Prefix::learn`], kept if more lines read with it); and when no
+/// format reads the sample, kernel messages without time: most lines have
+/// their shape ([`dmesg::looks_untimed`]) and `is_kernel` (the grammar's
+/// kernel patterns) recognizes one of them, so that a config file of
+/// `key: value` lines is not taken for the kernel's.
+pub fn detect_with(sample: &[u8], is_kernel: &dyn Fn(&[u8]) -> bool) -> InputFormat {
+    let lines: Vec<&[u8]> = sample
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !is_blank(l))
+        .take(SAMPLE_LINES)
+        .collect();
+    let bare = best_format(&lines, prefix::Prefix::NONE);
+    if bare.read * 10 >= lines.len() * 9 {
+        return bare.format;
+    }
+    let learned = prefix::Prefix::learn(&lines);
+    let chosen = if learned.is_none() {
+        bare
+    } else {
+        let with_prefix = best_format(&lines, learned);
+        if with_prefix.read > bare.read {
+            with_prefix
+        } else {
+            bare
+        }
+    };
+    let kernel_message =
+        |line: &&[u8]| dmesg::parse_untimed(line).is_some_and(|e| is_kernel(&e.message));
+    if chosen.read == 0
+        && dmesg::looks_untimed(lines.iter().copied())
+        && lines.iter().any(kernel_message)
+    {
+        return InputFormat {
+            primary: LINE_FORMATS.iter().position(|f| f.name == UNTIMED_KERNEL),
+            prefix: prefix::Prefix::NONE,
+        };
+    }
+    chosen.format
+}
+
+/// The best format for `lines` under `prefix`, and how many lines it reads.
+struct Candidate {
+    format: InputFormat,
+    read: usize,
+}
+
+fn best_format(lines: &[&[u8]], prefix: prefix::Prefix) -> Candidate {
+    let mut counts = vec![0usize; LINE_FORMATS.len()];
+    let mut read = 0;
+    for line in lines {
+        let (rest, outer) = prefix.strip(line);
+        let mut any = outer.stamp.is_some() || outer.program.is_some();
+        for (count, format) in counts.iter_mut().zip(LINE_FORMATS) {
+            let reads = format.name != UNTIMED_KERNEL && format.parse(rest).is_some();
+            *count += usize::from(reads);
+            any |= reads;
+        }
+        read += usize::from(any);
+    }
     let best = counts.iter().copied().max().unwrap_or(0);
-    InputFormat {
-        primary: (best > 0).then(|| counts.iter().position(|&n| n == best).unwrap_or(0)),
+    Candidate {
+        format: InputFormat {
+            primary: (best > 0).then(|| counts.iter().position(|&n| n == best).unwrap_or(0)),
+            prefix,
+        },
+        read,
     }
 }
 
@@ -395,6 +596,7 @@ May  2 00:10:24 ecs-prod-003 dockerd: time="2023-05-02T00:10:24.148458112+08:00"
                 "janv. 01 11:08:12 ecs-prod-003 systemd[1]: Started Session 9820 of user root.",
                 " 5月 01 11:08:12 ecs-prod-003 systemd[1]: Started Session 9820 of user root.",
                 "5月 01 11:08:12 ecs-prod-003 systemd[1]: Started Session 9820 of user root.",
+                r#"May  1 11:03:56  kubelet[4568]: E0501 11:03:37.635343    4568 remote_runtime.go:276] "StopContainer from runtime service failed""#,
             ],
         ),
         (
@@ -422,6 +624,7 @@ May  2 00:10:24 ecs-prod-003 dockerd: time="2023-05-02T00:10:24.148458112+08:00"
                 r#"2023-05-01T11:03:37+0800 ecs-prod-003 kubelet[4568]: E0501 11:03:37.635343    4568 remote_runtime.go:276] "StopContainer from runtime service failed" err="rpc error: code = DeadlineExceeded desc = context deadline exceeded" containerID="fef3e1fbee146788d1557ec20204e10922eeb2607969a26d1323588cc8a7f469""#,
                 r#"2023-05-02T00:10:24.148458+08:00 ecs-prod-003 dockerd: time="2023-05-02T00:10:24.148458112+08:00" level=info msg="Container a9acd5210705 failed to exit within 10 seconds of kill - trying direct SIGKILL""#,
                 "2023-05-01T03:22:19Z ecs-prod-003 kernel: IPv6: ADDRCONF(NETDEV_CHANGE): cali78ab8b22dca: link becomes ready",
+                r#"2023-05-01 11:03:37.635 ecs-prod-003 kubelet[4568]: E0501 11:03:37.635343    4568 remote_runtime.go:276] "StopContainer from runtime service failed""#,
             ],
         ),
         (
@@ -447,6 +650,18 @@ May  2 00:10:24 ecs-prod-003 dockerd: time="2023-05-02T00:10:24.148458112+08:00"
             &[
                 r#"Mon 2023-05-01 11:03:37 CST ecs-prod-003 kubelet[4568]: E0501 11:03:37.635343    4568 remote_runtime.go:276] "StopContainer from runtime service failed" err="rpc error: code = DeadlineExceeded desc = context deadline exceeded""#,
                 "Mon 2023-05-01 03:22:19 UTC ecs-prod-003 kernel: IPv6: ADDRCONF(NETDEV_CHANGE): cali78ab8b22dca: link becomes ready",
+            ],
+        ),
+        (
+            "journal-unix",
+            &[
+                r#"1682910217.635343 ecs-prod-003 kubelet[4568]: E0501 11:03:37.635343    4568 remote_runtime.go:276] "StopContainer from runtime service failed""#,
+            ],
+        ),
+        (
+            "journal-delta",
+            &[
+                r#"[ 7265.418733 <    1.000000 >] ecs-prod-003 kubelet[4568]: E0501 11:03:37.635343    4568 remote_runtime.go:276] "StopContainer from runtime service failed""#,
             ],
         ),
         (
@@ -479,6 +694,13 @@ May  2 00:10:24 ecs-prod-003 dockerd: time="2023-05-02T00:10:24.148458112+08:00"
                 r#"{"__REALTIME_TIMESTAMP":"1682957424148458","SYSLOG_IDENTIFIER":"dockerd","MESSAGE":"time=\"2023-05-02T00:10:24.148458112+08:00\" level=info msg=\"Container a9acd5210705 failed to exit within 10 seconds of kill - trying direct SIGKILL\""}"#,
             ],
         ),
+        (
+            UNTIMED_KERNEL,
+            &[
+                "INFO: task containerd-shim:1234 blocked for more than 120 seconds.",
+                "IPv6: ADDRCONF(NETDEV_CHANGE): cali78ab8b22dca: link becomes ready",
+            ],
+        ),
     ];
 
     #[test]
@@ -494,12 +716,19 @@ May  2 00:10:24 ecs-prod-003 dockerd: time="2023-05-02T00:10:24.148458112+08:00"
     fn each_sample_is_read_by_its_format_and_no_other() {
         for (name, lines) in SAMPLES {
             for line in *lines {
+                // The untimed kernel format reads any text, and is only
+                // ever an input's format when no other reads its lines.
                 let readers: Vec<&str> = LINE_FORMATS
                     .iter()
-                    .filter(|f| f.parse(line.as_bytes()).is_some())
+                    .filter(|f| f.name != UNTIMED_KERNEL && f.parse(line.as_bytes()).is_some())
                     .map(|f| f.name)
                     .collect();
-                assert_eq!(readers, [*name], "{line}");
+                let expected: &[&str] = if *name == UNTIMED_KERNEL {
+                    &[]
+                } else {
+                    &[*name]
+                };
+                assert_eq!(readers, expected, "{line}");
             }
         }
     }
@@ -513,8 +742,21 @@ May  2 00:10:24 ecs-prod-003 dockerd: time="2023-05-02T00:10:24.148458112+08:00"
                 "-- Logs begin at Mon 2023-05-01 00:00:00 CST. --\n{}\n   goroutine 1 [running]:\n",
                 lines.join("\n")
             );
-            assert_eq!(detect(input.as_bytes()).name(), *name, "{input}");
+            // A stand-in for the grammar's kernel patterns.
+            let hung_task = |msg: &[u8]| msg.starts_with(b"INFO: task ");
+            assert_eq!(
+                detect_with(input.as_bytes(), &hung_task).name(),
+                *name,
+                "{input}"
+            );
         }
+        // Lines of the kernel's shape that no kernel pattern knows (a
+        // config file) are no kernel log.
+        let config = "apiVersion: v1\nkind: Pod\nmetadata: x\n";
+        assert_eq!(
+            detect_with(config.as_bytes(), &|_| false),
+            InputFormat::UNKNOWN
+        );
     }
 
     #[test]

@@ -5,8 +5,14 @@
 //! May  2 00:10:24 ecs-prod-003 dockerd: time="…" level=info msg="…"
 //! May 01 11:03:56 ecs-prod-003 kubelet[4568]: E0501 11:03:37.635343 …
 //! <30>May  1 11:03:56 host kubelet[4568]: …        (optional priority)
+//! Oct 26 19:07:41  kubelet[1606]: …                 (no host: a sender that gave none)
+//! Mar 10 09:54:53 hostname gsad main[8990]: …       (a tag with a space, before a pid)
 //! ```
 //! Only the header is read here; the message is left to the payload parsers.
+//! RFC 3164 §4.1.3 ends a TAG at a space, but senders do write tags with
+//! spaces (wazuh/wazuh#438, syslog-ng/syslog-ng#1591): a tag with spaces is
+//! read when a `[pid]:` closes it within [`MAX_SPACED_TAG`] bytes, so that
+//! words of a message are never taken for a tag.
 
 use nom::{
     bytes::complete::take_while1,
@@ -34,23 +40,75 @@ pub fn parse(line: &[u8]) -> Option<Envelope<'_>> {
     envelope(line).ok().map(|(_, e)| e)
 }
 
+/// The longest tag with spaces read (RFC 3164 allows 32 bytes).
+const MAX_SPACED_TAG: usize = 48;
+
 fn envelope(i: &[u8]) -> IResult<&[u8], Envelope<'_>> {
     let (i, _) = opt(priority)(i)?;
     let (i, stamp) = terminated(stamp, char(' '))(i)?;
-    let (i, host) = terminated(word, char(' '))(i)?;
-    let (i, program) = take_while1(|c| !matches!(c, b'[' | b':' | b' '))(i)?;
-    let (i, pid) = opt(delimited(char('['), number, char(']')))(i)?;
-    let (i, _) = char(':')(i)?;
+    let header = i;
+    let (i, host) = if i.first() == Some(&b' ') {
+        (&i[1..], None)
+    } else {
+        let (i, host) = terminated(word, char(' '))(i)?;
+        (i, Some(host))
+    };
+    let (i, (host, (program, pid))) = match tag(i) {
+        Ok((i, read)) => (i, (host, read)),
+        Err(_) => unusual_tag(header, i, host)?,
+    };
     let (message, _) = opt(char(' '))(i)?;
     let envelope = Envelope {
         stamp: Some(Stamp::Local(stamp)),
         since_boot: None,
-        host: Some(Cow::Borrowed(host)),
+        host: host.map(Cow::Borrowed),
         program: Some(Cow::Borrowed(program)),
         pid,
         message: Cow::Borrowed(message),
     };
     Ok((&[], envelope))
+}
+
+/// `kubelet[4568]:` or `kernel:`.
+#[inline(always)]
+fn tag(i: &[u8]) -> IResult<&[u8], (&[u8], Option<u32>)> {
+    let (i, program) = take_while1(|c| !matches!(c, b'[' | b':' | b' '))(i)?;
+    let (i, pid) = opt(delimited(char('['), number, char(']')))(i)?;
+    let (i, _) = char(':')(i)?;
+    Ok((i, (program, pid)))
+}
+
+/// The tag of a header the common form does not fit: one with spaces
+/// after the host, or a header without a host at all (`May 17 16:45:26
+/// kubelet[3292]: …`, where the word taken for the host is the tag; only
+/// with a pid, so that `host: message` is never read as a tag).
+#[inline(never)]
+#[allow(clippy::type_complexity)]
+fn unusual_tag<'a>(
+    header: &'a [u8],
+    after_host: &'a [u8],
+    host: Option<&'a [u8]>,
+) -> IResult<&'a [u8], (Option<&'a [u8]>, (&'a [u8], Option<u32>))> {
+    if let Ok((rest, read)) = spaced_tag(after_host) {
+        return Ok((rest, (host, read)));
+    }
+    let (rest, (program, pid)) = tag(header)?;
+    if pid.is_none() {
+        return Err(super::lex::fail(header));
+    }
+    Ok((rest, (None, (program, pid))))
+}
+
+/// `gsad main[8990]:`: words up to a `[pid]:` close by.
+#[inline(never)]
+fn spaced_tag(i: &[u8]) -> IResult<&[u8], (&[u8], Option<u32>)> {
+    let head = &i[..i.len().min(MAX_SPACED_TAG)];
+    let open = memchr::memchr2(b'[', b':', head)
+        .filter(|&at| head[at] == b'[' && at > 0 && head[at - 1] != b' ')
+        .ok_or_else(|| super::lex::fail(i))?;
+    let (rest, pid) = delimited(char('['), number, char(']'))(&i[open..])?;
+    let (rest, _) = char(':')(rest)?;
+    Ok((rest, (&i[..open], Some(pid))))
 }
 
 /// `<PRI>` as sent on the wire; kept by some collectors.
@@ -116,6 +174,43 @@ mod tests {
         let e = parse(b"<4>Nov 25 03:18:00 host kernel: [ 12.5] oops").unwrap();
         assert_eq!(e.program.as_deref(), Some(&b"kernel"[..]));
         assert_eq!(e.message.as_ref(), b"[ 12.5] oops");
+    }
+
+    #[test]
+    fn a_line_without_a_host() {
+        // The header as the issue's field case printed it (Oct 26, pid
+        // 1606); the message is a seed kubelet line's.
+        let e = parse(br#"Oct 26 19:07:41  kubelet[1606]: E1026 19:07:41.635343    1606 remote_runtime.go:276] "StopContainer from runtime service failed""#).unwrap();
+        assert_eq!(e.host, None);
+        assert_eq!(e.program.as_deref(), Some(&b"kubelet"[..]));
+        assert_eq!(e.pid, Some(1606));
+        assert!(e.message.starts_with(b"E1026"));
+    }
+
+    #[test]
+    fn a_line_without_a_host_field_at_all() {
+        // mattshma/bigdata#114 (tests/field/mattshma-114-orphaned-nohost),
+        // cut after the tag.
+        let e = parse(b"May 17 16:45:26 kubelet[3292]: E0517 16:45:26.176639    3292 kubelet_volumes.go:128] Orphaned pod").unwrap();
+        assert_eq!(e.host, None);
+        assert_eq!(e.program.as_deref(), Some(&b"kubelet"[..]));
+        assert_eq!(e.pid, Some(3292));
+        assert!(e.message.starts_with(b"E0517"));
+        assert!(parse(b"May 17 16:45:26 kubelet: E0517 16:45:26.176639 x").is_none());
+    }
+
+    #[test]
+    fn a_tag_with_a_space_before_its_pid() {
+        // wazuh/wazuh#438, verbatim.
+        let e = parse(b"Mar 10 09:54:53 hostname gsad main[8990]: Starting GSAD version 7.0.2")
+            .unwrap();
+        assert_eq!(e.host.as_deref(), Some(&b"hostname"[..]));
+        assert_eq!(e.program.as_deref(), Some(&b"gsad main"[..]));
+        assert_eq!(e.pid, Some(8990));
+        assert_eq!(e.message.as_ref(), b"Starting GSAD version 7.0.2");
+        // Words of a message are not a tag.
+        assert!(parse(b"Mar 10 09:54:53 hostname some text: with a colon").is_none());
+        assert!(parse(b"Mar 10 09:54:53 hostname some text [1]: x").is_none());
     }
 
     #[test]

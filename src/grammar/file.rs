@@ -59,6 +59,11 @@ pub struct PatternDef {
     /// report (a kernel call trace): they are kept with the event.
     #[serde(default)]
     pub continuation: Option<String>,
+    /// Set on lines that show a pod's failure over (a successful stop, a
+    /// new sandbox or container, a removal): an incident on the pod ends
+    /// there.
+    #[serde(default)]
+    pub resolves: bool,
     #[serde(default)]
     pub sample: Vec<SampleDef>,
     #[serde(default)]
@@ -234,6 +239,7 @@ pub fn compile_pattern(
         literals,
         component: def.component.clone(),
         severity: def.severity,
+        resolves: def.resolves,
         continuation: def
             .continuation
             .as_deref()

@@ -102,6 +102,9 @@ pub struct Pattern {
     /// The least severity of a finding that counts this pattern's lines:
     /// one XFS shutdown is worse than one ext4 error in the same detector.
     pub severity: Option<Severity>,
+    /// Its lines show a pod's failure resolved (a successful stop, a new
+    /// sandbox or container, a removal): see [`crate::correlate`].
+    pub resolves: bool,
     /// Matches the messages that continue a match of this pattern (the
     /// call trace after a hung-task report), kept as the event's context.
     pub continuation: Option<regex::bytes::Regex>,

@@ -6,7 +6,7 @@ use chrono::{DateTime, FixedOffset, SecondsFormat};
 
 use super::{
     Advice, BundleSummary, ComponentVersion, EventRecord, Evidence, FindingReport, Incident,
-    InputFailure, InputSummary, Report, Stats, TimelineEntry,
+    InputFailure, InputSummary, Nearby, RelativeTime, Report, Stats, TimelineEntry,
 };
 use crate::correlate::Cluster;
 use crate::detect::{Event, Finding};
@@ -15,6 +15,7 @@ use crate::grammar::{self, Step};
 use crate::matcher::RuleSet;
 use crate::rank::{self, Weighing};
 use crate::scan::VersionFact;
+use crate::time::EventTime;
 
 /// Evidence lines shown per finding: the first few and the last few.
 const EVIDENCE_HEAD: usize = 3;
@@ -73,7 +74,9 @@ pub fn build(rules: &RuleSet, analysis: Analysis) -> Report {
             incident
         })
         .collect();
+    let notes = time_notes(&analysis.stats);
     Report {
+        notes,
         schema_version: super::SCHEMA_VERSION,
         inputs: analysis.inputs,
         errors: analysis.errors,
@@ -86,18 +89,34 @@ pub fn build(rules: &RuleSet, analysis: Analysis) -> Report {
     }
 }
 
+/// What a reader must know when some events have no wall-clock time.
+fn time_notes(stats: &Stats) -> Vec<String> {
+    if stats.untimed == 0 {
+        return Vec::new();
+    }
+    vec![format!(
+        "{} event{} had no wall-clock time: each is analyzed on its own input's clock \
+         (seconds after boot or after its process started, or only its line) and shown so; \
+         --boot-time RFC3339 places kernel times since boot",
+        stats.untimed,
+        if stats.untimed == 1 { "" } else { "s" }
+    )]
+}
+
 /// When an incident happened, and whether it is about the node as a whole.
 struct Span {
-    first: DateTime<FixedOffset>,
-    last: DateTime<FixedOffset>,
+    first: EventTime,
+    last: EventTime,
     node: bool,
 }
 
 impl Span {
-    /// Whether two incidents overlap in time on a common host (or a host
-    /// unknown to one of them).
+    /// Whether two incidents overlap in time (on one axis) on a common host
+    /// (or a host unknown to one of them).
     fn meets(&self, other: &Span, hosts: &[String], other_hosts: &[String]) -> bool {
-        let overlap = self.first <= other.last && other.first <= self.last;
+        let overlap = self.first.axis() == other.first.axis()
+            && self.first <= other.last
+            && other.first <= self.last;
         let common = hosts.is_empty()
             || other_hosts.is_empty()
             || hosts.iter().any(|h| other_hosts.contains(h));
@@ -165,7 +184,7 @@ fn incident(rules: &RuleSet, analysis: &Analysis, cluster: &Cluster) -> (Inciden
             .unwrap_or(lead.severity),
         sources: sources.len(),
         events: incident_events.len(),
-        minutes: (last - first).num_seconds() as f64 / 60.0,
+        minutes: last.seconds_since(&first).unwrap_or(0) as f64 / 60.0,
     };
 
     // Detectors in the order of their findings, lead first, each once.
@@ -219,7 +238,7 @@ fn incident(rules: &RuleSet, analysis: &Analysis, cluster: &Cluster) -> (Inciden
     } else {
         format!("pod {}", cluster.pods.join(", "))
     };
-    let mut timeline: Vec<(DateTime<FixedOffset>, TimelineEntry)> = findings
+    let mut timeline: Vec<(EventTime, TimelineEntry)> = findings
         .iter()
         .flat_map(|f| timeline_entries(rules, events, f))
         .collect();
@@ -242,9 +261,25 @@ fn incident(rules: &RuleSet, analysis: &Analysis, cluster: &Cluster) -> (Inciden
         chain: chain.map(|c| c.name.clone()),
         severity: rank::severity(weighing),
         score: rank::score(weighing),
-        first_seen: rfc3339(first),
-        last_seen: rfc3339(last),
-        duration_s: (last - first).num_seconds(),
+        first_seen: when(first),
+        last_seen: when(last),
+        duration_s: last.seconds_since(&first).unwrap_or(0),
+        first_relative: RelativeTime::of(first),
+        last_relative: RelativeTime::of(last),
+        nearby: cluster
+            .nearby
+            .iter()
+            .map(|&i| {
+                let f = &analysis.findings[i];
+                Nearby {
+                    kind: grammar.detectors[f.detector].kind.clone(),
+                    subject: describe(&f.entity),
+                    severity: f.severity,
+                    first_seen: when(f.first(events).time),
+                    last_seen: when(f.last(events).time),
+                }
+            })
+            .collect(),
         hosts: hosts.into_iter().collect(),
         pods: cluster.pods.clone(),
         containers: containers.into_iter().collect(),
@@ -298,15 +333,18 @@ fn finding_report(rules: &RuleSet, analysis: &Analysis, f: &Finding) -> FindingR
         subject: describe(&f.entity),
         count: f.occurrences,
         lines: f.events.len(),
-        first_seen: rfc3339(f.first(events).time),
-        last_seen: rfc3339(f.last(events).time),
+        first_seen: when(f.first(events).time),
+        last_seen: when(f.last(events).time),
+        first_relative: RelativeTime::of(f.first(events).time),
+        last_relative: RelativeTime::of(f.last(events).time),
         period_s: f.period_s,
         evidence: picked
             .into_iter()
             .map(|e| Evidence {
                 file: analysis.inputs[events[e].input].path.clone(),
                 line: events[e].line,
-                ts: rfc3339(events[e].time),
+                ts: when(events[e].time),
+                relative: RelativeTime::of(events[e].time),
                 level: events[e].level,
                 text: events[e].text.clone(),
                 context: events[e].context.clone(),
@@ -374,15 +412,15 @@ fn timeline_entries(
     rules: &RuleSet,
     events: &[Event],
     f: &Finding,
-) -> Vec<(DateTime<FixedOffset>, TimelineEntry)> {
+) -> Vec<(EventTime, TimelineEntry)> {
     let kind = &rules.grammar.detectors[f.detector].kind;
     let who = describe(&f.entity);
-    let entry = |t: DateTime<FixedOffset>, text: String| {
-        let ts = rfc3339(t);
+    let entry = |t: EventTime, text: String| {
         (
             t,
             TimelineEntry {
-                ts,
+                ts: when(t),
+                relative: RelativeTime::of(t),
                 kind: kind.clone(),
                 text,
             },
@@ -407,6 +445,16 @@ fn describe(e: &Entity) -> String {
         Entity::PodUid(u) => format!("pod uid {u}"),
         Entity::Node(n) => format!("node {n}"),
         Entity::Pid(p) => format!("process {p}"),
+    }
+}
+
+/// An event's time as every report prints it: RFC 3339 for a wall-clock
+/// time, else its place on its input's own clock (`+8123.0 s after boot`,
+/// `line 412, time unknown`).
+pub fn when(t: EventTime) -> String {
+    match t {
+        EventTime::Wall(t) => rfc3339(t),
+        other => other.relative_text().unwrap_or_default(),
     }
 }
 

@@ -59,6 +59,9 @@ pub fn print(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for e in &report.skipped {
         writeln!(out, "- skipped {}: {}", text(&e.path), text(&e.message))?;
     }
+    for note in &report.notes {
+        writeln!(out, "- note: {}", text(note))?;
+    }
     if n == 0 {
         writeln!(out)?;
         writeln!(out, "No incidents found.")?;
@@ -136,6 +139,16 @@ fn section(i: &Incident, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(out, "{}", facts.join(" · "))?;
     writeln!(out)?;
+    for n in &i.nearby {
+        writeln!(
+            out,
+            "Nearby on the same node, not tied to it: {} ({}, {})",
+            code(&n.kind),
+            n.severity,
+            text(&n.subject)
+        )?;
+        writeln!(out)?;
+    }
     writeln!(out, "**Findings**")?;
     writeln!(out)?;
     for f in &i.findings {

@@ -6,27 +6,39 @@
 //! JSON schema (version 1; fields are only ever added):
 //! ```text
 //! { "schema_version": 1,
-//!   "inputs":   [{ "path", "format", "bytes", "lines", "unparsed", "long_lines",
+//!   "inputs":   [{ "path", "format", "inferred": [], "bytes", "lines", "unparsed", "unframed", "long_lines",
 //!                  "utc_offset", "hosts": [], "first", "last", "year_from", "zone_from" }],
 //!   "errors":   [{ "path", "message" }],          (named inputs that could not be read)
 //!   "skipped":  [{ "path", "message" }],          (binary, corrupt or partly read files)
 //!   "bundles":  [{ "root", "kind" }], "ignored",  (support bundle layouts; non-log files)
 //!   "incidents":[{ "rank", "kind", "chain", "related": [ranks], "suppressed", "title", "severity", "score",
-//!                  "first_seen", "last_seen", "duration_s",
+//!                  "first_seen", "last_seen", "duration_s", "first_relative", "last_relative",
+//!                  "nearby": [{ "kind", "subject", "severity", "first_seen", "last_seen" }],
 //!                  "hosts": [], "pods": ["ns/name"], "containers": ["<64-hex or longest seen>"],
 //!                  "findings": [{ "kind", "source", "sources", "severity", "subject", "count", "lines",
-//!                                 "first_seen", "last_seen", "period_s",
-//!                                 "evidence": [{ "file", "line", "ts", "level", "text",
+//!                                 "first_seen", "last_seen", "first_relative", "last_relative", "period_s",
+//!                                 "evidence": [{ "file", "line", "ts", "relative", "level", "text",
 //!                                                "context": [] (only when the program wrote more with it) }] }],
-//!                  "timeline": [{ "ts", "kind", "text" }],
+//!                  "timeline": [{ "ts", "relative", "kind", "text" }],
 //!                  "explanation", "remediation", "remediation_steps": [], "references": [],
 //!                  "remediation_advice": [{ "step", "destructive", "after" (destructive steps only) }],
 //!                  "versions": [{ "component", "version", "host", "fixed_in", "has_fix" }] }],
-//!   "stats":    { "bytes", "lines", "unparsed", "long_lines", "untimed", "duplicates",
+//!   "stats":    { "bytes", "lines", "unparsed", "unframed", "long_lines", "untimed", "duplicates",
 //!                 "outside_window", "events",
-//!                 "findings", "elapsed_ms", "mb_per_s" } }
+//!                 "findings", "elapsed_ms", "mb_per_s" },
+//!   "notes":    [] }                             (only when there is something to say)
 //! ```
-//! Times are RFC 3339 with the offset of the input they came from.
+//! Times are RFC 3339 with the offset of the input they came from. An event
+//! whose line gives no wall-clock time (raw `dmesg` without a known boot
+//! time, logrus' seconds since start, `dmesg -t`) is still analyzed, on its
+//! input's own axis: its `ts` / `first_seen` / `last_seen` then read
+//! `+8123.0 s after boot`, `+42.0 s after start` or `line 412, time
+//! unknown`, and the `*relative` fields (present only then) give `{ "clock":
+//! "since_boot" | "since_start" | "line", "input": index into inputs,
+//! "seconds" (absent for "line"), "line" }`. `stats.untimed` counts such
+//! events; `--boot-time` turns times since boot into instants. `nearby`
+//! lists node-wide findings on the same host at the same time that no
+//! entity ties to the incident: they do not change its severity.
 
 mod build;
 pub mod events;
@@ -38,7 +50,7 @@ pub mod markdown;
 pub mod sarif;
 pub mod text;
 
-pub use build::{build, rfc3339, Analysis};
+pub use build::{build, rfc3339, when, Analysis};
 
 use serde::Serialize;
 
@@ -63,6 +75,54 @@ pub struct Report {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<EventRecord>,
     pub stats: Stats,
+    /// What the reader must know to read the times (events without a
+    /// wall-clock time and how to place them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// A time that is not on the wall clock: the clock it was read on and the
+/// reading.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RelativeTime {
+    /// `since_boot`, `since_start`, or `line` when only the line is known.
+    pub clock: &'static str,
+    /// Index into `inputs`: the input whose own axis it is on.
+    pub input: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+}
+
+impl RelativeTime {
+    /// `None` for a wall-clock time.
+    pub fn of(t: crate::time::EventTime) -> Option<RelativeTime> {
+        use crate::time::EventTime;
+        let (clock, input, line) = match t {
+            EventTime::Wall(_) => return None,
+            EventTime::SinceBoot { input, .. } => ("since_boot", input, None),
+            EventTime::SinceStart { input, .. } => ("since_start", input, None),
+            EventTime::Line { input, line } => ("line", input, Some(line)),
+        };
+        Some(RelativeTime {
+            clock,
+            input,
+            seconds: t.relative_secs().map(|s| (s * 1e6).round() / 1e6),
+            line,
+        })
+    }
+}
+
+/// A node-wide finding on the same host at the same time as an incident,
+/// which no entity ties to it.
+#[derive(Debug, Serialize)]
+pub struct Nearby {
+    pub kind: String,
+    pub subject: String,
+    pub severity: Severity,
+    pub first_seen: String,
+    pub last_seen: String,
 }
 
 #[derive(Debug, PartialEq, Eq, Serialize)]
@@ -78,6 +138,8 @@ pub struct ComponentVersion {
 #[derive(Debug, Serialize)]
 pub struct EventRecord {
     pub ts: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relative: Option<RelativeTime>,
     pub host: Option<String>,
     pub source: String,
     pub pattern: String,
@@ -94,15 +156,23 @@ pub struct EventRecord {
 pub struct InputSummary {
     pub path: String,
     pub format: String,
+    /// What was inferred about the bytes and lines besides the format
+    /// (`UTF-16LE decoded`, `grep -n prefix stripped`).
+    pub inferred: Vec<String>,
     pub bytes: u64,
     pub lines: u64,
+    /// Lines no format reads.
     pub unparsed: u64,
+    /// Of the unparsed lines, those a pattern matched all the same
+    /// ("matched without envelope").
+    pub unframed: u64,
     pub long_lines: u64,
     /// The zone the input's local times were read in.
     pub utc_offset: String,
     /// Hosts its envelopes name.
     pub hosts: Vec<String>,
-    /// Its first and last time (when its records print one).
+    /// Its first and last time (when its records print one): RFC 3339, or
+    /// its place on the input's own clock (`+12.5 s after boot`).
     pub first: Option<String>,
     pub last: Option<String>,
     pub year_from: crate::time::Provenance,
@@ -137,7 +207,16 @@ pub struct Incident {
     pub score: f64,
     pub first_seen: String,
     pub last_seen: String,
+    /// Seconds from first to last on their clock (0 when only lines are
+    /// known).
     pub duration_s: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_relative: Option<RelativeTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_relative: Option<RelativeTime>,
+    /// Node-wide findings near it that no entity ties to it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nearby: Vec<Nearby>,
     pub hosts: Vec<String>,
     pub pods: Vec<String>,
     pub containers: Vec<String>,
@@ -224,6 +303,10 @@ pub struct FindingReport {
     pub lines: usize,
     pub first_seen: String,
     pub last_seen: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_relative: Option<RelativeTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_relative: Option<RelativeTime>,
     pub period_s: Option<f64>,
     pub evidence: Vec<Evidence>,
 }
@@ -233,6 +316,8 @@ pub struct Evidence {
     pub file: String,
     pub line: u64,
     pub ts: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relative: Option<RelativeTime>,
     /// The level the program gave the line (klog, logrus, CNI), if any.
     pub level: Option<crate::format::Level>,
     pub text: String,
@@ -245,6 +330,8 @@ pub struct Evidence {
 #[derive(Debug, Serialize)]
 pub struct TimelineEntry {
     pub ts: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relative: Option<RelativeTime>,
     pub kind: String,
     pub text: String,
 }
@@ -254,7 +341,10 @@ pub struct Stats {
     pub bytes: u64,
     pub lines: u64,
     pub unparsed: u64,
+    /// Unparsed lines matched all the same ("matched without envelope").
+    pub unframed: u64,
     pub long_lines: u64,
+    /// Events with no wall-clock time: analyzed on their input's own axis.
     pub untimed: u64,
     /// Events dropped because another input held the same one.
     pub duplicates: u64,

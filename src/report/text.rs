@@ -88,13 +88,14 @@ fn header(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let n = report.incidents.len();
     writeln!(
         out,
-        "podmortem: {n} incident{} in {} input{} ({}, {} lines, {} unparsed)",
+        "podmortem: {n} incident{} in {} input{} ({}, {} lines, {} unparsed{})",
         plural(n),
         report.inputs.len(),
         plural(report.inputs.len()),
         human_bytes(s.bytes),
         s.lines,
-        s.unparsed
+        s.unparsed,
+        unframed(s.unframed)
     )?;
     for e in &report.errors {
         writeln!(
@@ -103,6 +104,9 @@ fn header(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             clean(&e.path),
             clean(&e.message)
         )?;
+    }
+    for note in &report.notes {
+        writeln!(out, "  note: {}", clean(note))?;
     }
     Ok(())
 }
@@ -134,10 +138,27 @@ fn print_incident(i: &Incident, style: Style, out: &mut dyn Write) -> io::Result
             "{} → {}  ({})",
             seconds(&i.first_seen),
             seconds(&i.last_seen),
-            human_duration(i.duration_s)
+            if i.first_relative.as_ref().is_some_and(|r| r.clock == "line") {
+                "duration unknown".to_string()
+            } else {
+                human_duration(i.duration_s)
+            }
         ),
     )?;
     list(out, "hosts", &i.hosts)?;
+    let nearby: Vec<String> = i
+        .nearby
+        .iter()
+        .map(|n| {
+            format!(
+                "{} ({}, {}) on the same node at the same time; no entity ties it here",
+                n.kind,
+                n.severity.name(),
+                n.subject
+            )
+        })
+        .collect();
+    list(out, "nearby", &nearby)?;
     list(out, "pods", &i.pods)?;
     list(out, "containers", &i.containers)?;
     writeln!(out, "    findings")?;
@@ -205,11 +226,13 @@ fn footer(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for input in &report.inputs {
         writeln!(
             out,
-            "input {}: {}, {} lines, {} unparsed, times read as UTC{} (year from {}, zone from {})",
+            "input {}: {}{}, {} lines, {} unparsed{}, times read as UTC{} (year from {}, zone from {})",
             clean(&input.path),
             input.format,
+            inferred(&input.inferred),
             input.lines,
             input.unparsed,
+            unframed(input.unframed),
             input.utc_offset,
             provenance(input.year_from),
             provenance(input.zone_from),
@@ -247,16 +270,36 @@ pub fn print_inputs(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         };
         writeln!(
             out,
-            "{}  {}  hosts {}  {}  {} lines, {} unparsed",
+            "{}  {}{}  hosts {}  {}  {} lines, {} unparsed{}",
             clean(&i.path),
             i.format,
+            inferred(&i.inferred),
             clean(&hosts),
             range,
             i.lines,
-            i.unparsed
+            i.unparsed,
+            unframed(i.unframed)
         )?;
     }
     not_read_notes(report, out)
+}
+
+/// ` (grep -n prefix stripped; UTF-16LE decoded)`, or nothing.
+fn inferred(notes: &[String]) -> String {
+    if notes.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", notes.join("; "))
+    }
+}
+
+/// `, 3 matched without envelope`, or nothing.
+fn unframed(n: u64) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!(", {n} matched without envelope")
+    }
 }
 
 /// Bundles recognized, files passed over, files that are not logs.

@@ -138,6 +138,21 @@ fn facts(i: &Incident, out: &mut dyn Write) -> io::Result<()> {
             .collect();
         rows.push(("related", links.join(" ")));
     }
+    if !i.nearby.is_empty() {
+        let nearby: Vec<String> = i
+            .nearby
+            .iter()
+            .map(|n| {
+                format!(
+                    "{} <span class=\"dim\">({}, {}; on the same node at the same time, no entity ties it here)</span>",
+                    Id(&n.kind),
+                    Esc(n.severity.name()),
+                    Esc(&n.subject)
+                )
+            })
+            .collect();
+        rows.push(("nearby", nearby.join("<br>")));
+    }
     if !i.versions.is_empty() {
         let versions: Vec<String> = i.versions.iter().map(version).collect();
         rows.push(("versions", versions.join("<br>")));
@@ -386,6 +401,7 @@ mod tests {
             file: "f".into(),
             line: n,
             ts: String::new(),
+            relative: None,
             level: None,
             text: String::new(),
             context: Vec::new(),

@@ -54,6 +54,11 @@ pub(super) struct When<'a>(pub &'a str);
 
 impl fmt::Display for When<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A time on an input's own clock (`+8123.0 s after boot`) is no
+        // instant a `<time>` element could carry.
+        if instant(self.0).is_none() {
+            return write!(f, "<span class=\"reltime\">{}</span>", Esc(self.0));
+        }
         write!(
             f,
             "<time datetime=\"{}\">{}</time>",

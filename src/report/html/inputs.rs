@@ -36,6 +36,9 @@ pub(super) fn print(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "</tbody></table></div>")?;
     failures("Could not be read", &report.errors, out)?;
     failures("Skipped or read in part", &report.skipped, out)?;
+    for note in &report.notes {
+        writeln!(out, "<p class=\"note\">{}</p>", Esc(note))?;
+    }
     if !report.bundles.is_empty() || report.ignored > 0 {
         let roots: Vec<String> = report
             .bundles
