@@ -622,7 +622,7 @@ impl<'v> Walker<'v> {
                 .header()
                 .mtime()
                 .ok()
-                .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s));
+                .and_then(|s| SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(s)));
             let size = entry.size();
             let mut counted = Counted::new(&mut entry);
             let why = self.read(

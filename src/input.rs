@@ -137,7 +137,7 @@ fn read_found(found: Found<'_>, rules: &RuleSet, progress: Progress<'_>) -> Inpu
         Content::Stream(reader) => read_stream(reader, rules, progress),
     };
     scan.name = found.name;
-    scan.modified = found.modified.or(scan.modified);
+    scan.modified = found.modified.or(scan.modified).filter(|&m| in_calendar(m));
     scan.name_date = found.name_date;
     scan
 }
@@ -168,6 +168,18 @@ fn read_file(path: &Path, rules: &RuleSet, progress: Progress<'_>) -> InputScan 
         }
     }
     scan
+}
+
+/// Whether a modification time is one the year inference can use: within
+/// the years 0000–9999 (a tar header can say anything; chrono cannot even
+/// hold some of it).
+fn in_calendar(modified: SystemTime) -> bool {
+    let secs = match modified.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_secs()).ok(),
+        Err(before) => i64::try_from(before.duration().as_secs()).ok().map(|s| -s),
+    };
+    secs.and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+        .is_some_and(|t| (0..=9999).contains(&chrono::Datelike::year(&t)))
 }
 
 fn scan_window(window: &[u8], framing: Framing, rules: &RuleSet) -> ScanOutput {
