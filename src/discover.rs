@@ -6,8 +6,8 @@
 //! naming what it did not read. It leaves everything about the bytes
 //! themselves to others: it does not parse, frame lines or scan
 //! ([`input`](crate::input) and [`scan`](crate::scan) do). Each input is
-//! handed to the caller's visitor while it is open, as a path to memory-map
-//! (a plain file on disk) or as a stream to read once (anything decompressed
+//! handed to the caller's visitor while it is open, as a path to read (a
+//! plain file on disk, which can be read twice) or as a stream to read once (anything decompressed
 //! or inside an archive). Nothing is ever written to disk, streams are never
 //! buffered whole (memory stays bounded: a few buffers of tens of KiB, plus
 //! the zstd window, at most 100 MiB), and the walk never panics: whatever
@@ -141,7 +141,7 @@ pub struct Found<'r> {
 
 /// Where the bytes of a [`Found`] input are.
 pub enum Content<'r> {
-    /// A regular, uncompressed file on disk: the caller memory-maps it.
+    /// A regular, uncompressed file on disk: the caller opens and reads it.
     File(PathBuf),
     /// Bytes readable once (decompressed file, archive entry, nested `.gz`
     /// inside a tar). Read errors are also noted in [`Walk::skipped`].

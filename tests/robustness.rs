@@ -116,6 +116,138 @@ fn an_archive_entry_with_an_absurd_mtime_is_read() {
     }
 }
 
+/// `n` copies of the seed log: a realistic file of any size.
+fn seed_times(n: usize) -> Vec<u8> {
+    std::fs::read(SEED).unwrap().repeat(n)
+}
+
+/// Crash (3): a file cut short while podmortem reads it (copy-truncate
+/// rotation) killed the process with SIGBUS when files were memory-mapped:
+/// exit 135, no report. Now what was read counts, and the file is named.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_file_truncated_while_it_is_read_keeps_what_was_read() {
+    use std::process::{Command, Stdio};
+    let big = temp_log(&seed_times(96));
+    let path = big.path().to_str().unwrap().to_string();
+    let child = Command::new(env!("CARGO_BIN_EXE_podmortem"))
+        .args(["analyze", "--format", "json", &path, SEED])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("TZ", "UTC")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(
+        reading_past(child.id(), &path, 8 << 20),
+        "podmortem ended before reading 8 MiB of the file"
+    );
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(1 << 20)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{:?}: {stderr}", out.status);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let note = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["path"] == path.as_str())
+        .unwrap_or_else(|| panic!("the truncated file is named: {}", report["skipped"]));
+    let message = note["message"].as_str().unwrap();
+    assert!(
+        message.contains("the file shrank while it was read"),
+        "{message}"
+    );
+    assert!(
+        message.contains("what came before was analyzed"),
+        "{message}"
+    );
+    // What was read before the cut is analyzed, and so is the next input.
+    assert!(report["inputs"][0]["bytes"].as_u64().unwrap() >= 8 << 20);
+    assert!(report["inputs"][0]["lines"].as_u64().unwrap() > 0);
+    assert!(report["inputs"][1]["path"] == SEED);
+    assert!(kinds(&report).contains(&SEED_KIND.to_string()));
+}
+
+/// Waits until process `pid` has read `bytes` of the file at `path` (or
+/// has it memory-mapped, as podmortem once did); false if it ended first.
+#[cfg(target_os = "linux")]
+fn reading_past(pid: u32, path: &str, bytes: u64) -> bool {
+    let proc = format!("/proc/{pid}");
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(120) {
+        let Ok(maps) = std::fs::read_to_string(format!("{proc}/maps")) else {
+            return false;
+        };
+        if maps.contains(path) {
+            return true;
+        }
+        for fd in std::fs::read_dir(format!("{proc}/fd"))
+            .into_iter()
+            .flatten()
+        {
+            let Ok(fd) = fd else { continue };
+            if std::fs::read_link(fd.path()).is_ok_and(|target| target.to_str() == Some(path)) {
+                let info = format!("{proc}/fdinfo/{}", fd.file_name().to_string_lossy());
+                let pos = std::fs::read_to_string(info).ok().and_then(|info| {
+                    let line = info.lines().find(|l| l.starts_with("pos:"))?;
+                    line[4..].trim().parse::<u64>().ok()
+                });
+                if pos.is_some_and(|pos| pos >= bytes) {
+                    return true;
+                }
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    false
+}
+
+/// Crash (4): a file larger than the address space allowed could not be
+/// mapped; it was dropped with a note saying "what came before was
+/// analyzed" although nothing was. Now it is read like any other: here
+/// 512 MiB (a sparse hole between two copies of the seed) under a 384 MiB
+/// address-space limit.
+#[cfg(unix)]
+#[test]
+fn a_file_larger_than_the_address_space_is_read_to_its_end() {
+    let seed = std::fs::read(SEED).unwrap();
+    let mut big = temp_log(&seed);
+    big.as_file_mut()
+        .set_len(seed.len() as u64 + (512 << 20))
+        .unwrap();
+    let mut file = big.reopen().unwrap();
+    std::io::Seek::seek(&mut file, std::io::SeekFrom::End(0)).unwrap();
+    std::io::Write::write_all(&mut file, &[b"\n".as_slice(), &seed].concat()).unwrap();
+    let path = big.path().to_str().unwrap();
+    let script = format!(
+        "ulimit -v {}; exec \"$0\" analyze --format json \"$1\"",
+        384 * 1024
+    );
+    let out = std::process::Command::new("sh")
+        .args(["-c", &script, env!("CARGO_BIN_EXE_podmortem"), path])
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["skipped"], serde_json::json!([]), "{stderr}");
+    let input = &report["inputs"][0];
+    assert!(input["bytes"].as_u64().unwrap() > 512 << 20);
+    // Both copies of the seed were read: the seed's lines twice, and the
+    // hole as one line.
+    let seed_lines = seed.iter().filter(|&&b| b == b'\n').count() as u64;
+    assert_eq!(input["lines"], 2 * seed_lines + 1);
+    assert!(kinds(&report).contains(&SEED_KIND.to_string()));
+}
+
 /// Suite hygiene (issue 10, section 6): only `PODMORTEM_BLESS=1` rewrites
 /// expected outputs.
 #[test]
