@@ -44,8 +44,10 @@
 //! skipped with a note, as are broken links. A file reached twice (a link
 //! and its target, hard links) is read once; the second name is counted in
 //! [`Walk::ignored`]. Fifos, sockets and devices inside a directory are not
-//! opened (opening a fifo would block); the path the user named is opened
-//! whatever it is, so `<(journalctl -u kubelet)` is read as a stream.
+//! opened (opening a fifo would block); a fifo the user named is read as a
+//! stream, so `<(journalctl -u kubelet)` works, but one without a writer is
+//! named rather than waited on forever, and a device the user named is not
+//! read (see `special.rs`).
 //!
 //! # Archives
 //!
@@ -118,6 +120,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use chrono::NaiveDate;
+
+mod special;
 
 /// How much of a stream is looked at to classify it.
 pub const SNIFF_BYTES: usize = 8 * 1024;
@@ -385,13 +389,13 @@ impl<'v> Walker<'v> {
         } else if meta.is_file() {
             self.file(path, name, &meta);
         } else if named {
-            // A fifo or device the user named (`<(journalctl …)`): a stream.
-            match File::open(path) {
+            // A fifo the user named (`<(journalctl …)`): a stream.
+            match special::open(path, &meta) {
                 Ok(file) => {
                     let reader = Box::new(Labeled::new(file, "read failed"));
                     self.whole_stream(reader, name, meta.modified().ok(), 0, None);
                 }
-                Err(e) => self.skip(name, open_error(&e)),
+                Err(why) => self.skip(name, why),
             }
         } else {
             let what = special_kind(&meta.file_type());

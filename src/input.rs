@@ -371,3 +371,37 @@ fn open_advice(e: &std::io::Error) -> String {
         _ => format!("cannot open: {e}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grammar::Grammar;
+
+    /// A reader that hits a bug.
+    struct Panicking;
+
+    impl Read for Panicking {
+        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+            panic!("a bug met while reading")
+        }
+    }
+
+    #[test]
+    fn a_panic_while_reading_one_input_is_caught_and_named() {
+        let rules = RuleSet::new(Grammar::builtin().unwrap());
+        let found = Found {
+            name: "bundle.tar:var/log/messages".into(),
+            content: Content::Stream(&mut Panicking),
+            modified: None,
+            name_date: None,
+        };
+        match read_one(found, "bundle.tar", &rules, &|_| {}) {
+            Outcome::Unread(note) => {
+                assert_eq!(note.name, "bundle.tar:var/log/messages");
+                assert!(note.reason.starts_with(INTERNAL_ERROR), "{}", note.reason);
+                assert!(note.reason.contains("a bug met while reading"));
+            }
+            _ => panic!("the panic is caught and the input named"),
+        }
+    }
+}

@@ -248,6 +248,81 @@ fn a_file_larger_than_the_address_space_is_read_to_its_end() {
     assert!(kinds(&report).contains(&SEED_KIND.to_string()));
 }
 
+/// Crash (6): a fifo that no process writes to blocked the run forever
+/// (opening it waits for a writer). Now it is given a moment, named, and
+/// the other inputs analyzed; a device is named without being opened.
+#[cfg(unix)]
+#[test]
+fn a_fifo_without_a_writer_is_named_not_waited_on() {
+    use std::process::{Command, Stdio};
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("journal");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let fifo = fifo.to_str().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_podmortem"))
+        .args(["analyze", "--format", "json", fifo, "/dev/null", SEED])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("TZ", "UTC")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("podmortem still waits on the fifo after 60 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let message_of = |path: &str| {
+        let errors = report["errors"].as_array().unwrap();
+        let error = errors.iter().find(|e| e["path"] == path);
+        error.unwrap_or_else(|| panic!("{path} is named: {errors:?}"))["message"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(message_of(fifo).starts_with("a fifo with no writer: nothing to read"));
+    assert!(message_of("/dev/null").starts_with("a device, not a log file: not read"));
+    assert!(stderr.contains("a fifo with no writer"), "{stderr}");
+    assert!(kinds(&report).contains(&SEED_KIND.to_string()));
+}
+
+/// A writer that opens the fifo after podmortem did, and is slow to
+/// write, is waited for (`<(journalctl …)` seeking through a journal).
+#[cfg(unix)]
+#[test]
+fn a_fifo_whose_writer_is_slow_is_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fifo = tmp.path().join("journal");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut f = std::fs::OpenOptions::new().write(true).open(fifo).unwrap();
+            // Silent past the time given to a missing writer.
+            std::thread::sleep(std::time::Duration::from_secs(3));
+            std::io::Write::write_all(&mut f, &std::fs::read(SEED).unwrap()).unwrap();
+        })
+    };
+    let (code, report, stderr) = analyze_json(&[fifo.to_str().unwrap()], None);
+    writer.join().unwrap();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(report["errors"], serde_json::json!([]));
+    assert!(kinds(&report).contains(&SEED_KIND.to_string()));
+}
+
 /// Suite hygiene (issue 10, section 6): only `PODMORTEM_BLESS=1` rewrites
 /// expected outputs.
 #[test]
