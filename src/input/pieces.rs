@@ -87,8 +87,9 @@ impl<R: Read> Pieces<R> {
         if self.done {
             return None;
         }
+        // The buffer grows as reading needs (an archive's small entries
+        // never cost a piece-sized allocation) and keeps its capacity.
         buf.clear();
-        buf.reserve(self.size.max(self.carry.len()));
         buf.extend_from_slice(&self.carry);
         self.carry.clear();
         let before = buf.len();
