@@ -118,7 +118,7 @@ pub fn read_all(sources: &[Source], rules: &RuleSet, progress: Progress<'_>) -> 
         let mut visit = |found: Found<'_>| match read_one(found, &named, rules, progress) {
             Outcome::Read(scan) => {
                 read_any = true;
-                scans.push(scan);
+                scans.push(*scan);
             }
             Outcome::NotALog(note) => {
                 read_any = true;
@@ -153,7 +153,7 @@ pub fn read_all(sources: &[Source], rules: &RuleSet, progress: Progress<'_>) -> 
 
 /// What became of one input found.
 enum Outcome {
-    Read(InputScan),
+    Read(Box<InputScan>),
     /// Read, but no format podmortem reads fits it.
     NotALog(NotRead),
     /// Nothing of it could be read, or reading it panicked.
@@ -186,7 +186,7 @@ fn read_one(found: Found<'_>, named: &str, rules: &RuleSet, progress: Progress<'
             reason: "not a log: no format podmortem reads fits its first lines".into(),
         });
     }
-    Outcome::Read(scan)
+    Outcome::Read(Box::new(scan))
 }
 
 /// How a note about an input that podmortem itself failed on begins.

@@ -490,7 +490,7 @@ fn every_parser_takes_any_bytes() {
         }),
     ];
     let seeds = seeds();
-    let mut rng = Rng(0x5eed_0f_0a11_b17e);
+    let mut rng = Rng(0x005e_ed0f_0a11_b17e);
     for i in 0..20_000 {
         let input = if i % 2 == 0 {
             mutate(&mut rng, &seeds)
