@@ -6,8 +6,8 @@
 //! naming what it did not read. It leaves everything about the bytes
 //! themselves to others: it does not parse, frame lines or scan
 //! ([`input`](crate::input) and [`scan`](crate::scan) do). Each input is
-//! handed to the caller's visitor while it is open, as a path to memory-map
-//! (a plain file on disk) or as a stream to read once (anything decompressed
+//! handed to the caller's visitor while it is open, as a path to read (a
+//! plain file on disk, which can be read twice) or as a stream to read once (anything decompressed
 //! or inside an archive). Nothing is ever written to disk, streams are never
 //! buffered whole (memory stays bounded: a few buffers of tens of KiB, plus
 //! the zstd window, at most 100 MiB), and the walk never panics: whatever
@@ -48,8 +48,10 @@
 //! skipped with a note, as are broken links. A file reached twice (a link
 //! and its target, hard links) is read once; the second name is counted in
 //! [`Walk::ignored`]. Fifos, sockets and devices inside a directory are not
-//! opened (opening a fifo would block); the path the user named is opened
-//! whatever it is, so `<(journalctl -u kubelet)` is read as a stream.
+//! opened (opening a fifo would block); a fifo the user named is read as a
+//! stream, so `<(journalctl -u kubelet)` works, but one without a writer is
+//! named rather than waited on forever, and a device the user named is not
+//! read (see `special.rs`).
 //!
 //! # Archives
 //!
@@ -125,6 +127,8 @@ use chrono::NaiveDate;
 
 use crate::decode::Decoding;
 
+mod special;
+
 /// How much of a stream is looked at to classify it.
 pub const SNIFF_BYTES: usize = 8 * 1024;
 /// Compression layers and archives nested in one another, at most.
@@ -149,7 +153,7 @@ pub struct Found<'r> {
 
 /// Where the bytes of a [`Found`] input are.
 pub enum Content<'r> {
-    /// A regular, uncompressed file on disk: the caller memory-maps it.
+    /// A regular, uncompressed file on disk: the caller opens and reads it.
     File(PathBuf),
     /// Bytes readable once (decompressed file, archive entry, nested `.gz`
     /// inside a tar). Read errors are also noted in [`Walk::skipped`].
@@ -393,13 +397,13 @@ impl<'v> Walker<'v> {
         } else if meta.is_file() {
             self.file(path, name, &meta);
         } else if named {
-            // A fifo or device the user named (`<(journalctl …)`): a stream.
-            match File::open(path) {
+            // A fifo the user named (`<(journalctl …)`): a stream.
+            match special::open(path, &meta) {
                 Ok(file) => {
                     let reader = Box::new(Labeled::new(file, "read failed"));
                     self.whole_stream(reader, name, meta.modified().ok(), 0, None);
                 }
-                Err(e) => self.skip(name, open_error(&e)),
+                Err(why) => self.skip(name, why),
             }
         } else {
             let what = special_kind(&meta.file_type());
@@ -633,7 +637,7 @@ impl<'v> Walker<'v> {
                 .header()
                 .mtime()
                 .ok()
-                .map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s));
+                .and_then(|s| SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(s)));
             let size = entry.size();
             let mut counted = Counted::new(&mut entry);
             let why = self.read(

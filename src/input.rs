@@ -1,13 +1,23 @@
 //! Where bytes come from: what the user named, expanded by
-//! [`discover`](crate::discover) into plain files (memory-mapped) and
-//! streams (decompressed files, archive entries, stdin; read in bounded
-//! blocks), each handed to [`scan`](crate::scan) as buffers of whole records.
-//! An input that cannot be read is named with the reason; the caller reports
-//! it and goes on with the others.
+//! [`discover`](crate::discover) into plain files and streams (decompressed
+//! files, archive entries, stdin), each read in bounded blocks and handed to
+//! [`scan`](crate::scan) as buffers of whole records.
+//!
+//! Files are read with read(2), not memory-mapped: a mapped file that
+//! shrinks while it is read (copy-truncate rotation, a collector cutting
+//! it) kills the process with SIGBUS, and a file larger than the address
+//! space cannot be mapped at all; reading costs a copy from the page cache
+//! (measured in issue 10: within a few % of the mapping).
+//!
+//! Each input is its own failure domain: one that cannot be read, or is
+//! read only in part, is named with the reason, and even a bug that panics
+//! while one input is read costs that input only; the caller reports it
+//! and goes on with the others.
 
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::Read;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -16,15 +26,18 @@ use chrono::NaiveDate;
 use crate::discover::{self, Bundle, Content, Found};
 use crate::entity::{Entity, Mentions};
 use crate::matcher::{RuleSet, Stage};
-use crate::scan::{scan, scan_links, split_pieces, Framing, ScanOutput, MAX_LINE};
+use crate::scan::{scan, scan_links, Framing, ScanOutput};
 
-/// Bytes read from a stream per block; memory use is about twice this.
-const STREAM_BLOCK: usize = 16 * 1024 * 1024;
-/// A mapped file is scanned this much at a time; the pages of a scanned
-/// window are then released, so resident memory does not grow with the file.
-const MAP_WINDOW: usize = 64 * 1024 * 1024;
-/// How much of an input is looked at to decide its format.
-const SNIFF_BYTES: usize = 64 * 1024;
+mod pieces;
+
+use pieces::{in_order, in_parallel, Pieces};
+
+/// Bytes of a stream read at a time; the scan cuts them into pieces for its
+/// worker threads. Memory use is about this, whatever the stream's size.
+const STREAM_PIECE: usize = 16 * 1024 * 1024;
+/// Bytes of a file each worker thread reads and scans at a time: small
+/// enough to be scanned while still in the core's cache.
+const FILE_PIECE: usize = 4 * 1024 * 1024;
 
 /// One thing the user named.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,48 +102,112 @@ pub struct Collected {
 /// Told how many more bytes have been scanned (a progress display).
 pub type Progress<'p> = &'p (dyn Fn(u64) + Sync);
 
-/// Reads and scans everything inside `sources`.
+/// Reads and scans everything inside `sources`. Each input found is read in
+/// its own failure domain: one that cannot be read, and even one whose
+/// reading panics (a bug), is named with the reason and the others read.
 pub fn read_all(sources: &[Source], rules: &RuleSet, progress: Progress<'_>) -> Collected {
     let mut collected = Collected::default();
     for source in sources {
-        let before = collected.scans.len();
         let named = match source {
             Source::Path(path) => path.display().to_string(),
             Source::Stdin => "-".to_string(),
         };
-        let mut not_logs = Vec::new();
-        let mut visit = |found: Found<'_>| {
-            let scan = read_found(found, rules, progress);
-            // A file found inside a directory or archive that no format
-            // reads is not a log (a JSON manifest, a README): name it rather
-            // than count its lines as unparsed. A file the user named stays.
-            if scan.name != named && scan.framing.name() == "unknown" && scan.bytes > 0 {
-                not_logs.push(NotRead {
-                    name: scan.name,
-                    reason: "not a log: no format podmortem reads fits its first lines".into(),
-                });
-            } else {
-                collected.scans.push(scan);
+        let mut scans = Vec::new();
+        let mut notes = Vec::new();
+        // Whether anything of the source was read (a file that is not a
+        // log was read, then passed over).
+        let mut read_any = false;
+        let mut visit = |found: Found<'_>| match read_one(found, &named, rules, progress) {
+            Outcome::Read(scan) => {
+                read_any = true;
+                scans.push(*scan);
             }
+            Outcome::NotALog(note) => {
+                read_any = true;
+                notes.push(note);
+            }
+            Outcome::Unread(note) => notes.push(note),
         };
-        let walk = match source {
+        let walk = catch_unwind(AssertUnwindSafe(|| match source {
             Source::Path(path) => discover::walk(path, &mut visit),
             Source::Stdin => discover::walk_reader("-", &mut std::io::stdin().lock(), &mut visit),
-        };
-        let notes = walk.skipped.into_iter().map(|s| NotRead {
+        }));
+        let walk = walk.unwrap_or_else(|panic| {
+            notes.push(internal_error(named.clone(), &*panic));
+            discover::Walk::default()
+        });
+        let walk_notes = walk.skipped.into_iter().map(|s| NotRead {
             name: s.name,
             reason: s.reason,
         });
-        if collected.scans.len() == before && not_logs.is_empty() {
-            collected.failed.extend(notes);
-        } else {
+        let notes = walk_notes.chain(notes);
+        if read_any {
             collected.skipped.extend(notes);
-            collected.skipped.extend(not_logs);
+        } else {
+            collected.failed.extend(notes);
         }
+        collected.scans.append(&mut scans);
         collected.bundles.extend(walk.bundles);
         collected.ignored += walk.ignored;
     }
     collected
+}
+
+/// What became of one input found.
+enum Outcome {
+    Read(Box<InputScan>),
+    /// Read, but no format podmortem reads fits it.
+    NotALog(NotRead),
+    /// Nothing of it could be read, or reading it panicked.
+    Unread(NotRead),
+}
+
+/// Reads one input found inside the source the user `named`, catching a
+/// panic.
+fn read_one(found: Found<'_>, named: &str, rules: &RuleSet, progress: Progress<'_>) -> Outcome {
+    let name = found.name.clone();
+    let scan = match catch_unwind(AssertUnwindSafe(|| read_found(found, rules, progress))) {
+        Ok(scan) => scan,
+        Err(panic) => return Outcome::Unread(internal_error(name, &*panic)),
+    };
+    match scan.read_error {
+        Some(reason) if scan.bytes == 0 => {
+            return Outcome::Unread(NotRead {
+                name: scan.name,
+                reason,
+            })
+        }
+        _ => {}
+    }
+    // A file found inside a directory or archive that no format reads is
+    // not a log (a JSON manifest, a README): name it rather than count its
+    // lines as unparsed. A file the user named stays.
+    if scan.name != named && scan.framing.name() == "unknown" && scan.bytes > 0 {
+        return Outcome::NotALog(NotRead {
+            name: scan.name,
+            reason: "not a log: no format podmortem reads fits its first lines".into(),
+        });
+    }
+    Outcome::Read(Box::new(scan))
+}
+
+/// How a note about an input that podmortem itself failed on begins.
+pub const INTERNAL_ERROR: &str = "internal error";
+
+/// The note for an input whose reading panicked, with the panic's message.
+fn internal_error(name: String, panic: &(dyn std::any::Any + Send)) -> NotRead {
+    let message = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("no message");
+    NotRead {
+        name,
+        reason: format!(
+            "{INTERNAL_ERROR} while reading it ({message}): not analyzed; \
+             please report this with the input"
+        ),
+    }
 }
 
 fn read_found(found: Found<'_>, rules: &RuleSet, progress: Progress<'_>) -> InputScan {
@@ -139,12 +216,29 @@ fn read_found(found: Found<'_>, rules: &RuleSet, progress: Progress<'_>) -> Inpu
         Content::Stream(reader) => read_stream(reader, rules, progress),
     };
     scan.name = found.name;
-    scan.modified = found.modified.or(scan.modified);
+    scan.modified = found.modified.or(scan.modified).filter(|&m| in_calendar(m));
     scan.name_date = found.name_date;
     scan.notes = found.notes;
     scan
 }
 
+/// Whether a modification time is one the year inference can use: within
+/// the years 0000–9999 (a tar header can say anything; chrono cannot even
+/// hold some of it).
+fn in_calendar(modified: SystemTime) -> bool {
+    let secs = match modified.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_secs()).ok(),
+        Err(before) => i64::try_from(before.duration().as_secs()).ok().map(|s| -s),
+    };
+    secs.and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+        .is_some_and(|t| (0..=9999).contains(&chrono::Datelike::year(&t)))
+}
+
+/// A plain file: read in pieces by every worker thread, and its entity links
+/// left to a second pass ([`read_links`]) that only looks for the
+/// containers found. A file that is shorter at its end than when it was
+/// opened (truncated, or rotated by copy-truncate while read) keeps what
+/// was read, with a note.
 fn read_file(path: &Path, rules: &RuleSet, progress: Progress<'_>) -> InputScan {
     let mut scan = InputScan {
         name: path.display().to_string(),
@@ -157,71 +251,36 @@ fn read_file(path: &Path, rules: &RuleSet, progress: Progress<'_>) -> InputScan 
         notes: Vec::new(),
         output: ScanOutput::default(),
     };
-    match open_mapped(path) {
-        Err(reason) => scan.read_error = Some(reason),
-        Ok((map, modified)) => {
-            scan.modified = modified;
-            if let Some(map) = map {
-                scan.framing =
-                    Framing::detect_with_rules(&map[..map.len().min(SNIFF_BYTES)], rules);
-                scan.bytes = map.len() as u64;
-                for_each_window(&map, |window| {
-                    scan.output.append(scan_window(window, scan.framing, rules));
-                    progress(window.len() as u64);
-                });
-            }
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) => {
+            scan.read_error = Some(open_advice(&e));
+            return scan;
         }
-    }
+    };
+    let opened_len = file.metadata().ok().map(|meta| {
+        scan.modified = meta.modified().ok();
+        meta.len()
+    });
+    let output = &mut scan.output;
+    let end = in_parallel(
+        Pieces::new(&mut file, Some(rules), None, FILE_PIECE),
+        |framing, records| {
+            progress(records.len() as u64);
+            crate::scan::scan(records, framing, rules, Stage::Findings)
+        },
+        |piece| output.append(piece),
+    );
+    scan.framing = end.framing;
+    scan.bytes = end.bytes;
+    scan.read_error = end.error.or_else(|| {
+        let len = opened_len.filter(|&len| end.bytes < len)?;
+        Some(format!(
+            "the file shrank while it was read: {} of its {len} bytes were left",
+            end.bytes
+        ))
+    });
     scan
-}
-
-fn scan_window(window: &[u8], framing: Framing, rules: &RuleSet) -> ScanOutput {
-    scan(window, framing, rules, Stage::Findings)
-}
-
-/// Maps a regular file read-only (`None` when it is empty, which cannot be
-/// mapped) and returns its modification time.
-fn open_mapped(path: &Path) -> Result<(Option<memmap2::Mmap>, Option<SystemTime>), String> {
-    let file = File::open(path).map_err(|e| open_advice(&e))?;
-    let meta = file.metadata().map_err(|e| e.to_string())?;
-    if meta.len() == 0 {
-        return Ok((None, meta.modified().ok()));
-    }
-    // SAFETY: the map is only read. If another process truncates the file
-    // while it is mapped, reads past the new end fault; podmortem reads logs
-    // that are collected or rotated away, so it takes that risk as grep does.
-    let map = unsafe { memmap2::Mmap::map(&file) };
-    let map = map.map_err(|e| format!("cannot map the file: {e}"))?;
-    Ok((Some(map), meta.modified().ok()))
-}
-
-/// Calls `f` on consecutive windows of whole lines of `map`, releasing the
-/// pages of each window once `f` is done with it.
-fn for_each_window(map: &memmap2::Mmap, mut f: impl FnMut(&[u8])) {
-    let mut released = 0usize;
-    for window in split_pieces(map, MAP_WINDOW) {
-        f(window);
-        let end = window.as_ptr() as usize - map.as_ptr() as usize + window.len();
-        released = release_pages(map, released, end);
-    }
-}
-
-/// Drops the whole pages of `map[from..to]` from this process' memory and
-/// returns where the next release starts. Best effort: failure only costs
-/// memory.
-fn release_pages(map: &memmap2::Mmap, from: usize, to: usize) -> usize {
-    const PAGE: usize = 4096;
-    let end = to / PAGE * PAGE;
-    if end > from {
-        // SAFETY: the map is a read-only file mapping that is never read
-        // again below `end`; DONTNEED only drops the pages from this process
-        // (the file and page cache are untouched; a later read would fault
-        // them back in from the file).
-        let _ = unsafe {
-            map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, from, end - from)
-        };
-    }
-    end.max(from)
 }
 
 /// The second pass over a file: the entity links on lines that mention one
@@ -234,10 +293,12 @@ pub fn read_links(
     mentions: &Mentions,
 ) -> HashSet<Vec<Entity>> {
     let mut links = HashSet::new();
-    if let Ok((Some(map), _)) = open_mapped(path) {
-        for_each_window(&map, |window| {
-            links.extend(scan_links(window, framing, rules, mentions))
-        });
+    if let Ok(mut file) = File::open(path) {
+        in_parallel(
+            Pieces::new(&mut file, Some(rules), Some(framing), FILE_PIECE),
+            |framing, records| scan_links(records, framing, rules, mentions),
+            |found| links.extend(found),
+        );
     }
     links
 }
@@ -255,16 +316,18 @@ pub fn find_full_ids<'s>(paths: impl Iterator<Item = &'s Path>, short: &[String]
     };
     let mut found = std::collections::BTreeSet::new();
     for path in paths {
-        let Ok((Some(map), _)) = open_mapped(path) else {
+        let Ok(mut file) = File::open(path) else {
             continue;
         };
-        for_each_window(&map, |window| {
-            for hit in finder.find_iter(window) {
-                if let Some(id) = full_id_at(window, hit.start()) {
-                    found.insert(id);
-                }
-            }
-        });
+        in_parallel(
+            Pieces::new(&mut file, None, None, FILE_PIECE),
+            |_, records| {
+                let hits = finder.find_iter(records);
+                hits.filter_map(|hit| full_id_at(records, hit.start()))
+                    .collect::<Vec<_>>()
+            },
+            |ids| found.extend(ids),
+        );
     }
     found.into_iter().collect()
 }
@@ -280,76 +343,28 @@ fn full_id_at(text: &[u8], at: usize) -> Option<String> {
     (run == 64).then(|| String::from_utf8_lossy(&text[at..at + 64]).to_ascii_lowercase())
 }
 
-/// Reads a stream block by block, scanning each block's whole records while
-/// the next block is not yet read: memory stays bounded by the block size.
-/// A read error ends the input; what was read before it counts.
+/// A stream (decompressed file, archive entry, stdin), read once: its
+/// entity links are gathered in the same pass.
 fn read_stream(reader: &mut dyn Read, rules: &RuleSet, progress: Progress<'_>) -> InputScan {
-    let mut buf: Vec<u8> = Vec::with_capacity(STREAM_BLOCK);
-    let mut framing: Option<Framing> = None;
     let mut output = ScanOutput::default();
-    let mut bytes = 0u64;
-    let mut read_error = None;
-    // Set while skipping the remainder of a line longer than a block.
-    let mut in_giant_line = false;
-    loop {
-        let before = buf.len();
-        let got = match reader
-            .take((STREAM_BLOCK - before) as u64)
-            .read_to_end(&mut buf)
-        {
-            Ok(got) => got,
-            Err(e) => {
-                read_error = Some(e.to_string());
-                0
-            }
-        };
-        bytes += got as u64;
-        let at_end = got == 0 || buf.len() < STREAM_BLOCK;
-        let framing = *framing.get_or_insert_with(|| {
-            Framing::detect_with_rules(&buf[..buf.len().min(SNIFF_BYTES)], rules)
-        });
-        let cut = if at_end {
-            buf.len()
-        } else {
-            record_end(&buf, framing)
-        };
-        let mut records = &buf[..cut];
-        if in_giant_line {
-            let skip = memchr::memchr(b'\n', records).map_or(records.len(), |i| i + 1);
-            records = &records[skip..];
-            in_giant_line = skip == cut && !at_end && buf[cut - 1] != b'\n';
-        } else if records.last() != Some(&b'\n') && !at_end {
-            in_giant_line = true;
-            records = &records[..records.len().min(MAX_LINE + 1)];
-        }
-        output.append(scan(records, framing, rules, Stage::All));
-        progress(cut as u64);
-        buf.drain(..cut);
-        if at_end {
-            return InputScan {
-                name: "-".to_string(),
-                path: None,
-                framing,
-                bytes,
-                modified: None,
-                name_date: None,
-                read_error,
-                notes: Vec::new(),
-                output,
-            };
-        }
+    let end = in_order(
+        Pieces::new(reader, Some(rules), None, STREAM_PIECE),
+        |framing, records| {
+            output.append(scan(records, framing, rules, Stage::All));
+            progress(records.len() as u64);
+        },
+    );
+    InputScan {
+        name: "-".to_string(),
+        path: None,
+        framing: end.framing,
+        bytes: end.bytes,
+        modified: None,
+        name_date: None,
+        read_error: end.error,
+        notes: Vec::new(),
+        output,
     }
-}
-
-/// Where the last whole record of a full block ends: after its last
-/// newline (after its last whole entry, for journal entries). A block
-/// without one is a giant line, cut at the block's end.
-fn record_end(buf: &[u8], framing: Framing) -> usize {
-    let end = match framing {
-        Framing::Entries(entries) => entries.record_end(buf),
-        Framing::Lines(_) => memchr::memrchr(b'\n', buf).map(|i| i + 1),
-    };
-    end.unwrap_or(buf.len())
 }
 
 fn open_advice(e: &std::io::Error) -> String {
@@ -359,5 +374,40 @@ fn open_advice(e: &std::io::Error) -> String {
             "permission denied: run as a user who can read it, or copy it first".into()
         }
         _ => format!("cannot open: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grammar::Grammar;
+
+    /// A reader that hits a bug.
+    struct Panicking;
+
+    impl Read for Panicking {
+        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+            panic!("a bug met while reading")
+        }
+    }
+
+    #[test]
+    fn a_panic_while_reading_one_input_is_caught_and_named() {
+        let rules = RuleSet::new(Grammar::builtin().unwrap());
+        let found = Found {
+            name: "bundle.tar:var/log/messages".into(),
+            content: Content::Stream(&mut Panicking),
+            modified: None,
+            name_date: None,
+            notes: Vec::new(),
+        };
+        match read_one(found, "bundle.tar", &rules, &|_| {}) {
+            Outcome::Unread(note) => {
+                assert_eq!(note.name, "bundle.tar:var/log/messages");
+                assert!(note.reason.starts_with(INTERNAL_ERROR), "{}", note.reason);
+                assert!(note.reason.contains("a bug met while reading"));
+            }
+            _ => panic!("the panic is caught and the input named"),
+        }
     }
 }

@@ -8,8 +8,8 @@
 //! cli ─Options→ input ─bytes→ scan ─RawEvent→ analyze ─Event→ detect ─Finding→
 //!     correlate ─Cluster→ report::build (rank) ─Report→ report::{text,json}
 //! ```
-//! - [`input`] opens files (mmap) and stdin (blocks); [`decode`] turns UTF-16
-//!   and CR-ended text into UTF-8 lines;
+//! - [`input`] reads files and stdin in bounded pieces (read(2), never mmap);
+//!   [`decode`] turns UTF-16 and CR-ended text into UTF-8 lines;
 //! - [`scan`] frames lines in parallel pieces: envelope ([`format::syslog`]),
 //!   prefilter and patterns ([`matcher`]), payload time ([`format`]);
 //! - [`time`] fixes each input's year and zone after it has been read;

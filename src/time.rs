@@ -487,12 +487,17 @@ impl TimeContext {
             (None, None) => (fallback.offset, Provenance::Fallback),
         };
         let rollovers = samples.rollovers.clone();
-        let before = |line: u64| rollovers.partition_point(|&r| r <= line) as i32;
-        let anchor_bases = samples
-            .anchors
+        let before = |line: u64| saturating_i32(rollovers.partition_point(|&r| r <= line));
+        let anchor_bases = samples.anchors.iter().map(|a| {
+            a.absolute
+                .with_timezone(&offset)
+                .year()
+                .saturating_sub(before(a.line))
+        });
+        let printed_bases = samples
+            .years
             .iter()
-            .map(|a| a.absolute.with_timezone(&offset).year() - before(a.line));
-        let printed_bases = samples.years.iter().map(|&(line, y)| y - before(line));
+            .map(|&(line, y)| y.saturating_sub(before(line)));
         let logged = most_common(anchor_bases).or_else(|| most_common(printed_bases));
         let (base_year, year_from) = match (overrides.year, logged) {
             (Some(y), _) => (y, Provenance::Option),
@@ -506,7 +511,10 @@ impl TimeContext {
                     },
                     None => limit.year(),
                 };
-                (last_year - rollovers.len() as i32, Provenance::Fallback)
+                (
+                    last_year.saturating_sub(saturating_i32(rollovers.len())),
+                    Provenance::Fallback,
+                )
             }
         };
         // Stretches in other zones, when the logs show the zone changing.
@@ -529,7 +537,9 @@ impl TimeContext {
         };
         if ctx.boot.is_none() {
             // The median of the samples' boot times, to the second: journald
-            // and syslog stamp lines a little after the kernel wrote them.
+            // and syslog stamp lines a little after the kernel wrote them. A
+            // sample whose time since boot reaches before the calendar can
+            // count (a corrupt `_SOURCE_MONOTONIC_TIMESTAMP`) says nothing.
             let mut boots: Vec<i64> = samples
                 .boots
                 .iter()
@@ -549,26 +559,27 @@ impl TimeContext {
     }
 
     /// The instant a stamp denotes in this context, in this context's offset.
-    /// `None` for impossible dates (Feb 29 in a common year) and for time
-    /// since boot when the boot time is unknown.
+    /// `None` for impossible dates (Feb 29 in a common year), for time since
+    /// boot when the boot time is unknown, and for instants outside the
+    /// years 0000–9999 that RFC 3339 can print (a corrupt journal timestamp,
+    /// time since boot past the calendar): the caller counts them untimed.
     /// `line` is where the stamp was read: it decides the year of a yearless
     /// stamp when the input crosses New Year.
     pub fn resolve(&self, stamp: Stamp, line: u64) -> Option<DateTime<FixedOffset>> {
         let offset = self.offset_at(line);
-        let naive = match stamp {
-            Stamp::Absolute(t) => return Some(t.with_timezone(&offset)),
-            Stamp::SinceBoot(d) => {
-                return self
-                    .boot?
-                    .checked_add_signed(chrono::Duration::from_std(d).ok()?)
-            }
+        let at = match stamp {
+            Stamp::Absolute(t) => t.with_timezone(&offset),
+            Stamp::SinceBoot(d) => self
+                .boot?
+                .checked_add_signed(chrono::Duration::from_std(d).ok()?)?,
             Stamp::SinceStart(_) => return None,
             Stamp::Local(p) => {
-                let rollovers = self.rollovers.partition_point(|&r| r <= line) as i32;
-                p.naive_in(self.base_year + rollovers)?
+                let rollovers = saturating_i32(self.rollovers.partition_point(|&r| r <= line));
+                let naive = p.naive_in(self.base_year.saturating_add(rollovers))?;
+                offset.from_local_datetime(&naive).single()?
             }
         };
-        offset.from_local_datetime(&naive).single()
+        (0..=9999).contains(&at.year()).then_some(at)
     }
 
     /// Where an event of input `input` read on `line` sits in time: its
@@ -606,6 +617,12 @@ fn anchor_offset_secs(a: &Anchor) -> Option<i32> {
     (rounded.abs() <= 18 * 3600).then_some(rounded as i32)
 }
 
+/// A count of lines or rollovers as a number of years; a count beyond
+/// `i32::MAX` (which no input reaches) stays at the edge.
+fn saturating_i32(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
 /// The most frequent value (the smallest among ties, for determinism).
 fn most_common<T: Ord + Copy>(values: impl Iterator<Item = T>) -> Option<T> {
     let mut all: Vec<T> = values.collect();
@@ -636,14 +653,22 @@ impl TimeBound {
             .or_else(|| parse_duration(text).map(TimeBound::Before))
     }
 
-    /// The instant this bound stands for, given the newest event; `None`
-    /// when a duration reaches before the first representable instant.
-    pub fn at(self, newest: DateTime<FixedOffset>) -> Option<DateTime<FixedOffset>> {
+    /// The instant this bound stands for, given the newest event. A
+    /// duration reaching past the calendar's first instant (`--since
+    /// 9999999999999s`) stands for that instant: every event is after it.
+    pub fn at(self, newest: DateTime<FixedOffset>) -> DateTime<FixedOffset> {
         match self {
-            TimeBound::At(t) => Some(t),
-            TimeBound::Before(secs) => {
-                newest.checked_sub_signed(chrono::Duration::try_seconds(secs)?)
-            }
+            TimeBound::At(t) => t,
+            TimeBound::Before(secs) => chrono::Duration::try_seconds(secs)
+                .and_then(|back| newest.checked_sub_signed(back))
+                .unwrap_or_else(|| {
+                    let edge = if secs >= 0 {
+                        DateTime::<chrono::Utc>::MIN_UTC
+                    } else {
+                        DateTime::<chrono::Utc>::MAX_UTC
+                    };
+                    edge.with_timezone(newest.offset())
+                }),
         }
     }
 }
@@ -1009,17 +1034,63 @@ mod tests {
         let newest = DateTime::parse_from_rfc3339("2023-05-02T00:12:58+08:00").unwrap();
         let two_hours = TimeBound::parse("2h").unwrap();
         assert_eq!(
-            two_hours.at(newest).unwrap().to_rfc3339(),
+            two_hours.at(newest).to_rfc3339(),
             "2023-05-01T22:12:58+08:00"
         );
         let at = TimeBound::parse("2023-05-01T11:00:00Z").unwrap();
-        assert_eq!(
-            at.at(newest).unwrap().to_rfc3339(),
-            "2023-05-01T11:00:00+00:00"
-        );
-        let far = TimeBound::parse("9999999999999s").unwrap();
-        assert_eq!(far.at(newest), None);
+        assert_eq!(at.at(newest).to_rfc3339(), "2023-05-01T11:00:00+00:00");
         assert_eq!(TimeBound::parse("yesterday"), None);
+    }
+
+    #[test]
+    fn time_arithmetic_at_the_calendar_edges_saturates_or_gives_no_time() {
+        let newest = DateTime::parse_from_rfc3339("2023-05-02T00:12:58+08:00").unwrap();
+        // `--since 9999999999999s` (issue 10): before every event.
+        let far = TimeBound::parse("9999999999999s").unwrap();
+        assert_eq!(far.at(newest), DateTime::<chrono::Utc>::MIN_UTC);
+        assert_eq!(far.at(newest).offset(), newest.offset());
+        assert_eq!(
+            TimeBound::Before(i64::MAX).at(newest),
+            DateTime::<chrono::Utc>::MIN_UTC
+        );
+        assert_eq!(
+            TimeBound::Before(i64::MIN).at(newest),
+            DateTime::<chrono::Utc>::MAX_UTC
+        );
+        // A journal record whose `_SOURCE_MONOTONIC_TIMESTAMP` is
+        // i64::MAX µs: its boot sample is dropped, and time since such a
+        // boot is no instant.
+        let at = DateTime::parse_from_rfc3339("2023-05-01T11:03:56+08:00").unwrap();
+        let mut samples = TimeSamples::default();
+        samples.boot(BootSample {
+            line: 1,
+            at: Stamp::Absolute(at),
+            since_boot: Duration::from_micros(i64::MAX as u64),
+        });
+        let ctx = infer(&samples, "2026-01-01T00:00:00+08:00");
+        assert_eq!(ctx.boot, None);
+        let overrides = Overrides {
+            boot: Some(at),
+            ..Overrides::default()
+        };
+        let ctx = TimeContext::infer(&samples, overrides, fallback("2026-01-01T00:00:00Z"));
+        let huge = Stamp::SinceBoot(Duration::from_secs(u64::MAX));
+        assert_eq!(ctx.resolve(huge, 1), None);
+        let far_boot = Stamp::SinceBoot(Duration::from_micros(i64::MAX as u64));
+        assert_eq!(ctx.resolve(far_boot, 1), None);
+        // `--year` at the edge of i32: no instant, no overflow.
+        let overrides = Overrides {
+            year: Some(i32::MAX),
+            ..Overrides::default()
+        };
+        let ctx = TimeContext::infer(&new_year(20), overrides, fallback("2024-01-02T00:00:00Z"));
+        assert_eq!(ctx.resolve(Stamp::Local(local(1, 1, 0, 0, 1)), 22), None);
+        // The last instant chrono holds is no time a report can print.
+        let last = DateTime::<chrono::Utc>::MAX_UTC.fixed_offset();
+        let ctx = infer(&TimeSamples::default(), "2026-01-01T00:00:00+08:00");
+        assert_eq!(ctx.resolve(Stamp::Absolute(last), 1), None);
+        let y9999 = DateTime::parse_from_rfc3339("9999-12-31T00:00:00Z").unwrap();
+        assert!(ctx.resolve(Stamp::Absolute(y9999), 1).is_some());
     }
 
     #[test]

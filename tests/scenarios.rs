@@ -240,7 +240,7 @@ fn samples_match_their_expected_incidents() {
         let args: Vec<&str> = inputs.iter().map(String::as_str).collect();
         let report = json_report(&args, None);
         let actual = serde_json::to_string_pretty(&report["incidents"]).unwrap() + "\n";
-        if std::env::var_os("PODMORTEM_BLESS").is_some() {
+        if common::blessing() {
             std::fs::write(&expected_path, &actual).unwrap();
         }
         let expected = std::fs::read_to_string(&expected_path).unwrap_or_else(|_| {

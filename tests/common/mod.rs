@@ -68,12 +68,34 @@ pub fn temp_log(text: &[u8]) -> tempfile::NamedTempFile {
     f
 }
 
-/// Compares with `tests/snapshots/NAME`, rewriting it under `PODMORTEM_BLESS`.
+/// Whether this run rewrites snapshots and `expected.json` files: only
+/// when `PODMORTEM_BLESS` is exactly `1`.
+pub fn blessing() -> bool {
+    bless_switch(std::env::var_os("PODMORTEM_BLESS").as_deref())
+}
+
+/// [`blessing`] for a given value of `PODMORTEM_BLESS`: `1` rewrites; unset,
+/// empty or `0` compares. Any other value is a mistake (`true`, `yes`,
+/// `PODMORTEM_BLESS=` meant for another variable) and stops the test
+/// rather than being read one way or the other.
+pub fn bless_switch(value: Option<&std::ffi::OsStr>) -> bool {
+    match value.map(|v| v.to_str()) {
+        None => false,
+        Some(Some("1")) => true,
+        Some(Some("" | "0")) => false,
+        Some(other) => panic!(
+            "PODMORTEM_BLESS={other:?}: set it to 1 to rewrite the expected outputs, \
+             or unset it to compare with them"
+        ),
+    }
+}
+
+/// Compares with `tests/snapshots/NAME`, rewriting it when [`blessing`].
 pub fn snapshot(name: &str, actual: &str) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/snapshots")
         .join(name);
-    if std::env::var_os("PODMORTEM_BLESS").is_some() {
+    if blessing() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, actual).unwrap();
     }
