@@ -42,23 +42,43 @@ pub struct Entry<'a> {
     pub envelope: Option<Envelope<'a>>,
 }
 
-/// The entries of an export stream, in order. A truncated last entry is
-/// read as far as it goes.
-pub fn entries(buf: &[u8]) -> impl Iterator<Item = Entry<'_>> {
+/// Where the line that starts at `at` ends: its newline, or the end of
+/// `buf`.
+pub(super) fn line_end(buf: &[u8], at: usize) -> usize {
+    memchr::memchr(b'\n', &buf[at..]).map_or(buf.len(), |i| at + i)
+}
+
+/// The entries of a dump whose records span several lines (export,
+/// verbose, json-pretty), in order: the blank lines between entries are
+/// skipped, and `read(at)` reads the entry that starts at `at`, returning
+/// it with the offset where reading goes on (past `at`).
+pub(super) fn entries_with<'a>(
+    buf: &'a [u8],
+    mut read: impl FnMut(usize) -> (Entry<'a>, usize) + 'a,
+) -> impl Iterator<Item = Entry<'a>> + 'a {
     let mut pos = 0usize;
     std::iter::from_fn(move || {
-        // Skip the blank line(s) between entries.
         while buf.get(pos) == Some(&b'\n') {
             pos += 1;
         }
         if pos >= buf.len() {
             return None;
         }
+        let (entry, next) = read(pos);
+        pos = next;
+        Some(entry)
+    })
+}
+
+/// The entries of an export stream, in order. A truncated last entry is
+/// read as far as it goes.
+pub fn entries(buf: &[u8]) -> impl Iterator<Item = Entry<'_>> {
+    entries_with(buf, move |mut pos| {
         let offset = pos;
         let mut fields: Vec<(&[u8], Cow<'_, [u8]>)> = Vec::new();
         let mut lines = 0u64;
         while pos < buf.len() && buf[pos] != b'\n' {
-            let end = memchr::memchr(b'\n', &buf[pos..]).map_or(buf.len(), |i| pos + i);
+            let end = line_end(buf, pos);
             let line = &buf[pos..end];
             lines += 1;
             match memchr::memchr(b'=', line) {
@@ -89,11 +109,12 @@ pub fn entries(buf: &[u8]) -> impl Iterator<Item = Entry<'_>> {
                 .find(|(k, _)| *k == key.as_bytes())
                 .map(|(_, v)| v.clone())
         });
-        Some(Entry {
+        let entry = Entry {
             offset,
             lines: lines + 1,
             envelope,
-        })
+        };
+        (entry, pos)
     })
 }
 

@@ -39,7 +39,7 @@ use std::fmt;
 use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use super::journal_export::{envelope_from_fields, Entry};
+use super::journal_export::{entries_with, envelope_from_fields, line_end, Entry};
 use super::Envelope;
 
 /// The fields [`envelope_from_fields`] asks for; the others are skipped
@@ -227,34 +227,25 @@ pub fn looks_pretty(sample: &[u8]) -> bool {
 /// to the next `}` line. Lines outside an object are entries without an
 /// envelope.
 pub fn pretty_entries(buf: &[u8]) -> impl Iterator<Item = Entry<'_>> {
-    let mut pos = 0usize;
-    std::iter::from_fn(move || {
-        while buf.get(pos) == Some(&b'\n') {
-            pos += 1;
-        }
-        if pos >= buf.len() {
-            return None;
-        }
-        let offset = pos;
-        let line_end = |at: usize| memchr::memchr(b'\n', &buf[at..]).map_or(buf.len(), |i| at + i);
-        let first = line_end(pos);
+    entries_with(buf, move |pos| {
+        let first = line_end(buf, pos);
         if &buf[pos..first] != b"{" {
-            pos = first + 1;
-            return Some(Entry {
-                offset,
+            let stray = Entry {
+                offset: pos,
                 lines: 1,
                 envelope: None,
-            });
+            };
+            return (stray, first + 1);
         }
         let close = memchr::memmem::find(&buf[pos..], b"\n}").map_or(buf.len(), |i| pos + i + 2);
         let end = close.min(buf.len());
         let object = &buf[pos..end];
-        pos = line_end(end) + 1;
-        Some(Entry {
-            offset,
+        let entry = Entry {
+            offset: pos,
             lines: memchr::memchr_iter(b'\n', object).count() as u64 + 1,
             envelope: parse(object),
-        })
+        };
+        (entry, line_end(buf, end) + 1)
     })
 }
 

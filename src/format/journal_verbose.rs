@@ -18,7 +18,7 @@
 
 use std::borrow::Cow;
 
-use super::journal_export::{envelope_from_fields, Entry};
+use super::journal_export::{entries_with, envelope_from_fields, line_end, Entry};
 
 /// The indentation of a field line.
 const INDENT: &[u8] = b"    ";
@@ -48,23 +48,15 @@ fn realtime(header: &[u8]) -> Option<String> {
 /// The entries of a verbose dump, in order. A line outside any entry (a
 /// `-- Boot …` note, a stray line) is an entry without an envelope.
 pub fn entries(buf: &[u8]) -> impl Iterator<Item = Entry<'_>> {
-    let mut pos = 0usize;
-    std::iter::from_fn(move || {
-        while buf.get(pos) == Some(&b'\n') {
-            pos += 1;
-        }
-        if pos >= buf.len() {
-            return None;
-        }
+    entries_with(buf, move |mut pos| {
         let offset = pos;
-        let line_end = |at: usize| memchr::memchr(b'\n', &buf[at..]).map_or(buf.len(), |i| at + i);
-        let end = line_end(pos);
+        let end = line_end(buf, pos);
         let stamp = realtime(&buf[pos..end]);
         pos = end + 1;
         let mut lines = 1u64;
         let mut fields: Vec<(&[u8], &[u8])> = Vec::new();
         while stamp.is_some() && pos < buf.len() && buf[pos..].starts_with(INDENT) {
-            let end = line_end(pos);
+            let end = line_end(buf, pos);
             let field = &buf[pos + INDENT.len()..end];
             if let Some(eq) = memchr::memchr(b'=', field) {
                 fields.push((&field[..eq], &field[eq + 1..]));
@@ -81,11 +73,12 @@ pub fn entries(buf: &[u8]) -> impl Iterator<Item = Entry<'_>> {
                     .map(|(_, v)| Cow::Borrowed(*v)),
             })
         });
-        Some(Entry {
+        let entry = Entry {
             offset,
             lines,
             envelope,
-        })
+        };
+        (entry, pos)
     })
 }
 
