@@ -56,6 +56,9 @@ pub enum Framing {
     /// `journalctl -o export`, `verbose`, `json-pretty`: one record per
     /// entry.
     Entries(EntryFormat),
+    /// Kubernetes objects or kubectl output, read whole by
+    /// [`cluster`](crate::cluster), never framed here.
+    Cluster(crate::cluster::Form),
 }
 
 impl Framing {
@@ -86,6 +89,7 @@ impl Framing {
         match self {
             Framing::Lines(format) => format.name(),
             Framing::Entries(entries) => entries.name(),
+            Framing::Cluster(form) => form.name(),
         }
     }
 
@@ -93,7 +97,7 @@ impl Framing {
     pub fn notes(self) -> Vec<&'static str> {
         match self {
             Framing::Lines(format) => format.notes(),
-            Framing::Entries(_) => Vec::new(),
+            Framing::Entries(_) | Framing::Cluster(_) => Vec::new(),
         }
     }
 }
@@ -421,6 +425,7 @@ pub fn scan(buf: &[u8], framing: Framing, rules: &RuleSet, stage: Stage) -> Scan
                 acc
             }),
         Framing::Entries(entries) => scan_entries(buf, entries, rules, stage),
+        Framing::Cluster(_) => ScanOutput::default(),
     }
 }
 
@@ -543,6 +548,7 @@ pub fn scan_links(
             .filter_map(|entry| entry.envelope)
             .flat_map(|envelope| links_in(&envelope))
             .collect(),
+        Framing::Cluster(_) => HashSet::new(),
     }
 }
 
