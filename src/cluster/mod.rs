@@ -146,6 +146,18 @@ pub fn recognize(head: &[u8]) -> Option<Syntax> {
     cues().yaml.is_match(body).then_some(Syntax::Yaml)
 }
 
+/// The events, pods and nodes of a recognized input's text. Node
+/// conditions come with their transition times (`NodeStatus::conditions`):
+/// plain data for a conditions timeline.
+pub fn parse(syntax: Syntax, text: &str) -> Objects {
+    match syntax {
+        Syntax::Json => objects::read_json(text),
+        Syntax::Yaml => objects::read_yaml(text),
+        Syntax::EventsTable => text::read_events_table(text),
+        Syntax::Describe => text::read_describe(text),
+    }
+}
+
 /// Reads a recognized input whole and scans its records. `modified` (the
 /// file's or the archive entry's) bounds when it was collected.
 pub fn read_input(
@@ -168,13 +180,7 @@ pub fn read_input(
     if bytes.len() as u64 == MAX_BYTES {
         read_error = Some(format!("only its first {MAX_BYTES} bytes were read"));
     }
-    let text = String::from_utf8_lossy(&bytes);
-    let objects = match syntax {
-        Syntax::Json => objects::read_json(&text),
-        Syntax::Yaml => objects::read_yaml(&text),
-        Syntax::EventsTable => text::read_events_table(&text),
-        Syntax::Describe => text::read_describe(&text),
-    };
+    let objects = parse(syntax, &String::from_utf8_lossy(&bytes));
     let collected = modified.map(chrono::DateTime::<chrono::Utc>::from);
     InputScan {
         name: path
