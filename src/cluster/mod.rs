@@ -219,7 +219,11 @@ pub fn scan_records(
 ) -> crate::scan::ScanOutput {
     let records = record::records(objects, collected);
     let text = record::syslog_text(&records);
-    let framing = Framing::Lines(format::detect(text.as_bytes()));
+    // The records are RFC 5424 by construction: never guessed, since a
+    // record without time (`<12>1 - - …`) would read as other formats too.
+    let format =
+        format::InputFormat::named("rfc5424").unwrap_or_else(|| format::detect(text.as_bytes()));
+    let framing = Framing::Lines(format);
     let mut out = scan(text.as_bytes(), framing, rules, Stage::All);
     let source = |line: u64| {
         let r = usize::try_from(line).ok()?.checked_sub(1)?;

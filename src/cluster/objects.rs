@@ -308,7 +308,11 @@ impl UidLines {
             let Some(rest) = rest.strip_prefix(':') else {
                 continue;
             };
-            let value = rest.trim().trim_end_matches(',').trim_matches(['"', '\'']);
+            let rest = rest.trim_start();
+            let value = match rest.strip_prefix(['"', '\'']) {
+                Some(quoted) => quoted.split(['"', '\'']).next().unwrap_or_default(),
+                None => rest.split([',', ' ', '}']).next().unwrap_or_default(),
+            };
             if !value.is_empty() {
                 map.entry(value.to_string()).or_insert(i as u64 + 1);
             }
@@ -380,6 +384,39 @@ mod tests {
         assert_eq!(v["event"]["reason"], "OOMKilling");
         assert!(v["event"].get("lastTimes").is_none());
         assert_eq!(repair("{\"a\": [1, 2]}"), None);
+    }
+
+    /// events.k8s.io/v1 (`kubectl get events.v1.events.k8s.io -o json`,
+    /// field names from staging/src/k8s.io/api/events/v1/types.go) in a
+    /// watch wrapper: `regarding`, `note`, `series`, `reportingInstance`.
+    #[test]
+    fn events_k8s_io_v1_in_a_watch_wrapper() {
+        let doc = r#"{"type": "MODIFIED", "object": {
+  "apiVersion": "events.k8s.io/v1", "kind": "Event",
+  "metadata": {"name": "web-1.17bc", "namespace": "shop", "uid": "2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d"},
+  "eventTime": "2024-03-12T09:41:05.120000Z",
+  "series": {"count": 240, "lastObservedTime": "2024-03-12T10:01:05.000000Z"},
+  "reportingController": "kubelet", "reportingInstance": "node-b",
+  "action": "Killing", "reason": "FailedKillPod", "type": "Warning",
+  "regarding": {"kind": "Pod", "namespace": "shop", "name": "web-1", "uid": "9b8a7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d"},
+  "note": "error killing pod: x"
+}}
+{"type": "ADDED", "object": {"apiVersion": "v1", "kind": "Event", "reason": "Pulled", "type": "Normal",
+  "involvedObject": {"kind": "Pod", "namespace": "shop", "name": "web-2"}, "message": "ok",
+  "count": 1, "lastTimestamp": "2024-03-12T09:40:00Z", "source": {"component": "kubelet", "host": "node-a"}}}
+"#;
+        let o = read_json(doc);
+        assert_eq!((o.events.len(), o.unread), (2, 0));
+        let e = &o.events[0];
+        assert_eq!((e.reason.as_str(), e.count), ("FailedKillPod", 240));
+        assert_eq!(e.host.as_deref(), Some("node-b"));
+        assert_eq!(e.message, "error killing pod: x");
+        assert_eq!(
+            e.last.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2024-03-12T10:01:05+00:00")
+        );
+        assert_eq!(e.line, 3);
+        assert_eq!(o.events[1].host.as_deref(), Some("node-a"));
     }
 
     #[test]

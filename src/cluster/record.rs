@@ -10,12 +10,17 @@
 //! ```text
 //! event    Warning FailedKillPod pod kube-system/fluentd-hjj42 (x12) from kubelet: error killing pod: …
 //! message  error killing pod: …                    (the event's or condition's own text, alone)
-//! link     pod kube-system/fluentd-hjj42 uid 5e0c…-… container fluentd id docker://a9ac…
-//! link     pod kube-system/fluentd-hjj42 uid 5e0c…-… sandbox id a9ac…
+//! link     pod kube-system/fluentd-hjj42 has uid 5e0c…-… container fluentd id docker://a9ac…
+//! link     pod kube-system/fluentd-hjj42 has uid 5e0c…-… sandbox id a9ac…
 //! state    pod kube-system/loki-0 container loki - last state terminated: reason OOMKilled, exit code 137, restarts 1
-//! pod      pod kube-system/fluentd-hjj42 uid 5e0c… still terminating 812 min past its grace period: deletion requested 2023-05-01T02:48:00Z, grace 30s
-//! node     node etkhub condition Ready False since 2019-06-02T21:39:37Z: reason KubeletNotReady
+//! pod      pod kube-system/fluentd-hjj42 has uid 5e0c… on node n still terminating 812 min past its grace period: …
+//! node     node etkhub has condition Ready False since 2019-06-02T21:39:37Z: reason KubeletNotReady
 //! ```
+//!
+//! Each record holds words no kubectl output or log line writes (`Warning
+//! <Reason>` with one space, `from -`, `has uid`, `has condition`), so
+//! that the grammar's literals for records never fire first on a pasted
+//! line that is not one (the prefilter reports one literal a line).
 //!
 //! An event's time is when it last happened, a container's last
 //! termination when it finished, a condition's its last transition; a
@@ -67,7 +72,7 @@ pub fn records(objects: &Objects, collected: Option<ApiTime>) -> Vec<Record> {
     for n in &objects.nodes {
         for c in &n.conditions {
             let header = format!(
-                "node {} condition {} {} since {}: reason {}",
+                "node {} has condition {} {} since {}: reason {}",
                 word(&n.name),
                 word(&c.kind),
                 word(&c.status),
@@ -109,9 +114,8 @@ fn event(e: &ClusterEvent, node_of: &HashMap<(Option<&str>, &str), &str>, out: &
     if e.count > 1 {
         let _ = write!(header, " (x{})", e.count);
     }
-    if let Some(c) = &e.component {
-        let _ = write!(header, " from {}", one_line(c));
-    }
+    let from = e.component.as_deref().map_or("-".to_string(), one_line);
+    let _ = write!(header, " from {from}");
     let _ = write!(header, ": {}", one_line(&e.message));
     let host = e.host.clone().or_else(|| match o.kind.as_str() {
         "Node" => Some(o.name.clone()),
@@ -172,7 +176,7 @@ fn pod(
         let id = c.id.as_deref().map_or("-".to_string(), word);
         if c.id.is_some() {
             linked = true;
-            let link = format!("{name} uid {uid} container {} id {id}", word(&c.name));
+            let link = format!("{name} has uid {uid} container {} id {id}", word(&c.name));
             out.push(record(c.line, None, "link", link));
         }
         for (which, state) in [("state", &c.state), ("last state", &c.last_state)] {
@@ -218,11 +222,16 @@ fn pod(
     }
     if let Some(sandbox) = &p.sandbox {
         linked = true;
-        let link = format!("{name} uid {uid} sandbox id {}", word(sandbox));
+        let link = format!("{name} has uid {uid} sandbox id {}", word(sandbox));
         out.push(record(p.line, None, "link", link));
     }
     if !linked && p.uid.is_some() {
-        out.push(record(p.line, None, "link", format!("{name} uid {uid}")));
+        out.push(record(
+            p.line,
+            None,
+            "link",
+            format!("{name} has uid {uid}"),
+        ));
     }
     let grace = p.grace_s.unwrap_or(0);
     let gone_by = p.deletion.map(|d| d + chrono::Duration::seconds(grace));
@@ -231,7 +240,7 @@ fn pod(
         if past > 0 {
             let node = p.node.as_deref().map_or("-".to_string(), word);
             let message = format!(
-                "{name} uid {uid} on node {node} still terminating {past} min past its grace period: deletion requested {}, grace {grace}s, still listed at {}",
+                "{name} has uid {uid} on node {node} still terminating {past} min past its grace period: deletion requested {}, grace {grace}s, still listed at {}",
                 stamp(deletion),
                 stamp(now)
             );
