@@ -61,6 +61,9 @@ pub enum Framing {
     /// `journalctl -o export`, `verbose`, `json-pretty`: one record per
     /// entry.
     Entries(EntryFormat),
+    /// Kubernetes objects or kubectl output, read whole by
+    /// [`cluster`](crate::cluster), never framed here.
+    Cluster(crate::cluster::Form),
 }
 
 impl Framing {
@@ -91,6 +94,7 @@ impl Framing {
         match self {
             Framing::Lines(format) => format.name(),
             Framing::Entries(entries) => entries.name(),
+            Framing::Cluster(form) => form.name(),
         }
     }
 
@@ -98,7 +102,7 @@ impl Framing {
     pub fn notes(self) -> Vec<&'static str> {
         match self {
             Framing::Lines(format) => format.notes(),
-            Framing::Entries(_) => Vec::new(),
+            Framing::Entries(_) | Framing::Cluster(_) => Vec::new(),
         }
     }
 }
@@ -271,6 +275,16 @@ impl ScanOutput {
     /// Every event, in line order.
     pub fn events(&self) -> impl Iterator<Item = &RawEvent> {
         self.chunks.iter().flatten().chain(&self.events)
+    }
+
+    /// Lets `f` change each event, with the store of their texts (an input
+    /// whose lines podmortem wrote itself points its events back to what
+    /// they were read from).
+    pub fn rewrite_events(&mut self, mut f: impl FnMut(&mut RawEvent, &mut Texts)) {
+        let texts = &mut self.texts;
+        for e in self.chunks.iter_mut().flatten().chain(&mut self.events) {
+            f(e, texts);
+        }
     }
 
     /// Takes the events out, in line order, chunk by chunk.
@@ -498,6 +512,7 @@ pub fn scan(buf: &[u8], framing: Framing, rules: &RuleSet, stage: Stage) -> Scan
                 acc
             }),
         Framing::Entries(entries) => scan_entries(buf, entries, rules, stage),
+        Framing::Cluster(_) => ScanOutput::default(),
     }
 }
 
@@ -620,6 +635,7 @@ pub fn scan_links(
             .filter_map(|entry| entry.envelope)
             .flat_map(|envelope| links_in(&envelope))
             .collect(),
+        Framing::Cluster(_) => HashSet::new(),
     }
 }
 
