@@ -217,6 +217,9 @@ struct OpenContext {
     passed: usize,
 }
 
+/// Raw events per chunk of [`ScanOutput`] (see [`ScanOutput::add_chunk`]).
+const CHUNK_EVENTS: usize = 1 << 18;
+
 /// Continuation lines kept per event.
 const MAX_CONTEXT: usize = 32;
 /// Other programs' records that may come between two continuation lines.
@@ -255,9 +258,9 @@ impl ScanOutput {
         self.unframed += next.unframed;
         self.long_lines += next.long_lines;
         self.seal();
-        self.chunks.append(&mut next.chunks);
-        if !next.events.is_empty() {
-            self.chunks.push(std::mem::take(&mut next.events));
+        next.seal();
+        for chunk in next.chunks {
+            self.add_chunk(chunk);
         }
         self.links.extend(next.links);
         self.time.append(next.time, base);
@@ -300,7 +303,22 @@ impl ScanOutput {
     fn seal(&mut self) {
         if !self.events.is_empty() {
             self.open = None;
-            self.chunks.push(std::mem::take(&mut self.events));
+            let events = std::mem::take(&mut self.events);
+            self.add_chunk(events);
+        }
+    }
+
+    /// Adds events to the last chunk until it holds [`CHUNK_EVENTS`]. A
+    /// full chunk (about 36 MB) is above the C allocator's largest mmap
+    /// threshold, so it is its own mapping and goes back to the OS when
+    /// it is freed; chunks of one scanned piece each (under 4 MB) would
+    /// stay in the allocator's heap after being freed, and a log whose
+    /// every line matches would hold its events twice while placing them.
+    fn add_chunk(&mut self, events: Vec<RawEvent>) {
+        match self.chunks.last_mut() {
+            Some(last) if last.len() < CHUNK_EVENTS => last.extend(events),
+            _ if events.is_empty() => {}
+            _ => self.chunks.push(events),
         }
     }
 
