@@ -153,7 +153,7 @@ fn pipeline(c: &mut Criterion) {
     let options = Options {
         sources: vec![Source::Path(file.path().to_path_buf())],
         overrides: Overrides::default(),
-        local_offset: *now.offset(),
+        local_zone: podmortem::time::Zone::Fixed(*now.offset()),
         now,
         merge_window_s: 1800,
         since: None,

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::{DateTime, FixedOffset, TimeZone};
+use chrono::{DateTime, FixedOffset};
 
 use crate::correlate::{correlate, Resolutions};
 use crate::detect::{detect, Event};
@@ -17,7 +17,9 @@ use crate::report::{
     self, Analysis, BundleSummary, EventRecord, InputFailure, InputSummary, Report, Stats,
 };
 use crate::scan::{ScanOutput, Texts};
-use crate::time::{EventTime, Fallback, Overrides, Provenance, Stamp, TimeBound, TimeContext};
+use crate::time::{
+    EventTime, Fallback, Overrides, Provenance, Stamp, TimeBound, TimeContext, Zone,
+};
 
 /// What the caller decides; no field here is read from the environment.
 #[derive(Clone, Debug)]
@@ -25,7 +27,9 @@ pub struct Options {
     pub sources: Vec<Source>,
     pub overrides: Overrides,
     /// The zone assumed when the logs do not reveal theirs.
-    pub local_offset: FixedOffset,
+    /// The zone assumed when nothing tells an input's zone: the local
+    /// zone's rules at each date.
+    pub local_zone: Zone,
     /// The newest a line of stdin can be (the run's start).
     pub now: DateTime<FixedOffset>,
     /// Findings with no pod at most this far apart form one incident (a
@@ -442,7 +446,7 @@ fn distinct_sets(output: &ScanOutput) -> impl Iterator<Item = &[Entity]> {
 fn time_contexts(scans: &[InputScan], options: &Options) -> Vec<TimeContext> {
     let own: Vec<TimeContext> = scans
         .iter()
-        .map(|s| time_context(s, options, options.local_offset))
+        .map(|s| time_context(s, options, options.local_zone))
         .collect();
     let mut all_zones = BTreeSet::new();
     let mut zones_of_host: HashMap<&str, BTreeSet<i32>> = HashMap::new();
@@ -474,8 +478,9 @@ fn time_contexts(scans: &[InputScan], options: &Options) -> Vec<TimeContext> {
             };
             match zones.iter().collect::<Vec<_>>().as_slice() {
                 [only] => {
-                    let offset = FixedOffset::east_opt(**only).unwrap_or(options.local_offset);
-                    let mut borrowed = time_context(scan, options, offset);
+                    let zone =
+                        FixedOffset::east_opt(**only).map_or(options.local_zone, Zone::Fixed);
+                    let mut borrowed = time_context(scan, options, zone);
                     borrowed.zone_from = Provenance::OtherInputs;
                     borrowed
                 }
@@ -487,19 +492,17 @@ fn time_contexts(scans: &[InputScan], options: &Options) -> Vec<TimeContext> {
 
 /// The time context of one input: what its lines say, else the end of the
 /// day in its rotated name or its mtime, and `zone`.
-fn time_context(scan: &InputScan, options: &Options, zone: FixedOffset) -> TimeContext {
+fn time_context(scan: &InputScan, options: &Options, zone: Zone) -> TimeContext {
     let end_of_named_day = scan
         .name_date
         .and_then(|d| d.and_hms_opt(23, 59, 59))
-        .and_then(|t| zone.from_local_datetime(&t).earliest());
-    let modified = scan
-        .modified
-        .map(|m| DateTime::<chrono::Utc>::from(m).with_timezone(&zone));
+        .and_then(|t| zone.resolve(t, false));
+    let modified = scan.modified.map(|m| {
+        let utc = DateTime::<chrono::Utc>::from(m);
+        utc.with_timezone(&zone.offset_at(utc.naive_utc()))
+    });
     let not_after = end_of_named_day.or(modified).unwrap_or(options.now);
-    let fallback = Fallback {
-        not_after,
-        offset: zone,
-    };
+    let fallback = Fallback { not_after, zone };
     TimeContext::infer(&scan.output.time, options.overrides, fallback)
 }
 
@@ -576,7 +579,7 @@ mod tests {
         let options = Options {
             sources: Vec::new(),
             overrides: Overrides::default(),
-            local_offset: *now.offset(),
+            local_zone: Zone::Fixed(*now.offset()),
             now,
             merge_window_s: 1800,
             since: None,

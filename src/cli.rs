@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use chrono::{Local, Offset};
+use chrono::Local;
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::analyze::{self, Options};
@@ -16,7 +16,7 @@ use crate::matcher::RuleSet;
 use crate::report::{self, Report};
 use crate::severity::Severity;
 use crate::suppress;
-use crate::time::{parse_duration, parse_offset, Overrides, TimeBound};
+use crate::time::{parse_duration, Overrides, TimeBound, Zone};
 
 /// Post-mortem of a sick Kubernetes node from its logs.
 #[derive(Debug, Parser)]
@@ -201,8 +201,10 @@ pub struct ReadArgs {
     /// Year of lines whose timestamps print none (default: inferred from the logs, else the file's mtime).
     #[arg(long)]
     pub year: Option<i32>,
-    /// Zone of lines whose timestamps print none: UTC or ±HH:MM (default: inferred, else local).
-    #[arg(long, value_name = "OFFSET")]
+    /// Zone of lines whose timestamps print none: UTC, ±HH:MM, or an IANA name such as
+    /// Europe/Berlin, its offset read at each line's date (default: inferred, else the
+    /// local zone's rules at each date).
+    #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
     /// When the node booted (RFC 3339), to place dmesg's seconds-since-boot
     /// times (default: learned from the logs when they give both clocks).
@@ -479,10 +481,13 @@ fn run_showing_progress(rules: &RuleSet, options: &Options, quiet: bool) -> Repo
 fn options(args: &ReadArgs) -> Result<Options> {
     let overrides = Overrides {
         year: args.year,
-        offset: match &args.tz {
+        zone: match &args.tz {
             None => None,
-            Some(tz) => Some(parse_offset(tz).with_context(|| {
-                format!("--tz {tz}: use UTC or an offset such as +08:00 or -0500")
+            Some(tz) => Some(Zone::parse(tz).with_context(|| {
+                format!(
+                    "--tz {tz}: use UTC, an offset such as +08:00 or -0500, \
+                     or an IANA zone name such as Europe/Berlin"
+                )
             })?),
         },
         boot: match &args.boot_time {
@@ -505,7 +510,7 @@ fn options(args: &ReadArgs) -> Result<Options> {
     Ok(Options {
         sources: args.paths.iter().map(|p| Source::from_arg(p)).collect(),
         overrides,
-        local_offset: now.offset().fix(),
+        local_zone: Zone::Local,
         now: now.fixed_offset(),
         merge_window_s: 30 * 60,
         since: None,

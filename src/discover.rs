@@ -23,16 +23,24 @@
 //!   gzip stream holding a tar;
 //! - zstd (`28 b5 2f fd`, or a skippable frame `5? 2a 4d 18`): decompressed
 //!   frame after frame, checksums verified, and classified again;
+//! - xz (`fd 37 7a 58 5a 00`, sos report's default) and bzip2 (`BZh` and a
+//!   block magic): decompressed as streams (every stream of a concatenated
+//!   file, checks verified) and classified again, like gzip;
 //! - tar (`ustar` at offset 257, or an old-style header whose checksum is
 //!   right): its entries are iterated as a stream, never unpacked;
-//! - xz, bzip2, zip: not read (no decoder here): skipped, saying how to
-//!   decompress them first;
+//! - zip (`PK 03 04`, what support portals hand out): a file on disk is read
+//!   through its central directory; a zip read once (inside a tar, standard
+//!   input) entry by entry from its local headers, stored or deflated, up to
+//!   an entry whose sizes follow its data (named: unzip such a zip first);
 //! - UTF-16 with a byte order mark, or text whose lines end in a lone `\r`:
 //!   read through a [`Decoding`](crate::decode::Decoding) (named in
 //!   [`Found::notes`]) and classified again;
-//! - a systemd journal file (`LPKSHHRH`) or anything with a NUL byte in its
-//!   first 8 KiB (after decompression): skipped as a binary file, except a
-//!   `journalctl -o export` stream, whose binary fields hold NUL bytes;
+//! - a systemd journal file (`LPKSHHRH`, `*.journal`, `*.journal~`): held
+//!   until the walk ends, then the files of each machine are merged in time
+//!   order and visited as one `journalctl -o export` stream (`journal.rs`);
+//! - anything with a NUL byte in its first 8 KiB (after decompression):
+//!   skipped as a binary file, except a `journalctl -o export` stream, whose
+//!   binary fields hold NUL bytes;
 //! - everything else is an input ([`Found`]).
 //!
 //! Compression and archives nest (a `.gz` inside a tar inside a `.tar.gz`) up
@@ -82,7 +90,7 @@
 //!   writes its own log and reports in the last two). Read:
 //!   `var/log/` entries whose name starts with `messages`, `syslog`,
 //!   `kern.log`, `dmesg`, `docker`, `containerd`, `kubelet`, `containers`,
-//!   `pods` or `calico` (files or the trees below them); the journal
+//!   `pods`, `calico` or `journal` (files or the trees below them); the journal
 //!   extracts `sos_commands/<plugin>/journalctl_*` (the logs plugin's
 //!   `journalctl_--no-pager…` and the service journals other plugins add, e.g.
 //!   `sos_commands/kubernetes/journalctl_--no-pager_--unit_kubelet`), except
@@ -129,6 +137,7 @@ use chrono::NaiveDate;
 
 use crate::decode::Decoding;
 
+mod journal;
 mod special;
 
 /// How much of a stream is looked at to classify it.
@@ -238,6 +247,7 @@ pub fn walk(path: &Path, visit: &mut dyn FnMut(Found<'_>)) -> Walk {
         Ok(meta) => walker.on_disk(path, name, meta.file_type(), true),
         Err(e) => walker.skip(name, open_error(&e)),
     }
+    walker.flush_journals();
     walker.out
 }
 
@@ -247,6 +257,7 @@ pub fn walk_reader(name: &str, reader: &mut dyn Read, visit: &mut dyn FnMut(Foun
     let mut walker = Walker::new(visit);
     let reader = Box::new(Labeled::new(reader, "read failed"));
     walker.whole_stream(reader, name.to_string(), None, 0, None);
+    walker.flush_journals();
     walker.out
 }
 
@@ -334,6 +345,9 @@ struct Walker<'v> {
     /// The directory the user named, resolved: links inside it that lead
     /// out of it are not followed.
     root: Option<PathBuf>,
+    /// Journal files met, read at the end of the walk (see `journal.rs`).
+    journals: Vec<journal::Pending>,
+    journal_bytes: u64,
 }
 
 /// Where a directory walk is inside a selective bundle.
@@ -351,6 +365,8 @@ impl<'v> Walker<'v> {
             out: Walk::default(),
             seen: HashSet::new(),
             root: None,
+            journals: Vec::new(),
+            journal_bytes: 0,
         }
     }
 
@@ -578,7 +594,7 @@ impl<'v> Walker<'v> {
                 });
                 tap.err
             }
-            Sniff::Tar if depth + peeled.layers >= MAX_DEPTH => {
+            Sniff::Tar | Sniff::Zip if depth + peeled.layers >= MAX_DEPTH => {
                 self.skip(
                     name,
                     format!("nested too deep (more than {MAX_DEPTH} archives and compressions): not read"),
@@ -593,6 +609,16 @@ impl<'v> Walker<'v> {
                 let depth = depth + peeled.layers + 1;
                 self.tar(Box::new(peeled.reader), &name, layout, depth);
                 None
+            }
+            Sniff::Zip => {
+                let depth = depth + peeled.layers + 1;
+                let disk = disk.filter(|_| peeled.layers == 0);
+                self.zip(Box::new(peeled.reader), &name, depth, disk);
+                None
+            }
+            Sniff::Journal => {
+                let mut reader = peeled.reader;
+                self.journal(&mut reader, name, modified)
             }
             Sniff::Skip(why) => {
                 self.skip(name, why);
@@ -627,56 +653,169 @@ impl<'v> Walker<'v> {
             };
             read_any = true;
             let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-            let shown = strip_dot_slash(&raw);
-            let comps = components(shown);
             let kind = entry.header().entry_type();
-            if layout.observe(&comps, kind.is_dir()) {
-                self.report_bundles(&mut layout, name);
-            }
-            let regular = kind.is_file() || kind.is_contiguous() || kind.is_gnu_sparse();
-            if !regular || comps.is_empty() {
-                continue;
-            }
-            if !layout.visits(&comps) {
-                self.out.ignored += 1;
-                continue;
-            }
-            let entry_name = format!("{name}:{shown}");
             let modified = entry
                 .header()
                 .mtime()
                 .ok()
                 .and_then(|s| SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(s)));
             let size = entry.size();
-            let mut counted = Counted::new(&mut entry);
-            let why = self.read(
-                Box::new(&mut counted),
-                entry_name.clone(),
+            let member = Member {
+                path: &raw,
+                is_dir: kind.is_dir(),
+                regular: kind.is_file() || kind.is_contiguous() || kind.is_gnu_sparse(),
                 modified,
-                depth,
-                None,
-            );
-            // The archive itself broke inside this entry: nothing after it
-            // can be read.
-            let cut = counted.eof && counted.bytes < size && !kind.is_gnu_sparse();
-            if counted.failed || cut {
-                let why = why.unwrap_or_else(|| {
-                    format!(
-                        "truncated: the archive ends inside this entry ({} of {size} bytes)",
-                        counted.bytes
-                    )
-                });
-                self.skip(
-                    entry_name,
-                    format!(
-                        "{why} (the lines before it and the entries before it were read; \
-                         the rest of the archive cannot be)"
-                    ),
-                );
+                size,
+                sparse: kind.is_gnu_sparse(),
+            };
+            if !self.member(name, &mut layout, member, &mut entry, depth) {
                 return;
             }
-            if let Some(why) = why {
-                self.skip(entry_name, format!("{why} (the lines before it were read)"));
+        }
+    }
+
+    /// Reads one member of an archive (a tar or zip entry) when it is a
+    /// regular file the layout reads. False when the archive itself broke
+    /// inside it: nothing after it can be read.
+    fn member(
+        &mut self,
+        archive: &str,
+        layout: &mut Layout,
+        member: Member<'_>,
+        reader: &mut dyn Read,
+        depth: usize,
+    ) -> bool {
+        let shown = strip_dot_slash(member.path);
+        let comps = components(shown);
+        if layout.observe(&comps, member.is_dir) {
+            self.report_bundles(layout, archive);
+        }
+        if !member.regular || comps.is_empty() {
+            return true;
+        }
+        if !layout.visits(&comps) {
+            self.out.ignored += 1;
+            return true;
+        }
+        let entry_name = format!("{archive}:{shown}");
+        let size = member.size;
+        let mut counted = Counted::new(reader);
+        let why = self.read(
+            Box::new(&mut counted),
+            entry_name.clone(),
+            member.modified,
+            depth,
+            None,
+        );
+        let cut = counted.eof && counted.bytes < size && !member.sparse;
+        if counted.failed || cut {
+            let why = why.unwrap_or_else(|| {
+                format!(
+                    "truncated: the archive ends inside this entry ({} of {size} bytes)",
+                    counted.bytes
+                )
+            });
+            self.skip(
+                entry_name,
+                format!(
+                    "{why} (the lines before it and the entries before it were read; \
+                     the rest of the archive cannot be)"
+                ),
+            );
+            return false;
+        }
+        if let Some(why) = why {
+            self.skip(entry_name, format!("{why} (the lines before it were read)"));
+        }
+        true
+    }
+
+    /// Iterates a zip's entries, visiting the ones to read. A zip on disk is
+    /// read through its central directory (every entry, whatever its flags);
+    /// a zip read once (inside a tar, standard input) entry by entry from
+    /// its local headers, which stops at an entry whose sizes come after its
+    /// data (a data descriptor) since its end cannot be found.
+    fn zip(&mut self, reader: Box<dyn Read + '_>, name: &str, depth: usize, disk: Option<&Path>) {
+        if let Some(path) = disk {
+            return self.zip_file(path, name, depth);
+        }
+        let mut layout = Layout::new(name, true);
+        self.report_bundles(&mut layout, name);
+        let mut reader = reader;
+        let mut read_any = false;
+        loop {
+            let mut file = match zip::read::read_zipfile_from_stream(&mut reader) {
+                Ok(Some(file)) => file,
+                Ok(None) => return,
+                Err(e) => {
+                    let mut why = format!(
+                        "corrupt zip, or an entry whose size is given after its data \
+                         (read once, its end cannot be found: unzip it first): {e}"
+                    );
+                    if read_any {
+                        why.push_str(" (the entries before it were read)");
+                    }
+                    return self.skip(name.to_string(), why);
+                }
+            };
+            read_any = true;
+            let raw = file.name().to_string();
+            let member = Member {
+                path: &raw,
+                is_dir: file.is_dir(),
+                regular: file.is_file(),
+                modified: file.last_modified().and_then(zip_time),
+                size: file.size(),
+                sparse: false,
+            };
+            if !self.member(name, &mut layout, member, &mut file, depth) {
+                return;
+            }
+            // What the visitor left unread, so that the next header follows.
+            if io::copy(&mut file, &mut io::sink()).is_err() {
+                return self.skip(
+                    name.to_string(),
+                    "corrupt zip (the entries before it were read)",
+                );
+            }
+        }
+    }
+
+    /// A zip on disk, read through its central directory.
+    fn zip_file(&mut self, path: &Path, name: &str, depth: usize) {
+        let opened = File::open(path)
+            .map_err(|e| open_error(&e))
+            .and_then(|f| zip::ZipArchive::new(f).map_err(|e| format!("corrupt zip: {e}")));
+        let mut archive = match opened {
+            Ok(archive) => archive,
+            Err(why) => return self.skip(name.to_string(), why),
+        };
+        let mut layout = Layout::new(name, false);
+        for entry in archive.file_names() {
+            let comps = components(strip_dot_slash(entry));
+            layout.observe(&comps, entry.ends_with('/'));
+        }
+        self.report_bundles(&mut layout, name);
+        for i in 0..archive.len() {
+            let entry = archive.name_for_index(i).unwrap_or("?").to_string();
+            let mut file = match archive.by_index(i) {
+                Ok(file) => file,
+                Err(e) => {
+                    self.skip(format!("{name}:{entry}"), format!("not read: {e}"));
+                    continue;
+                }
+            };
+            let raw = file.name().to_string();
+            let member = Member {
+                path: &raw,
+                is_dir: file.is_dir(),
+                regular: file.is_file(),
+                modified: file.last_modified().and_then(zip_time),
+                size: file.size(),
+                sparse: false,
+            };
+            if !self.member(name, &mut layout, member, &mut file, depth) {
+                return;
             }
         }
     }
@@ -702,6 +841,28 @@ impl<'v> Walker<'v> {
             self.out.bundles.push(Bundle { root, kind });
         }
     }
+}
+
+/// One member of an archive, as the walk needs it.
+struct Member<'a> {
+    /// Its path as the archive writes it.
+    path: &'a str,
+    is_dir: bool,
+    /// A regular file (not a link, device or directory).
+    regular: bool,
+    modified: Option<SystemTime>,
+    /// Its size as the archive states it, to tell a cut archive.
+    size: u64,
+    /// A GNU sparse tar entry, whose stored bytes are fewer than its size.
+    sparse: bool,
+}
+
+/// A zip entry's time (MS-DOS local time, no zone: read as UTC).
+fn zip_time(t: zip::DateTime) -> Option<SystemTime> {
+    let date = NaiveDate::from_ymd_opt(i32::from(t.year()), t.month().into(), t.day().into())?;
+    let time = date.and_hms_opt(t.hour().into(), t.minute().into(), t.second().into())?;
+    let secs = u64::try_from(time.and_utc().timestamp()).ok()?;
+    SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs))
 }
 
 /// The entry names of the archive in the file at `path`, read ahead so that
@@ -826,6 +987,7 @@ const SOS_VAR_LOG: &[&str] = &[
     "containers",
     "pods",
     "calico",
+    "journal",
 ];
 
 /// Whether the file at `rel` below a bundle's root is one of its logs.
@@ -1002,6 +1164,9 @@ impl Layout {
 enum Sniff {
     Text,
     Tar,
+    Zip,
+    /// A systemd journal file.
+    Journal,
     /// Not read, and why.
     Skip(String),
 }
@@ -1009,6 +1174,8 @@ enum Sniff {
 enum Magic {
     Gzip,
     Zstd,
+    Xz,
+    Bzip2,
     Decode(Decoding),
     Other(Sniff),
 }
@@ -1027,16 +1194,16 @@ fn sniff(head: &[u8]) -> Magic {
     }
     let skip = |why: &str| Magic::Other(Sniff::Skip(why.to_string()));
     if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
-        return skip("xz-compressed: not read (decompress it first: xz -dk FILE)");
+        return Magic::Xz;
     }
     let bzip2_block = head.get(4..10).is_some_and(|m| {
         m == [0x31, 0x41, 0x59, 0x26, 0x53, 0x59] || m == [0x17, 0x72, 0x45, 0x38, 0x50, 0x90]
     });
     if head.starts_with(b"BZh") && bzip2_block {
-        return skip("bzip2-compressed: not read (decompress it first: bzip2 -dk FILE)");
+        return Magic::Bzip2;
     }
     if head.starts_with(b"PK\x03\x04") {
-        return skip("zip archive: not read (unzip it and pass the directory)");
+        return Magic::Other(Sniff::Zip);
     }
     if let Some(decoding) = Decoding::sniff(head) {
         return Magic::Decode(decoding);
@@ -1044,11 +1211,8 @@ fn sniff(head: &[u8]) -> Magic {
     if crate::format::journal_export::looks_like(head) {
         return Magic::Other(Sniff::Text);
     }
-    if head.starts_with(b"LPKSHHRH") {
-        return skip(
-            "binary file (systemd journal): export it as text first \
-             (journalctl --file FILE > FILE.txt)",
-        );
+    if head.starts_with(crate::format::journal_file::SIGNATURE) {
+        return Magic::Other(Sniff::Journal);
     }
     if memchr::memchr(0, head).is_some() {
         return skip("binary file");
@@ -1113,7 +1277,8 @@ fn peel(reader: Box<dyn Read + '_>, depth: usize) -> Result<Peeled<'_>, String> 
             }
         }
         let magic = sniff(&peeked.head);
-        if matches!(magic, Magic::Gzip | Magic::Zstd) && depth + layers >= MAX_DEPTH {
+        let compressed = matches!(magic, Magic::Gzip | Magic::Zstd | Magic::Xz | Magic::Bzip2);
+        if compressed && depth + layers >= MAX_DEPTH {
             return Err(format!(
                 "nested too deep (more than {MAX_DEPTH} archives and compressions): not read"
             ));
@@ -1124,6 +1289,14 @@ fn peel(reader: Box<dyn Read + '_>, depth: usize) -> Result<Peeled<'_>, String> 
                 "corrupt gzip",
             )),
             Magic::Zstd => Box::new(Labeled::new(Zstd::new(peeked), "corrupt zstd")),
+            Magic::Xz => Box::new(Labeled::new(
+                lzma_rust2::XzReader::new(peeked, true),
+                "corrupt xz",
+            )),
+            Magic::Bzip2 => Box::new(Labeled::new(
+                bzip2::read::MultiBzDecoder::new(peeked),
+                "corrupt bzip2",
+            )),
             Magic::Decode(decoding) => {
                 notes.push(decoding.note());
                 decoding.reader(peeked)

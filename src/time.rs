@@ -12,6 +12,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 
+mod zone;
+pub use zone::Zone;
+
 /// A wall-clock reading as a log line prints it: the year may be missing and
 /// the zone always is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -279,6 +282,23 @@ pub struct TimeSamples {
     /// The last yearless header and its line: the fallback year rule reads
     /// it.
     last_local: Option<(u64, PartialStamp)>,
+    /// Lines where local readings step back by 10 minutes to 2 hours within
+    /// one day, with that day (month, day): where a clock went back, so
+    /// that a repeated autumn hour reads its second instant from there
+    /// (see `time/zone.rs`).
+    pub folds: Vec<(u64, u32, u32)>,
+    /// The first and the last local reading of this part, to find a fold
+    /// where parts meet.
+    first_clock: Option<(u64, PartialStamp)>,
+    last_clock: Option<(u64, PartialStamp)>,
+}
+
+/// Whether the readings `prev` then `next` step back the way a clock going
+/// back an hour makes them: same day, 10 minutes to 2 hours earlier.
+fn folds_back(prev: &PartialStamp, next: &PartialStamp) -> bool {
+    let secs = |p: &PartialStamp| i64::from(p.hour * 3600 + p.minute * 60 + p.second);
+    let back = secs(prev) - secs(next);
+    (prev.month, prev.day) == (next.month, next.day) && (600..=7200).contains(&back)
 }
 
 /// Samples of each kind kept per input: inference needs a handful.
@@ -290,6 +310,13 @@ const LATE_LINES_FOR_ROLLOVER: u32 = 10;
 impl TimeSamples {
     /// Notes the yearless header of line `line`, in file order.
     pub fn header(&mut self, line: u64, stamp: PartialStamp) {
+        if let Some((_, prev)) = &self.last_clock {
+            if folds_back(prev, &stamp) && self.folds.len() < MAX_SAMPLES {
+                self.folds.push((line, stamp.month, stamp.day));
+            }
+        }
+        self.first_clock.get_or_insert((line, stamp));
+        self.last_clock = Some((line, stamp));
         if stamp.year.is_some() {
             return;
         }
@@ -364,6 +391,20 @@ impl TimeSamples {
     /// starts after `lines_before` lines.
     pub fn append(&mut self, next: TimeSamples, lines_before: u64) {
         let shift = |line: u64| line + lines_before;
+        if let (Some((_, prev)), Some((line, first))) = (&self.last_clock, &next.first_clock) {
+            if folds_back(prev, first) {
+                self.folds.push((shift(*line), first.month, first.day));
+            }
+        }
+        self.folds
+            .extend(next.folds.iter().map(|&(l, m, d)| (shift(l), m, d)));
+        self.folds.truncate(MAX_SAMPLES);
+        if self.first_clock.is_none() {
+            self.first_clock = next.first_clock.map(|(l, s)| (shift(l), s));
+        }
+        if let Some((l, s)) = next.last_clock {
+            self.last_clock = Some((shift(l), s));
+        }
         // A drop that the part alone could not confirm: where the parts
         // meet, or inside the next part before its own first rollover.
         let boundary = match (self.last_month, next.first_month, next.first_line) {
@@ -440,8 +481,15 @@ pub struct TimeContext {
     /// Where the zone changes inside the input (first line, offset); empty
     /// when it does not.
     zones: Vec<(u64, FixedOffset)>,
-    /// The input's zone (its most common one).
+    /// The input's zone (its most common one; with `rules`, the offset at
+    /// its newest time).
     pub offset: FixedOffset,
+    /// The zone's rules when it has them (an IANA zone, the local zone):
+    /// local readings then take the offset of their own date.
+    rules: Option<Zone>,
+    /// Where local readings step back within a day (see
+    /// [`TimeSamples::folds`]).
+    folds: Vec<(u64, u32, u32)>,
     pub year_from: Provenance,
     pub zone_from: Provenance,
     /// When the kernel booted, if known: turns [`Stamp::SinceBoot`] into
@@ -455,15 +503,16 @@ pub struct Fallback {
     /// The newest a line can be: the end of the day in a rotated file's
     /// name, else the file's mtime, else the run's start (stdin).
     pub not_after: DateTime<FixedOffset>,
-    /// The zone to assume (the local zone of the machine running podmortem).
-    pub offset: FixedOffset,
+    /// The zone to assume (the local zone of the machine running
+    /// podmortem, or the zone other inputs of the host showed).
+    pub zone: Zone,
 }
 
 /// User overrides (`--year`, `--tz`); they beat anything inferred.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Overrides {
     pub year: Option<i32>,
-    pub offset: Option<FixedOffset>,
+    pub zone: Option<Zone>,
     pub boot: Option<DateTime<FixedOffset>>,
 }
 
@@ -481,11 +530,17 @@ impl TimeContext {
         let inferred_offset = most_common(samples.anchors.iter().filter_map(anchor_offset_secs))
             .or_else(|| most_common(samples.offsets.iter().copied()))
             .and_then(FixedOffset::east_opt);
-        let (offset, zone_from) = match (overrides.offset, inferred_offset) {
-            (Some(o), _) => (o, Provenance::Option),
-            (None, Some(o)) => (o, Provenance::Logs),
-            (None, None) => (fallback.offset, Provenance::Fallback),
+        let newest = fallback.not_after.naive_utc();
+        let (offset, rules, zone_from) = match (overrides.zone, inferred_offset) {
+            (Some(z), _) => (z.offset_at(newest), Some(z), Provenance::Option),
+            (None, Some(o)) => (o, None, Provenance::Logs),
+            (None, None) => (
+                fallback.zone.offset_at(newest),
+                Some(fallback.zone),
+                Provenance::Fallback,
+            ),
         };
+        let rules = rules.filter(|z| z.has_rules());
         let rollovers = samples.rollovers.clone();
         let before = |line: u64| saturating_i32(rollovers.partition_point(|&r| r <= line));
         let anchor_bases = samples.anchors.iter().map(|a| {
@@ -518,7 +573,7 @@ impl TimeContext {
             }
         };
         // Stretches in other zones, when the logs show the zone changing.
-        let zones = match (overrides.offset, zone_from) {
+        let zones = match (overrides.zone, zone_from) {
             (None, Provenance::Logs) => samples
                 .zones
                 .iter()
@@ -531,6 +586,8 @@ impl TimeContext {
             rollovers,
             zones,
             offset,
+            rules,
+            folds: samples.folds.clone(),
             year_from,
             zone_from,
             boot: overrides.boot,
@@ -568,7 +625,10 @@ impl TimeContext {
     pub fn resolve(&self, stamp: Stamp, line: u64) -> Option<DateTime<FixedOffset>> {
         let offset = self.offset_at(line);
         let at = match stamp {
-            Stamp::Absolute(t) => t.with_timezone(&offset),
+            Stamp::Absolute(t) => match self.rules {
+                Some(zone) => t.with_timezone(&zone.offset_at(t.naive_utc())),
+                None => t.with_timezone(&offset),
+            },
             Stamp::SinceBoot(d) => self
                 .boot?
                 .checked_add_signed(chrono::Duration::from_std(d).ok()?)?,
@@ -576,7 +636,10 @@ impl TimeContext {
             Stamp::Local(p) => {
                 let rollovers = saturating_i32(self.rollovers.partition_point(|&r| r <= line));
                 let naive = p.naive_in(self.base_year.saturating_add(rollovers))?;
-                offset.from_local_datetime(&naive).single()?
+                match self.rules {
+                    Some(zone) => zone.resolve(naive, self.folded(line, &p, zone, naive))?,
+                    None => offset.from_local_datetime(&naive).single()?,
+                }
             }
         };
         (0..=9999).contains(&at.year()).then_some(at)
@@ -595,6 +658,16 @@ impl TimeContext {
             },
             None => EventTime::Line { input, line },
         }
+    }
+
+    /// Whether the reading `p` on `line`, in a repeated hour of `zone`,
+    /// comes after the clock went back that day.
+    fn folded(&self, line: u64, p: &PartialStamp, zone: Zone, naive: NaiveDateTime) -> bool {
+        zone.ambiguous(naive)
+            && self
+                .folds
+                .iter()
+                .any(|&(at, month, day)| at <= line && (month, day) == (p.month, p.day))
     }
 
     /// The zone local readings are in at `line`.
@@ -731,8 +804,95 @@ mod tests {
         let t = DateTime::parse_from_rfc3339(at).unwrap();
         Fallback {
             not_after: t,
-            offset: *t.offset(),
+            zone: Zone::Fixed(*t.offset()),
         }
+    }
+
+    /// Yearless syslog readings of 2023, one a line, through `--tz`.
+    fn through(zone: &str, readings: &[(u32, u32, u32, u32)]) -> Vec<String> {
+        let mut samples = TimeSamples::default();
+        let stamps: Vec<PartialStamp> = readings
+            .iter()
+            .map(|&(mo, d, h, mi)| local(mo, d, h, mi, 0))
+            .collect();
+        for (i, &p) in stamps.iter().enumerate() {
+            samples.header(i as u64 + 1, p);
+        }
+        let overrides = Overrides {
+            zone: Zone::parse(zone),
+            ..Overrides::default()
+        };
+        let ctx = TimeContext::infer(&samples, overrides, fallback("2023-12-01T00:00:00Z"));
+        stamps
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| {
+                let t = ctx.resolve(Stamp::Local(p), i as u64 + 1).unwrap();
+                t.with_timezone(&chrono::Utc).to_rfc3339()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_named_zone_reads_both_sides_of_the_march_change() {
+        // Europe/Berlin, 2023-03-26: at 02:00 CET clocks went to 03:00 CEST.
+        let utc = through(
+            "Europe/Berlin",
+            &[
+                (3, 26, 1, 30),
+                (3, 26, 1, 59),
+                (3, 26, 3, 0),
+                (3, 26, 3, 30),
+                (7, 1, 12, 0),
+            ],
+        );
+        assert_eq!(
+            utc,
+            [
+                "2023-03-26T00:30:00+00:00",
+                "2023-03-26T00:59:00+00:00",
+                "2023-03-26T01:00:00+00:00",
+                "2023-03-26T01:30:00+00:00",
+                "2023-07-01T10:00:00+00:00",
+            ]
+        );
+        let shanghai = through("Asia/Shanghai", &[(1, 5, 8, 0), (7, 5, 8, 0)]);
+        assert_eq!(
+            shanghai,
+            ["2023-01-05T00:00:00+00:00", "2023-07-05T00:00:00+00:00"]
+        );
+    }
+
+    #[test]
+    fn the_repeated_autumn_hour_is_resolved_by_order() {
+        // Europe/Berlin, 2023-10-29: at 03:00 CEST clocks went back to 02:00
+        // CET, so 02:00-02:59 came twice.
+        let utc = through(
+            "Europe/Berlin",
+            &[
+                (10, 29, 2, 15),
+                (10, 29, 2, 45),
+                (10, 29, 2, 5),
+                (10, 29, 2, 40),
+                (10, 29, 3, 10),
+            ],
+        );
+        assert_eq!(
+            utc,
+            [
+                "2023-10-29T00:15:00+00:00",
+                "2023-10-29T00:45:00+00:00",
+                "2023-10-29T01:05:00+00:00",
+                "2023-10-29T01:40:00+00:00",
+                "2023-10-29T02:10:00+00:00",
+            ]
+        );
+        // New York went back at 02:00 EDT on 2023-11-05.
+        let ny = through("America/New_York", &[(11, 5, 1, 30), (11, 5, 1, 10)]);
+        assert_eq!(
+            ny,
+            ["2023-11-05T05:30:00+00:00", "2023-11-05T06:10:00+00:00"]
+        );
     }
 
     fn anchored(line: u64, local: PartialStamp, absolute: &str) -> TimeSamples {
@@ -940,7 +1100,7 @@ mod tests {
         let samples = anchored(1, local(5, 2, 0, 10, 24), "2023-05-02T00:10:24+08:00");
         let overrides = Overrides {
             year: Some(2021),
-            offset: parse_offset("-05:00"),
+            zone: Zone::parse("-05:00"),
             boot: None,
         };
         let ctx = TimeContext::infer(&samples, overrides, fallback("2026-01-01T00:00:00Z"));

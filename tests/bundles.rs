@@ -27,15 +27,9 @@ fn journal_of(program: &str) -> Vec<u8> {
     (lines.join("\n") + "\n").into_bytes()
 }
 
-/// Writes a `.tar.gz` holding `files` (path, content) into a temp dir.
-fn tar_gz(name: &str, files: &[(&str, Vec<u8>)]) -> (tempfile::TempDir, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join(name);
-    let gz = flate2::write::GzEncoder::new(
-        std::fs::File::create(&path).unwrap(),
-        flate2::Compression::fast(),
-    );
-    let mut tar = tar::Builder::new(gz);
+/// A tar holding `files` (path, content).
+fn tar(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let mut tar = tar::Builder::new(Vec::new());
     for (entry, content) in files {
         let mut header = tar::Header::new_gnu();
         header.set_size(content.len() as u64);
@@ -45,9 +39,62 @@ fn tar_gz(name: &str, files: &[(&str, Vec<u8>)]) -> (tempfile::TempDir, String) 
         tar.append_data(&mut header, entry, content.as_slice())
             .unwrap();
     }
-    tar.into_inner().unwrap().finish().unwrap().flush().unwrap();
+    tar.into_inner().unwrap()
+}
+
+/// The compressions a bundle comes in, each by its own crate's encoder.
+#[derive(Clone, Copy, Debug)]
+enum Packing {
+    Gzip,
+    Xz,
+    Bzip2,
+}
+
+fn pack(bytes: &[u8], packing: Packing) -> Vec<u8> {
+    match packing {
+        Packing::Gzip => {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            gz.write_all(bytes).unwrap();
+            gz.finish().unwrap()
+        }
+        Packing::Xz => {
+            let options = lzma_rust2::XzOptions::with_preset(1);
+            let mut xz = lzma_rust2::XzWriter::new(Vec::new(), options).unwrap();
+            xz.write_all(bytes).unwrap();
+            xz.finish().unwrap()
+        }
+        Packing::Bzip2 => {
+            let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+            bz.write_all(bytes).unwrap();
+            bz.finish().unwrap()
+        }
+    }
+}
+
+/// A zip holding `files`, deflated, as `zip -r` writes one from a tree.
+fn zip(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (entry, content) in files {
+        zip.start_file(*entry, options).unwrap();
+        zip.write_all(content).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+/// Writes `bytes` as `name` into a temp dir.
+fn file(name: &str, bytes: &[u8]) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, bytes).unwrap();
     let path = path.to_str().unwrap().to_string();
     (dir, path)
+}
+
+/// Writes a `.tar.gz` holding `files` (path, content) into a temp dir.
+fn tar_gz(name: &str, files: &[(&str, Vec<u8>)]) -> (tempfile::TempDir, String) {
+    file(name, &pack(&tar(files), Packing::Gzip))
 }
 
 fn analyze(bundle: &str) -> (Option<i32>, serde_json::Value) {
@@ -155,6 +202,86 @@ fn a_sosreport_tarball_is_read_in_place_and_its_logs_found() {
         formats.contains(&"dmesg") && formats.contains(&"syslog") && formats.contains(&"iso"),
         "{formats:?}"
     );
+}
+
+/// The files of a sosreport with the seed's logs.
+fn sosreport(root: &str) -> Vec<(String, Vec<u8>)> {
+    vec![
+        (
+            format!("{root}/sos_commands/logs/journalctl_--no-pager"),
+            sample("journal-short-iso.txt"),
+        ),
+        (
+            format!("{root}/sos_commands/kernel/dmesg"),
+            sample("dmesg.txt"),
+        ),
+        (
+            format!("{root}/sos_commands/process/ps_auxwww"),
+            b"USER PID %CPU\nroot 1 0.0 /usr/lib/systemd/systemd\n".to_vec(),
+        ),
+        (format!("{root}/var/log/messages"), sample("messages")),
+    ]
+}
+
+/// A report's incidents and statistics with the bundle's own name taken
+/// out of every path, to compare bundles packed differently.
+fn incidents_of(report: &serde_json::Value, bundle: &str) -> (String, serde_json::Value) {
+    let incidents = report["incidents"].to_string().replace(bundle, "BUNDLE");
+    (incidents, report["stats"]["duplicates"].clone())
+}
+
+#[test]
+fn a_sosreport_as_tar_xz_tar_bz2_or_zip_gives_the_incidents_of_its_tar_gz() {
+    let root = "sosreport-ecs-prod-003-2023-05-08-abcdefg";
+    let files = sosreport(root);
+    let files: Vec<(&str, Vec<u8>)> = files.iter().map(|(p, c)| (p.as_str(), c.clone())).collect();
+    let (_gz_dir, gz) = tar_gz(&format!("{root}.tar.gz"), &files);
+    let (_, expected) = analyze(&gz);
+    assert_seed_incident(&expected);
+    let expected = incidents_of(&expected, &gz);
+    let tarball = tar(&files);
+    let zipped = zip(&files);
+    let bundles = [
+        (format!("{root}.tar.xz"), pack(&tarball, Packing::Xz)),
+        (format!("{root}.tar.bz2"), pack(&tarball, Packing::Bzip2)),
+        (format!("{root}.zip"), zipped.clone()),
+        // A zip inside a tar is read once, from its local headers.
+        (
+            "case-01234567.tar".to_string(),
+            tar(&[(&format!("{root}.zip"), zipped)]),
+        ),
+    ];
+    for (name, bytes) in bundles {
+        let (_dir, bundle) = file(&name, &bytes);
+        let (code, report) = analyze(&bundle);
+        assert_eq!(code, Some(1), "{name}");
+        assert_eq!(report["bundles"][0]["kind"], "sosreport", "{name}");
+        assert_eq!(report["inputs"].as_array().unwrap().len(), 3, "{name}");
+        assert!(report["skipped"].as_array().unwrap().is_empty(), "{name}");
+        let inner = if name.ends_with(".tar") {
+            format!("{bundle}:{root}.zip")
+        } else {
+            bundle.clone()
+        };
+        assert_eq!(incidents_of(&report, &inner), expected, "{name}");
+    }
+}
+
+#[test]
+fn a_log_compressed_alone_as_xz_or_bz2_gives_the_incidents_of_the_plain_file() {
+    let messages = sample("messages");
+    let (_plain_dir, plain) = file("messages", &messages);
+    let (_, expected) = analyze(&plain);
+    let expected = incidents_of(&expected, &plain);
+    assert_ne!(expected.0, "[]");
+    for (name, packing) in [
+        ("messages.xz", Packing::Xz),
+        ("messages.bz2", Packing::Bzip2),
+    ] {
+        let (_dir, path) = file(name, &pack(&messages, packing));
+        let (_, report) = analyze(&path);
+        assert_eq!(incidents_of(&report, &path), expected, "{name}");
+    }
 }
 
 #[test]

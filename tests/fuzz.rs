@@ -265,7 +265,7 @@ fn options(files: &[PathBuf]) -> Options {
     Options {
         sources: files.iter().map(|f| Source::Path(f.clone())).collect(),
         overrides: Overrides::default(),
-        local_offset: *now.offset(),
+        local_zone: podmortem::time::Zone::Fixed(*now.offset()),
         now,
         merge_window_s: 30 * 60,
         since: None,

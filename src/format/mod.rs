@@ -19,6 +19,7 @@ pub mod dmesg;
 pub mod iso;
 pub mod journal_delta;
 pub mod journal_export;
+pub mod journal_file;
 pub mod journal_full;
 pub mod journal_json;
 pub mod journal_unix;
