@@ -17,5 +17,6 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../../grammars/kubernetes.toml"),
     ),
     ("smartd.toml", include_str!("../../grammars/smartd.toml")),
+    ("state.toml", include_str!("../../grammars/state.toml")),
     ("systemd.toml", include_str!("../../grammars/systemd.toml")),
 ];
