@@ -280,14 +280,10 @@ impl ScanOutput {
         self.chunks.iter().flatten().chain(&self.events)
     }
 
-    /// Lets `f` change each event, with the store of their texts (an input
-    /// whose lines podmortem wrote itself points its events back to what
-    /// they were read from).
-    pub fn rewrite_events(&mut self, mut f: impl FnMut(&mut RawEvent, &mut Texts)) {
-        let texts = &mut self.texts;
-        for e in self.chunks.iter_mut().flatten().chain(&mut self.events) {
-            f(e, texts);
-        }
+    /// Every event, in line order, to rewrite in place (the records
+    /// [`cluster`](crate::cluster) scans point back at their input's lines).
+    pub fn events_mut(&mut self) -> impl Iterator<Item = &mut RawEvent> {
+        self.chunks.iter_mut().flatten().chain(&mut self.events)
     }
 
     /// Takes the events out, in line order, chunk by chunk.

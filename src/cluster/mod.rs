@@ -229,12 +229,14 @@ pub fn scan_records(
         let r = usize::try_from(line).ok()?.checked_sub(1)?;
         records.get(r)
     };
-    out.rewrite_events(|e, texts| {
+    let mut texts = std::mem::take(&mut out.texts);
+    for e in out.events_mut() {
         if let Some(r) = source(e.line) {
             e.line = r.line;
             e.text = texts.push(r.evidence.as_bytes());
         }
-    });
+    }
+    out.texts = texts;
     for r in &mut out.resolutions {
         r.line = source(r.line).map_or(0, |s| s.line);
     }
