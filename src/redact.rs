@@ -444,7 +444,7 @@ mod tests {
             r.words.push((h.replace('-', "--"), Kind::Host, p.clone()));
             r.words.push((h.to_string(), Kind::Host, p));
         }
-        r.words.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        r.words.sort_by_key(|w| std::cmp::Reverse(w.0.len()));
         r
     }
 
