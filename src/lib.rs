@@ -34,5 +34,6 @@ pub mod redact;
 pub mod report;
 pub mod scan;
 pub mod severity;
+pub mod state;
 pub mod suppress;
 pub mod time;

@@ -172,6 +172,9 @@ impl Redactor {
         for b in &mut report.bundles {
             self.text(&mut b.root);
         }
+        for l in &mut report.listings {
+            self.text(&mut l.path);
+        }
         for incident in &mut report.incidents {
             self.text(&mut incident.title);
             self.all(&mut incident.hosts);

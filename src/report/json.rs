@@ -20,6 +20,9 @@ pub fn print_inputs(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     if report.redacted {
         view["redacted"] = serde_json::json!(true);
     }
+    if !report.listings.is_empty() {
+        view["listings"] = serde_json::json!(report.listings);
+    }
     serde_json::to_writer_pretty(&mut *out, &view)?;
     writeln!(out)
 }

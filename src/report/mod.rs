@@ -72,6 +72,11 @@ pub struct Report {
     /// Files inside bundles that are not logs and were not read.
     pub ignored: usize,
     pub incidents: Vec<Incident>,
+    /// Listings of the node's state recognized among the inputs (cgroup
+    /// trees, task and pod directories, runtime listings; see
+    /// [`crate::state`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub listings: Vec<crate::state::ListingSummary>,
     /// Every matched event, only for `podmortem events`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<EventRecord>,
