@@ -26,6 +26,28 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Parses the command line; invoked as `kubectl-podmortem` (a link on
+    /// PATH, which makes it a kubectl plugin), usage and help name it
+    /// `kubectl podmortem`. Exits with clap's message on a usage error.
+    pub fn parse_invoked(args: impl IntoIterator<Item = std::ffi::OsString>) -> Cli {
+        use clap::FromArgMatches;
+        let args: Vec<std::ffi::OsString> = args.into_iter().collect();
+        let plugin = args
+            .first()
+            .and_then(|a| std::path::Path::new(a).file_name())
+            .is_some_and(|n| n.to_string_lossy().starts_with("kubectl-podmortem"));
+        let mut command = Cli::command();
+        if plugin {
+            command = command
+                .bin_name("kubectl podmortem")
+                .name("kubectl podmortem");
+        }
+        let matches = command.get_matches_from(args);
+        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Find, correlate and rank what went wrong in node logs.
@@ -50,8 +72,74 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff), generated from these definitions.
-    Man,
+    /// Print the manual page (roff), generated from these definitions; with
+    /// --dir, write one page per subcommand there (podmortem-analyze.1, …).
+    Man {
+        /// Write podmortem.1 and a page per subcommand into this directory.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Fetch a live node's kubelet, container runtime and kernel logs through
+    /// the API server (`kubectl get --raw /api/v1/nodes/NAME/proxy/logs/…`:
+    /// the node log query of Kubernetes 1.27+, else the files of its
+    /// /var/log) and analyze them.
+    Node(NodeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct NodeArgs {
+    /// The node's name, as `kubectl get nodes` prints it.
+    pub name: String,
+    /// The kubeconfig kubectl reads (default: kubectl's own choice).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context.
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Keep the fetched logs in this directory (default: a temporary one).
+    #[arg(long, value_name = "DIR")]
+    pub save: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Exit with status 1 when an incident is at least this severe.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+    /// As for `analyze`.
+    #[arg(long)]
+    pub redact: bool,
+    /// As for `analyze`.
+    #[arg(long, requires = "redact")]
+    pub redact_pods: bool,
+}
+
+impl NodeArgs {
+    /// `analyze` on the fetched files, with this command's output options.
+    pub fn analyze_args(&self, paths: Vec<PathBuf>) -> AnalyzeArgs {
+        AnalyzeArgs {
+            read: ReadArgs {
+                paths,
+                year: None,
+                tz: None,
+                boot_time: None,
+                threads: None,
+                quiet: true,
+                redact: self.redact,
+                redact_pods: self.redact_pods,
+            },
+            format: self.format,
+            fail_on: self.fail_on,
+            grammars: None,
+            merge_window: "30m".to_string(),
+            since: None,
+            until: None,
+            baseline: None,
+            suppress: None,
+            color: ColorArg {
+                color: ColorChoice::Auto,
+            },
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -188,8 +276,15 @@ pub struct InputsArgs {
     #[command(flatten)]
     pub read: ReadArgs,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
-    pub format: OutputFormat,
+    #[arg(long, value_enum, default_value_t = InputsFormat::Text)]
+    pub format: InputsFormat,
+}
+
+/// What `podmortem inputs` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum InputsFormat {
+    Text,
+    Json,
 }
 
 /// How inputs are found and their times read: shared by every command.
@@ -216,6 +311,26 @@ pub struct ReadArgs {
     /// No progress display (it is shown only on a terminal anyway).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Replace IP addresses, host names, user names, email addresses and
+    /// secrets by stable pseudonyms (host-1, ip-3) in the output, to share
+    /// it; the output says it was redacted.
+    #[arg(long)]
+    pub redact: bool,
+    /// With --redact, also replace pod names and container IDs.
+    #[arg(long, requires = "redact")]
+    pub redact_pods: bool,
+}
+
+impl ReadArgs {
+    /// Applies `--redact` to a built report, just before it is printed.
+    fn redact(&self, report: &mut Report) {
+        if self.redact {
+            let options = crate::redact::Options {
+                pods: self.redact_pods,
+            };
+            crate::redact::report(report, options);
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -248,10 +363,18 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<u8> {
             clap_complete::generate(shell, &mut Cli::command(), "podmortem", out);
             Ok(0)
         }
-        Command::Man => {
+        Command::Man { dir: None } => {
             clap_mangen::Man::new(Cli::command()).render(out)?;
             Ok(0)
         }
+        Command::Man { dir: Some(dir) } => {
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("--dir {}: cannot create it", dir.display()))?;
+            clap_mangen::generate_to(Cli::command(), &dir)
+                .with_context(|| format!("--dir {}: cannot write the pages", dir.display()))?;
+            Ok(0)
+        }
+        Command::Node(args) => crate::node::run(args, out),
         Command::Grammars(GrammarsCommand::List { grammars }) => {
             let rules = load_rules(grammars.as_deref())?;
             report::grammars::print_list(&rules.grammar, out)?;
@@ -276,7 +399,7 @@ fn load_rules(dir: Option<&std::path::Path>) -> Result<RuleSet> {
     Ok(RuleSet::new(grammar))
 }
 
-fn analyze(args: AnalyzeArgs, out: &mut dyn Write) -> Result<u8> {
+pub(crate) fn analyze(args: AnalyzeArgs, out: &mut dyn Write) -> Result<u8> {
     let Some(merge_window_s) = parse_duration(&args.merge_window) else {
         bail!(
             "--merge-window {}: use a duration such as 30s, 10m or 2h",
@@ -322,6 +445,7 @@ fn analyze(args: AnalyzeArgs, out: &mut dyn Write) -> Result<u8> {
             expired.reason
         );
     }
+    args.read.redact(&mut report);
     // A JUnit report is a CI gate: without --fail-on, high incidents fail.
     let fail_on = args
         .fail_on
@@ -351,14 +475,12 @@ fn analyze(args: AnalyzeArgs, out: &mut dyn Write) -> Result<u8> {
 fn inputs(args: InputsArgs, out: &mut dyn Write) -> Result<u8> {
     let options = options(&args.read)?;
     let rules = load_rules(None)?;
-    let report = run_showing_progress(&rules, &options, args.read.quiet);
+    let mut report = run_showing_progress(&rules, &options, args.read.quiet);
     report_errors(&report);
+    args.read.redact(&mut report);
     match args.format {
-        OutputFormat::Text => report::text::print_inputs(&report, out)?,
-        OutputFormat::Json => report::json::print_inputs(&report, out)?,
-        OutputFormat::Markdown | OutputFormat::Junit | OutputFormat::Sarif | OutputFormat::Html => {
-            bail!("`podmortem inputs` prints text or json")
-        }
+        InputsFormat::Text => report::text::print_inputs(&report, out)?,
+        InputsFormat::Json => report::json::print_inputs(&report, out)?,
     }
     out.flush()?;
     Ok(exit_code(&report, None))
@@ -381,13 +503,19 @@ fn events(args: EventsArgs, out: &mut dyn Write) -> Result<u8> {
             bail!("--kind {kind}: no such finding kind (see `podmortem grammars list`)");
         }
     }
-    let report = run_showing_progress(&rules, &options, args.read.quiet);
+    let mut report = run_showing_progress(&rules, &options, args.read.quiet);
     report_errors(&report);
-    let selection = report::events::Selection {
+    let mut selection = report::events::Selection {
         container: container.as_deref(),
         pod: args.pod.as_deref(),
         kind: args.kind.as_deref(),
     };
+    if args.read.redact_pods {
+        // Selected by the real names, printed under the pseudonyms.
+        report.events.retain(|e| selection.keeps(e));
+        selection = report::events::Selection::default();
+    }
+    args.read.redact(&mut report);
     match args.format {
         EventsFormat::Text => {
             let style = report::text::Style {
@@ -395,7 +523,13 @@ fn events(args: EventsArgs, out: &mut dyn Write) -> Result<u8> {
             };
             report::events::print_text(&report, &selection, style, out)?
         }
-        EventsFormat::Ndjson => report::events::print_ndjson(&report, &selection, out)?,
+        EventsFormat::Ndjson => {
+            report::events::print_ndjson(&report, &selection, out)?;
+            if report.redacted {
+                // NDJSON has no place for a note that is not an event.
+                eprintln!("podmortem: {}", crate::redact::NOTE);
+            }
+        }
     }
     out.flush()?;
     Ok(exit_code(&report, None))

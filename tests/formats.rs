@@ -609,8 +609,11 @@ fn sarif_has_a_rule_per_detector_and_a_result_per_finding() {
     assert_eq!(distinct.len(), results.len());
 }
 
+/// A file inside an archive is its path inside it, under the archive as
+/// parent artifact (issue 11 §6: `bundle.tar.gz:var/…` read as a scheme);
+/// the archive's absolute path is a `file:` URI.
 #[test]
-fn sarif_locates_archive_entries_by_the_path_as_given() {
+fn sarif_locates_archive_entries_under_the_archive() {
     let dir = tempfile::tempdir().unwrap();
     let bundle = dir.path().join("bundle.tar.gz");
     let gz = flate2::write::GzEncoder::new(
@@ -628,9 +631,14 @@ fn sarif_locates_archive_entries_by_the_path_as_given() {
         .unwrap();
     tar.into_inner().unwrap().finish().unwrap();
     let bundle = bundle.to_str().unwrap();
-    let results = check_sarif(&sarif_of(&[bundle]), &kinds());
-    let uri = &results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
-    assert_eq!(uri.as_str().unwrap(), format!("{bundle}:var/log/messages"));
+    let sarif = sarif_of(&[bundle]);
+    let results = check_sarif(&sarif, &kinds());
+    let at = &results[0]["locations"][0]["physicalLocation"]["artifactLocation"];
+    assert_eq!(at["uri"], "var/log/messages");
+    let artifacts = &sarif["runs"][0]["artifacts"];
+    let entry = &artifacts[at["index"].as_u64().unwrap() as usize];
+    let parent = &artifacts[entry["parentIndex"].as_u64().unwrap() as usize];
+    assert_eq!(parent["location"]["uri"], format!("file://{bundle}"));
 }
 
 #[test]

@@ -464,3 +464,52 @@ fn the_schemas_reject_broken_output() {
         );
     }
 }
+
+/// Files inside an archive (issue 11 §6): each evidence location is the
+/// file's relative path inside the archive, with the index of its
+/// artifact, whose parent is the archive, itself relative to a declared
+/// `uriBaseId`; no URI joins them with a `:` (read as a scheme).
+#[test]
+fn files_inside_archives_are_relative_uris_under_the_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("node1.tar.gz");
+    let gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(&archive).unwrap(),
+        flate2::Compression::fast(),
+    );
+    let mut tar = tar::Builder::new(gz);
+    let seed = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(SEED)).unwrap();
+    let mut header = tar::Header::new_gnu();
+    header.set_size(seed.len() as u64);
+    header.set_mode(0o644);
+    header.set_cksum();
+    tar.append_data(&mut header, "var/log/messages", seed.as_slice())
+        .unwrap();
+    tar.into_inner().unwrap().finish().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_podmortem"))
+        .args(["analyze", "--format", "sarif", "node1.tar.gz"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let sarif: Value = serde_json::from_slice(&out.stdout).expect("SARIF is JSON");
+    if let Some(schemas) = schemas() {
+        let errors = schemas.sarif_errors(&sarif);
+        assert!(errors.is_empty(), "{}", errors.join("\n"));
+    }
+    let run = &sarif["runs"][0];
+    assert_eq!(
+        run["artifacts"],
+        serde_json::json!([
+            { "location": { "uri": "node1.tar.gz", "uriBaseId": "INPUTROOT" } },
+            { "location": { "uri": "var/log/messages" }, "parentIndex": 0 },
+        ])
+    );
+    assert!(run["originalUriBaseIds"]["INPUTROOT"].is_object());
+    for result in results(&sarif) {
+        for location in result["locations"].as_array().unwrap() {
+            let at = &location["physicalLocation"]["artifactLocation"];
+            assert_eq!(at["uri"], "var/log/messages");
+            assert_eq!(at["index"], 1);
+        }
+    }
+}

@@ -13,6 +13,8 @@
 //! data stays borrowed; only formats that escape their text (JSON) allocate.
 //! What the message *means* is left to the grammar patterns.
 
+pub mod cloud;
+pub mod cloud_doc;
 pub mod cni;
 pub mod cri;
 pub mod dmesg;
@@ -157,6 +159,10 @@ pub const LINE_FORMATS: &[LineFormat] = &[
     LineFormat {
         name: "journal-json",
         parse: journal_json::parse,
+    },
+    LineFormat {
+        name: cloud::NAME,
+        parse: cloud::parse,
     },
     // Last, and never tried on other inputs' lines: it reads any text.
     LineFormat {
@@ -379,6 +385,11 @@ pub enum EntryFormat {
     Verbose,
     /// `journalctl -o json-pretty` ([`journal_json::pretty_entries`]).
     JsonPretty,
+    /// A cloud log export printed as one JSON document
+    /// ([`cloud_doc::Document`]).
+    Document(cloud_doc::Document),
+    /// A cloud log export as a CSV table ([`cloud_doc::Columns`]).
+    Csv(cloud_doc::Columns),
 }
 
 impl EntryFormat {
@@ -388,10 +399,14 @@ impl EntryFormat {
             Some(EntryFormat::Export)
         } else if journal_verbose::looks_like(sample) {
             Some(EntryFormat::Verbose)
+        } else if let Some(document) = cloud_doc::Document::detect(sample) {
+            // Before json-pretty, whose `{` line then a quoted key a
+            // pretty-printed export has too.
+            Some(EntryFormat::Document(document))
         } else if journal_json::looks_pretty(sample) {
             Some(EntryFormat::JsonPretty)
         } else {
-            None
+            cloud_doc::Columns::detect(sample).map(EntryFormat::Csv)
         }
     }
 
@@ -400,6 +415,8 @@ impl EntryFormat {
             EntryFormat::Export => "journal-export",
             EntryFormat::Verbose => "journal-verbose",
             EntryFormat::JsonPretty => "journal-json-pretty",
+            EntryFormat::Document(document) => document.name(),
+            EntryFormat::Csv(columns) => columns.name(),
         }
     }
 
@@ -409,6 +426,8 @@ impl EntryFormat {
             EntryFormat::Export => Box::new(journal_export::entries(buf)),
             EntryFormat::Verbose => Box::new(journal_verbose::entries(buf)),
             EntryFormat::JsonPretty => Box::new(journal_json::pretty_entries(buf)),
+            EntryFormat::Document(document) => Box::new(document.entries(buf)),
+            EntryFormat::Csv(columns) => Box::new(columns.entries(buf)),
         }
     }
 
@@ -418,6 +437,8 @@ impl EntryFormat {
             EntryFormat::Export => memchr::memmem::rfind(buf, b"\n\n").map(|i| i + 2),
             EntryFormat::Verbose => journal_verbose::record_end(buf),
             EntryFormat::JsonPretty => journal_json::pretty_record_end(buf),
+            EntryFormat::Document(document) => document.record_end(buf),
+            EntryFormat::Csv(columns) => columns.record_end(buf),
         }
     }
 }
@@ -703,6 +724,15 @@ May  2 00:10:24 ecs-prod-003 dockerd: time="2023-05-02T00:10:24.148458112+08:00"
                 r#"{"__REALTIME_TIMESTAMP":"1682910217635343","_TRANSPORT":"stdout","_HOSTNAME":"ecs-prod-003","SYSLOG_IDENTIFIER":"kubelet","_PID":"4568","MESSAGE":"E0501 11:03:37.635343    4568 remote_runtime.go:276] \"StopContainer from runtime service failed\""}"#,
                 "\x1e{\"__REALTIME_TIMESTAMP\":\"1682911339000000\",\"_SOURCE_MONOTONIC_TIMESTAMP\":\"4174552171\",\"_TRANSPORT\":\"kernel\",\"MESSAGE\":\"IPv6: ADDRCONF(NETDEV_CHANGE): cali78ab8b22dca: link becomes ready\"}",
                 r#"{"__REALTIME_TIMESTAMP":"1682957424148458","SYSLOG_IDENTIFIER":"dockerd","MESSAGE":"time=\"2023-05-02T00:10:24.148458112+08:00\" level=info msg=\"Container a9acd5210705 failed to exit within 10 seconds of kill - trying direct SIGKILL\""}"#,
+            ],
+        ),
+        (
+            cloud::NAME,
+            &[
+                // Loki `logcli --output=jsonl`, Fluent Bit's systemd input
+                // (tests/fixtures/cloud).
+                r#"{"labels": {"host": "ecs-prod-003", "job": "systemd-journal", "unit": "kubelet.service"}, "line": "E0501 11:03:37.635343    4568 remote_runtime.go:276] \"StopContainer from runtime service failed\"", "timestamp": "2023-05-01T11:03:56.000000+08:00"}"#,
+                r#"{"@timestamp":"2023-05-01T02:48:02.000Z","_HOSTNAME":"ecs-prod-003","_SYSTEMD_UNIT":"dockerd.service","SYSLOG_IDENTIFIER":"dockerd","_TRANSPORT":"stdout","PRIORITY":"6","MESSAGE":"time=\"2023-05-01T10:48:02.621505552+08:00\" level=info msg=\"Container a9acd5210705 failed to exit within 10 seconds of kill - trying direct SIGKILL\""}"#,
             ],
         ),
         (

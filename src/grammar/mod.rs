@@ -211,13 +211,22 @@ impl Grammar {
         Grammar::from_sources(files)
     }
 
-    /// The built-in library plus every `*.toml` file in `dir` (sorted by name).
+    /// The built-in library plus every `*.toml` file in `dir` (sorted by
+    /// name). A file named like a built-in one (`kubelet.toml`) takes its
+    /// place, so that the built-in directory itself, edited or not, checks
+    /// (`podmortem grammars check grammars/`).
     pub fn builtin_and_dir(dir: &Path) -> Result<Grammar, GrammarError> {
+        let own = file::read_dir(dir)?;
+        let replaced = |name: &str| {
+            own.iter()
+                .any(|(origin, _)| Path::new(origin).file_name().is_some_and(|f| f == name))
+        };
         let mut files: Vec<(String, String)> = builtin::FILES
             .iter()
+            .filter(|(name, _)| !replaced(name))
             .map(|(name, text)| (format!("grammars/{name}"), text.to_string()))
             .collect();
-        files.extend(file::read_dir(dir)?);
+        files.extend(own);
         Grammar::from_sources(files.into_iter())
     }
 

@@ -93,6 +93,7 @@ pub fn build(rules: &RuleSet, analysis: Analysis) -> Report {
         incidents,
         events: analysis.event_records,
         stats: analysis.stats,
+        redacted: false,
     }
 }
 

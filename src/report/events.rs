@@ -67,7 +67,11 @@ pub fn print_text(
             clean(&e.text)
         )?;
     }
-    writeln!(out, "{} of {} events", kept.len(), report.events.len())
+    writeln!(out, "{} of {} events", kept.len(), report.events.len())?;
+    for note in report.notes.iter().filter(|_| report.redacted) {
+        writeln!(out, "note: {note}")?;
+    }
+    Ok(())
 }
 
 /// A color per component that writes the lines.

@@ -17,6 +17,9 @@ pub fn print_inputs(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         "inputs": report.inputs,
         "errors": report.errors,
     });
+    if report.redacted {
+        view["redacted"] = serde_json::json!(true);
+    }
     if !report.listings.is_empty() {
         view["listings"] = serde_json::json!(report.listings);
     }

@@ -176,6 +176,9 @@ pub fn print(
         failures += suite_failures;
     }
     writeln!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
+    if report.redacted {
+        writeln!(out, "<!-- {} -->", crate::redact::NOTE)?;
+    }
     writeln!(
         out,
         "<testsuites name=\"podmortem\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" \

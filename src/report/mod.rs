@@ -26,7 +26,8 @@
 //!   "stats":    { "bytes", "lines", "unparsed", "unframed", "long_lines", "untimed", "duplicates",
 //!                 "outside_window", "events",
 //!                 "findings", "elapsed_ms", "mb_per_s" },
-//!   "notes":    [] }                             (only when there is something to say)
+//!   "notes":    [],                              (only when there is something to say)
+//!   "redacted": true }                           (only with --redact)
 //! ```
 //! Times are RFC 3339 with the offset of the input they came from. An event
 //! whose line gives no wall-clock time (raw `dmesg` without a known boot
@@ -84,6 +85,10 @@ pub struct Report {
     /// wall-clock time and how to place them).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Whether names, addresses and secrets were replaced by pseudonyms
+    /// (`--redact`, [`crate::redact`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub redacted: bool,
 }
 
 /// A time that is not on the wall clock: the clock it was read on and the

@@ -7,13 +7,18 @@
 //! ```text
 //! { "ruleId": kind, "ruleIndex", "level": error|warning|note,
 //!   "message": { "text": "<incident title>: <finding summary>" },
-//!   "locations": [{ "physicalLocation": { "artifactLocation": { "uri": <evidence file> },
+//!   "locations": [{ "physicalLocation": { "artifactLocation": { "uri": <evidence file>, "index" },
 //!                                         "region": { "startLine", "snippet" } } }],
 //!   "partialFingerprints": { "podmortem/kindSubject/v1": <hash of kind and subject> },
 //!   "properties": { "incidentRank", "incidentScore", "incidentSeverity", "incidentKind",
 //!                   "severity", "subject", "source", "count", "firstSeen", "lastSeen",
 //!                   "hosts", "pods", "containers" } }
 //! ```
+//! A file inside an archive (`bundle.tar.gz:var/log/messages`) is located
+//! by its path inside the archive and the `index` of its entry in
+//! `run.artifacts`, whose `parentIndex` is the archive's entry; the archive
+//! is relative to `uriBaseId` `INPUTROOT` (`originalUriBaseIds`), or a
+//! `file:` URI when its path is absolute. Plain files keep their path.
 //! The level is the finding's own severity: critical and high are `error`,
 //! medium `warning`, low `note`. Inputs that could not be read are
 //! `toolExecutionNotifications` of the run's invocation.
@@ -52,13 +57,14 @@ pub fn print(report: &Report, grammar: &Grammar, out: &mut dyn Write) -> io::Res
             }
         }
     }
+    let mut artifacts = Artifacts::default();
     let results: Vec<Value> = report
         .incidents
         .iter()
         .flat_map(|i| i.findings.iter().map(move |f| (i, f)))
         .map(|(i, f)| {
             let index = kinds.iter().position(|k| *k == f.kind).unwrap_or(0);
-            result(i, f, index)
+            result(i, f, index, &mut artifacts)
         })
         .collect();
     let notifications: Vec<Value> = report
@@ -81,7 +87,7 @@ pub fn print(report: &Report, grammar: &Grammar, out: &mut dyn Write) -> io::Res
     if !INFORMATION_URI.is_empty() {
         driver["informationUri"] = json!(INFORMATION_URI);
     }
-    let sarif = json!({
+    let mut sarif = json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
         "runs": [{
@@ -93,6 +99,20 @@ pub fn print(report: &Report, grammar: &Grammar, out: &mut dyn Write) -> io::Res
             "results": results,
         }]
     });
+    if !artifacts.list.is_empty() {
+        sarif["runs"][0]["artifacts"] = Value::Array(artifacts.list);
+        sarif["runs"][0]["originalUriBaseIds"] = json!({
+            INPUT_ROOT: {
+                "description": { "text": "the directory podmortem ran in, against which relative input paths resolve" },
+            },
+        });
+    }
+    if report.redacted {
+        sarif["runs"][0]["properties"] = json!({
+            "redacted": true,
+            "redaction": crate::redact::NOTE,
+        });
+    }
     serde_json::to_writer_pretty(&mut *out, &sarif)?;
     writeln!(out)
 }
@@ -143,7 +163,7 @@ fn rule(grammar: &Grammar, d: &Detector) -> Value {
     rule
 }
 
-fn result(i: &Incident, f: &FindingReport, rule_index: usize) -> Value {
+fn result(i: &Incident, f: &FindingReport, rule_index: usize, artifacts: &mut Artifacts) -> Value {
     let period = f
         .period_s
         .map(|p| format!(", every {p}s"))
@@ -156,7 +176,7 @@ fn result(i: &Incident, f: &FindingReport, rule_index: usize) -> Value {
         .evidence
         .iter()
         .map(|e| {
-            let mut location = json!({ "artifactLocation": { "uri": uri(&e.file) } });
+            let mut location = json!({ "artifactLocation": artifacts.location(&e.file) });
             if e.line >= 1 {
                 location["region"] = json!({
                     "startLine": e.line,
@@ -217,13 +237,85 @@ fn pascal(kind: &str) -> String {
         .collect()
 }
 
-/// The path as given (archive entries such as `bundle.tar.gz:var/log/messages`
-/// included), with only the characters a URI reference cannot hold
-/// percent-encoded (spaces, `%`, `#`, `?`, controls, non-ASCII…).
+/// The `uriBaseId` of relative input paths.
+const INPUT_ROOT: &str = "INPUTROOT";
+
+/// What an archive's name ends with, before the `:` that joins it to the
+/// path of a file inside it (`bundle.tar.gz:var/log/messages`).
+const ARCHIVES: &[&str] = &[
+    ".tar", ".tar.gz", ".tgz", ".tar.zst", ".tzst", ".tar.xz", ".txz", ".tar.bz2", ".tbz2", ".zip",
+];
+
+/// `run.artifacts` for files inside archives: each archive once, then each
+/// file inside it with the archive as its `parentIndex`, so that no URI has
+/// to join them with a `:` (which a URI parser reads as a scheme).
+#[derive(Default)]
+struct Artifacts {
+    list: Vec<Value>,
+    index: std::collections::HashMap<String, usize>,
+}
+
+impl Artifacts {
+    /// The `artifactLocation` of an evidence file: a plain file keeps its
+    /// path as a relative reference (as before); a file inside an archive is
+    /// its path inside it, with the index of its artifact, whose parent is
+    /// the archive (relative to [`INPUT_ROOT`], or a `file:` URI when
+    /// absolute).
+    fn location(&mut self, file: &str) -> Value {
+        let Some((archive, entry)) = split_archive(file) else {
+            return json!({ "uri": uri(file) });
+        };
+        let parent = self.add(archive, None, || archive_location(archive));
+        let child = self.add(file, Some(parent), || json!({ "uri": uri(entry) }));
+        json!({ "uri": uri(entry), "index": child })
+    }
+
+    fn add(&mut self, key: &str, parent: Option<usize>, location: impl FnOnce() -> Value) -> usize {
+        if let Some(&i) = self.index.get(key) {
+            return i;
+        }
+        let mut artifact = json!({ "location": location() });
+        if let Some(p) = parent {
+            artifact["parentIndex"] = json!(p);
+        }
+        self.list.push(artifact);
+        self.index.insert(key.to_string(), self.list.len() - 1);
+        self.list.len() - 1
+    }
+}
+
+/// An archive's location: a `file:` URI when its path is absolute, else a
+/// relative reference against [`INPUT_ROOT`].
+fn archive_location(path: &str) -> Value {
+    if path.starts_with('/') {
+        json!({ "uri": format!("file://{}", uri(path)) })
+    } else {
+        json!({ "uri": uri(path), "uriBaseId": INPUT_ROOT })
+    }
+}
+
+/// `bundle.tar.gz:var/log/messages` → (`bundle.tar.gz`, `var/log/messages`):
+/// split at the first `:` that follows an archive's name.
+fn split_archive(path: &str) -> Option<(&str, &str)> {
+    path.match_indices(':').find_map(|(at, _)| {
+        let (archive, entry) = (&path[..at], &path[at + 1..]);
+        let named = ARCHIVES
+            .iter()
+            .any(|ext| archive.to_ascii_lowercase().ends_with(ext));
+        (named && !entry.is_empty()).then_some((archive, entry))
+    })
+}
+
+/// The path with only the characters a URI reference cannot hold
+/// percent-encoded (spaces, `%`, `#`, `?`, controls, non-ASCII…); a `:`
+/// before the first `/` too, so that no path reads as a scheme.
 fn uri(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
-    for b in path.bytes() {
-        let keep = b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&b);
+    let first_slash = path.find('/').unwrap_or(path.len());
+    for (i, b) in path.bytes().enumerate() {
+        let keep = b.is_ascii_alphanumeric()
+            || b"-._~!$&'()*+,;=@/".contains(&b)
+            || (b == b':' && i > first_slash);
         if keep {
             out.push(b as char);
         } else {
@@ -265,12 +357,36 @@ mod tests {
 
     #[test]
     fn uris_keep_the_path_and_encode_only_what_they_must() {
-        assert_eq!(
-            uri("bundle.tar.gz:var/log/messages"),
-            "bundle.tar.gz:var/log/messages"
-        );
+        assert_eq!(uri("var/log/a:b"), "var/log/a:b");
+        assert_eq!(uri("c:messages"), "c%3Amessages", "not a scheme");
         assert_eq!(uri("my logs/a#1?.log"), "my%20logs/a%231%3F.log");
         assert_eq!(uri("日志"), "%E6%97%A5%E5%BF%97");
+    }
+
+    #[test]
+    fn files_inside_archives_have_the_archive_as_parent() {
+        let mut a = Artifacts::default();
+        assert_eq!(a.location("messages"), json!({ "uri": "messages" }));
+        assert_eq!(
+            a.location("node 1.tar.gz:var/log/messages"),
+            json!({ "uri": "var/log/messages", "index": 1 })
+        );
+        assert_eq!(
+            a.location("node 1.tar.gz:var/log/syslog"),
+            json!({ "uri": "var/log/syslog", "index": 2 })
+        );
+        assert_eq!(
+            a.location("/b/x.zip:k.log"),
+            json!({ "uri": "k.log", "index": 4 })
+        );
+        assert_eq!(
+            a.list[0]["location"],
+            json!({ "uri": "node%201.tar.gz", "uriBaseId": INPUT_ROOT })
+        );
+        assert_eq!(a.list[2]["parentIndex"], 0);
+        assert_eq!(a.list[3]["location"]["uri"], "file:///b/x.zip");
+        assert_eq!(split_archive("logs.tar:a:b"), Some(("logs.tar", "a:b")));
+        assert_eq!(split_archive("a:b.tar"), None);
     }
 
     #[test]

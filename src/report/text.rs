@@ -295,7 +295,11 @@ pub fn print_inputs(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             }
         )?;
     }
-    not_read_notes(report, out)
+    not_read_notes(report, out)?;
+    if report.redacted {
+        writeln!(out, "note: {}", crate::redact::NOTE)?;
+    }
+    Ok(())
 }
 
 /// ` (grep -n prefix stripped; UTF-16LE decoded)`, or nothing.
