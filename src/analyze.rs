@@ -2,8 +2,8 @@
 //! input's year and zone, resolve entities, detect, correlate, and hand the
 //! results to the report builder. Inputs that fail are recorded and skipped.
 
-use std::collections::{BTreeSet, HashMap};
-use std::hash::{Hash, Hasher};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, FixedOffset, TimeZone};
@@ -16,6 +16,7 @@ use crate::matcher::RuleSet;
 use crate::report::{
     self, Analysis, BundleSummary, EventRecord, InputFailure, InputSummary, Report, Stats,
 };
+use crate::scan::{ScanOutput, Texts};
 use crate::time::{EventTime, Fallback, Overrides, Provenance, Stamp, TimeBound, TimeContext};
 
 /// What the caller decides; no field here is read from the environment.
@@ -69,7 +70,11 @@ pub fn run_with_progress(rules: &RuleSet, options: &Options, progress: Progress<
     let contexts = time_contexts(&scans, options);
     let resolver = resolver(&scans);
 
-    let (mut events, untimed) = timeline(&scans, &contexts, &resolver);
+    let (mut events, untimed) = timeline(&mut scans, &contexts, &resolver);
+    let texts: Vec<Texts> = scans
+        .iter_mut()
+        .map(|s| std::mem::take(&mut s.output.texts))
+        .collect();
     let duplicates = drop_duplicates(&mut events, &scans);
     // Who is who is learned from every event, whatever the time window.
     let graph = entity_graph(&events, &scans, &resolver);
@@ -77,7 +82,7 @@ pub fn run_with_progress(rules: &RuleSet, options: &Options, progress: Progress<
 
     let findings = detect(rules, &events, &graph);
     let event_records = if options.keep_events {
-        event_records(rules, &events, &graph, &scans)
+        event_records(rules, &events, &graph, &scans, &texts)
     } else {
         Vec::new()
     };
@@ -127,6 +132,7 @@ pub fn run_with_progress(rules: &RuleSet, options: &Options, progress: Progress<
                 .collect(),
             event_records,
             events,
+            texts,
             findings,
             clusters,
             stats,
@@ -141,33 +147,62 @@ pub fn run_with_progress(rules: &RuleSet, options: &Options, progress: Progress<
 
 /// Every input's events placed in time, with resolved entities, in time
 /// order (wall-clock events first, then each input's own axis); and how
-/// many have no wall-clock time.
+/// many have no wall-clock time. The inputs' raw events are taken out and
+/// freed chunk by chunk as they are placed, so a log whose every line
+/// matches never holds its events twice; each distinct entity set is
+/// resolved once and shared by the events that name it.
 fn timeline(
-    scans: &[InputScan],
+    scans: &mut [InputScan],
     contexts: &[TimeContext],
     resolver: &IdResolver,
 ) -> (Vec<Event>, u64) {
     let mut untimed = 0u64;
-    let mut events: Vec<Event> = Vec::new();
-    for (input, (scan, ctx)) in scans.iter().zip(contexts).enumerate() {
-        for raw in &scan.output.events {
-            let time = ctx.place(raw.stamp, raw.line, input);
-            untimed += u64::from(time.wall().is_none());
-            events.push(Event {
-                pattern: raw.pattern,
-                input,
-                line: raw.line,
-                time,
-                level: raw.level,
-                host: raw.host.clone(),
-                entities: resolver.resolve_all(&raw.entities),
-                message: raw.message.clone(),
-                text: raw.text.clone(),
-                context: raw.context.clone(),
-            });
+    let total = scans.iter().map(|s| s.output.events().count()).sum();
+    let mut events: Vec<Event> = Vec::with_capacity(total);
+    // Raw set (by address, kept alive here so the address stays its own)
+    // to its resolved set; resolved sets shared across inputs.
+    type Set = Arc<[Entity]>;
+    let mut resolved: HashMap<usize, (Set, Set)> = HashMap::new();
+    let mut shared: HashSet<Arc<[Entity]>> = HashSet::new();
+    for (input, (scan, ctx)) in scans.iter_mut().zip(contexts).enumerate() {
+        for chunk in scan.output.take_events() {
+            for raw in chunk {
+                let time = ctx.place(raw.stamp, raw.line, input);
+                untimed += u64::from(time.wall().is_none());
+                let address = Arc::as_ptr(&raw.entities) as *const Entity as usize;
+                let entities = &resolved
+                    .entry(address)
+                    .or_insert_with(|| {
+                        let set = resolver.resolve_all(&raw.entities);
+                        let set = match shared.get(set.as_slice()) {
+                            Some(known) => known.clone(),
+                            None => {
+                                let new: Arc<[Entity]> = Arc::from(set);
+                                shared.insert(new.clone());
+                                new
+                            }
+                        };
+                        (raw.entities.clone(), set)
+                    })
+                    .1;
+                events.push(Event {
+                    pattern: raw.pattern,
+                    input,
+                    line: raw.line,
+                    time,
+                    level: raw.level,
+                    host: raw.host,
+                    entities: entities.clone(),
+                    message_hash: raw.message_hash,
+                    text: raw.text,
+                    context: raw.context,
+                });
+            }
         }
     }
-    events.sort_by_key(|e| (e.time, e.input, e.line));
+    // The key is unique (a line matches a pattern once), so the order
+    // is the same as a stable sort's, without its copy of every event.
+    events.sort_unstable_by_key(|e| (e.time, e.input, e.line, e.pattern));
     (events, untimed)
 }
 
@@ -201,6 +236,7 @@ fn event_records(
     events: &[Event],
     graph: &EntityGraph,
     scans: &[InputScan],
+    texts: &[Texts],
 ) -> Vec<EventRecord> {
     let groups = graph.groups();
     let uses = rules.grammar.detectors_of_pattern();
@@ -230,7 +266,7 @@ fn event_records(
             EventRecord {
                 ts: report::when(e.time),
                 relative: report::RelativeTime::of(e.time),
-                host: e.host.clone(),
+                host: e.host.as_deref().map(String::from),
                 source: rules.grammar.patterns[e.pattern].source.clone(),
                 pattern: rules.grammar.patterns[e.pattern].id.clone(),
                 kinds: uses[e.pattern]
@@ -241,7 +277,7 @@ fn event_records(
                 pods,
                 file: scans[e.input].name.clone(),
                 line: e.line,
-                text: e.text.clone(),
+                text: texts[e.input].get(e.text),
             }
         })
         .collect()
@@ -264,17 +300,27 @@ fn drop_duplicates(events: &mut Vec<Event>, scans: &[InputScan]) -> u64 {
         [only] => Some(**only),
         _ => None,
     };
-    type Key<'e> = (usize, EventTime, u64, Result<&'e str, usize>);
-    let mut first_seen: HashMap<Key<'_>, usize> = HashMap::new();
-    let mut keep = Vec::with_capacity(events.len());
-    for e in events.iter() {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        e.message.hash(&mut hasher);
-        let whose = e.host.as_deref().or(run_host).ok_or(e.input);
-        let input = *first_seen
-            .entry((e.pattern, e.time, hasher.finish(), whose))
-            .or_insert(e.input);
-        keep.push(input == e.input);
+    // Duplicates share their instant, and events are in time order: only
+    // the events of one instant are compared, when several inputs hold
+    // some (memory bounded by an instant's events, not the run's).
+    let mut keep = vec![true; events.len()];
+    let mut start = 0;
+    while start < events.len() {
+        let at = events[start].time;
+        let end = start + events[start..].iter().take_while(|e| e.time == at).count();
+        let group = &events[start..end];
+        if group.iter().any(|e| e.input != group[0].input) {
+            type Key<'e> = (usize, u64, Result<&'e str, usize>);
+            let mut first_seen: HashMap<Key<'_>, usize> = HashMap::new();
+            for (k, e) in group.iter().enumerate() {
+                let whose = e.host.as_deref().or(run_host).ok_or(e.input);
+                let input = *first_seen
+                    .entry((e.pattern, e.message_hash, whose))
+                    .or_insert(e.input);
+                keep[start + k] = input == e.input;
+            }
+        }
+        start = end;
     }
     let before = events.len();
     let mut kept = keep.into_iter();
@@ -304,8 +350,12 @@ fn keep_within(events: &mut Vec<Event>, since: Option<TimeBound>, until: Option<
 /// Containers and pods joined by the events and the link records.
 fn entity_graph(events: &[Event], scans: &[InputScan], resolver: &IdResolver) -> EntityGraph {
     let mut graph = EntityGraph::default();
+    // Each shared set once, in the order the events first name it.
+    let mut linked: HashSet<usize> = HashSet::new();
     for e in events {
-        graph.link(&e.entities);
+        if linked.insert(Arc::as_ptr(&e.entities) as *const Entity as usize) {
+            graph.link(&e.entities);
+        }
     }
     for links in scans.iter().flat_map(|s| s.output.links.iter()) {
         graph.link(&resolver.resolve_all(links));
@@ -319,7 +369,8 @@ fn entity_graph(events: &[Event], scans: &[InputScan], resolver: &IdResolver) ->
 fn gather_links(scans: &mut [InputScan], rules: &RuleSet) {
     let named = scans
         .iter()
-        .flat_map(|s| s.output.events.iter().flat_map(|e| e.entities.iter()));
+        .flat_map(|s| distinct_sets(&s.output))
+        .flat_map(|set| set.iter());
     let mentions = Mentions::new(named.filter_map(|e| match e {
         Entity::Container(id) => Some(id.as_str()),
         _ => None,
@@ -340,18 +391,18 @@ fn gather_links(scans: &mut [InputScan], rules: &RuleSet) {
 /// then the containers that own the PIDs lines name.
 fn resolver(scans: &[InputScan]) -> IdResolver {
     let mut resolver = id_resolver(scans);
-    let lines = scans.iter().flat_map(|s| {
-        let events = s.output.events.iter().map(|e| e.entities.as_slice());
-        events.chain(s.output.links.iter().map(Vec::as_slice))
-    });
+    let lines = scans
+        .iter()
+        .flat_map(|s| distinct_sets(&s.output).chain(s.output.links.iter().map(Vec::as_slice)));
     resolver.learn_owners(lines);
     resolver
 }
 
 fn id_resolver(scans: &[InputScan]) -> IdResolver {
-    let seen: Vec<&str> = scans
+    // Distinct IDs: a stop loop names its container on every line.
+    let seen: BTreeSet<&str> = scans
         .iter()
-        .flat_map(|s| s.output.events.iter().flat_map(|e| e.entities.iter()))
+        .flat_map(|s| distinct_sets(&s.output).flat_map(|set| set.iter()))
         .chain(scans.iter().flat_map(|s| s.output.links.iter().flatten()))
         .filter_map(|e| match e {
             Entity::Container(id) => Some(id.as_str()),
@@ -371,6 +422,15 @@ fn id_resolver(scans: &[InputScan]) -> IdResolver {
     }
     let found = input::find_full_ids(scans.iter().filter_map(|s| s.path.as_deref()), &unresolved);
     IdResolver::new(seen.into_iter().chain(found.iter().map(String::as_str)))
+}
+
+/// The entity sets an input's events name, each once (events share them).
+fn distinct_sets(output: &ScanOutput) -> impl Iterator<Item = &[Entity]> {
+    let mut seen: HashSet<usize> = HashSet::new();
+    output
+        .events()
+        .filter(move |e| seen.insert(Arc::as_ptr(&e.entities) as *const Entity as usize))
+        .map(|e| &*e.entities)
 }
 
 /// The time context of each input. An input whose lines do not reveal
@@ -486,7 +546,7 @@ fn not_read(n: NotRead) -> InputFailure {
 mod tests {
     use super::*;
     use crate::format::InputFormat;
-    use crate::scan::{Framing, ScanOutput};
+    use crate::scan::Framing;
 
     fn input_of(host: String) -> InputScan {
         let mut output = ScanOutput::default();

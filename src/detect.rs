@@ -14,8 +14,10 @@
 //! one stretch, all within one window.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use crate::entity::{Entity, EntityGraph, Role};
+use crate::scan::TextRef;
 
 /// The node of records whose envelope names no host (raw component logs).
 const UNKNOWN_HOST: &str = "unknown host";
@@ -24,7 +26,9 @@ use crate::matcher::RuleSet;
 use crate::severity::Severity;
 use crate::time::EventTime;
 
-/// A matched line with its instant and resolved entities.
+/// A matched line with its instant and resolved entities. Its host and
+/// entity set are shared with the other events that name the same, and its
+/// text stays in its input's [`crate::scan::Texts`].
 #[derive(Clone, Debug)]
 pub struct Event {
     pub pattern: usize,
@@ -34,12 +38,12 @@ pub struct Event {
     /// Its instant, or its place on its input's own axis.
     pub time: EventTime,
     pub level: Option<crate::format::Level>,
-    pub host: Option<String>,
-    pub entities: Vec<Entity>,
-    /// What the program wrote, without envelope.
-    pub message: String,
+    pub host: Option<Arc<str>>,
+    pub entities: Arc<[Entity]>,
+    /// A hash of what the program wrote, without envelope.
+    pub message_hash: u64,
     /// The whole line (or journal message), for evidence.
-    pub text: String,
+    pub text: TextRef,
     /// The lines that continued it (a hung task's call trace).
     pub context: Vec<String>,
 }
@@ -79,18 +83,37 @@ pub fn detect(rules: &RuleSet, events: &[Event], graph: &EntityGraph) -> Vec<Fin
     let detectors = &rules.grammar.detectors;
     let mut findings = Vec::new();
     for (d, detector) in detectors.iter().enumerate() {
-        let mut subjects: Vec<(usize, Entity)> = events
+        // An event's subject follows from its shared entity set and host:
+        // worked out once per distinct pair, and shared, not copied per line.
+        let mut known: HashMap<(usize, usize), Option<Arc<Entity>>> = HashMap::new();
+        let mut subjects: Vec<(usize, Arc<Entity>)> = events
             .iter()
             .enumerate()
             .filter(|(_, e)| detector.patterns.contains(&e.pattern))
-            .filter_map(|(i, e)| Some((i, subject(&detector.per, e, &pods)?)))
+            .filter_map(|(i, e)| {
+                let host = e
+                    .host
+                    .as_ref()
+                    .map_or(0, |h| Arc::as_ptr(h) as *const u8 as usize);
+                let set = Arc::as_ptr(&e.entities) as *const Entity as usize;
+                let found = known
+                    .entry((set, host))
+                    .or_insert_with(|| subject(&detector.per, e, &pods).map(Arc::new));
+                Some((i, found.clone()?))
+            })
             .collect();
+        drop(known);
         if detector.per.len() > 1 {
             join_same_instant(&mut subjects, events);
         }
         let mut per_entity: BTreeMap<Entity, Vec<usize>> = BTreeMap::new();
         for (i, subject) in subjects {
-            per_entity.entry(subject).or_default().push(i);
+            match per_entity.get_mut(&*subject) {
+                Some(indices) => indices.push(i),
+                None => {
+                    per_entity.insert(Entity::clone(&subject), vec![i]);
+                }
+            }
         }
         if detector.per.contains(&Role::Container) {
             fold_pods_into_containers(&mut per_entity, graph);
@@ -133,7 +156,7 @@ pub fn detect(rules: &RuleSet, events: &[Event], graph: &EntityGraph) -> Vec<Fin
 fn subject(per: &[Role], event: &Event, pods: &PodIndex) -> Option<Entity> {
     per.iter().find_map(|&role| match role {
         Role::Node => Some(Entity::Node(
-            event.host.clone().unwrap_or_else(|| UNKNOWN_HOST.into()),
+            event.host.as_deref().unwrap_or(UNKNOWN_HOST).to_string(),
         )),
         Role::Pod => event
             .entities
@@ -156,8 +179,8 @@ const NEIGHBOURS: usize = 16;
 /// line the same program wrote in the same instant on the same host: the
 /// kernel's `invoked oom-killer` names no cgroup, the `oom-kill:` summary
 /// printed with it does.
-fn join_same_instant(subjects: &mut [(usize, Entity)], events: &[Event]) {
-    let specific = |s: &(usize, Entity)| !matches!(s.1, Entity::Node(_));
+fn join_same_instant(subjects: &mut [(usize, Arc<Entity>)], events: &[Event]) {
+    let specific = |s: &(usize, Arc<Entity>)| !matches!(*s.1, Entity::Node(_));
     for k in 0..subjects.len() {
         if specific(&subjects[k]) {
             continue;

@@ -92,7 +92,9 @@
 //!   writes `<name>.txt` and `<name>-info.json`) and everything under
 //!   `host-collectors/run-host/` but its `*.json` metadata (the run collector
 //!   writes `<name>.txt`, `<name>-info.json` and an optional output
-//!   directory). Cluster resources and other collectors are not node logs.
+//!   directory); and the events, pods and nodes of `cluster-resources/`
+//!   (read by [`cluster`](crate::cluster)). Other cluster resources and
+//!   collectors are not about the node.
 //! - **EKS log collector** (`eks-log-collector.sh` of amazon-eks-ami): a root
 //!   holding `kubelet/kubelet.log` or `containerd/containerd-log.txt` next to
 //!   one of the script's own directories `ipamd/`, `var_log/`, `sysctls/`,
@@ -149,6 +151,10 @@ pub struct Found<'r> {
     pub name_date: Option<NaiveDate>,
     /// Decodings applied to its bytes (`UTF-16LE decoded`).
     pub notes: Vec<&'static str>,
+    /// Kubernetes objects or kubectl output, recognized by its first bytes
+    /// ([`cluster::recognize`](crate::cluster::recognize)): read whole
+    /// by [`cluster`](crate::cluster), not framed as lines.
+    pub objects: Option<crate::cluster::Syntax>,
 }
 
 /// Where the bytes of a [`Found`] input are.
@@ -542,6 +548,7 @@ impl<'v> Walker<'v> {
         let date = name_date(&name);
         match peeled.sniff {
             Sniff::Text => {
+                let objects = crate::cluster::recognize(&peeled.reader.head);
                 if let (Some(path), 0) = (disk, peeled.layers) {
                     if let Some(e) = &peeled.reader.err {
                         self.skip(name, reason_of(e, "read failed"));
@@ -554,6 +561,7 @@ impl<'v> Walker<'v> {
                         modified,
                         name_date: date,
                         notes: Vec::new(),
+                        objects,
                     });
                     return None;
                 }
@@ -566,6 +574,7 @@ impl<'v> Walker<'v> {
                     modified,
                     name_date: date,
                     notes,
+                    objects,
                 });
                 tap.err
             }
@@ -841,13 +850,14 @@ fn is_log<S: AsRef<str>>(kind: BundleKind, rel: &[S]) -> bool {
             var_log || journal || dmesg
         }
         BundleKind::Troubleshoot => {
-            part(0) == "host-collectors"
+            let host = part(0) == "host-collectors"
                 && rel.len() >= 3
                 && match part(1) {
                     "journald" => leaf.ends_with(".txt"),
                     "run-host" => !leaf.ends_with(".json"),
                     _ => false,
-                }
+                };
+            host || crate::cluster::troubleshoot_file(rel)
         }
         BundleKind::EksLogCollector => match (part(0), rel.len()) {
             ("var_log", n) => n >= 2,

@@ -211,9 +211,12 @@ fn internal_error(name: String, panic: &(dyn std::any::Any + Send)) -> NotRead {
 }
 
 fn read_found(found: Found<'_>, rules: &RuleSet, progress: Progress<'_>) -> InputScan {
-    let mut scan = match found.content {
-        Content::File(path) => read_file(&path, rules, progress),
-        Content::Stream(reader) => read_stream(reader, rules, progress),
+    let mut scan = match (found.objects, found.content) {
+        (Some(syntax), content) => {
+            crate::cluster::read_input(content, syntax, found.modified, rules)
+        }
+        (None, Content::File(path)) => read_file(&path, rules, progress),
+        (None, Content::Stream(reader)) => read_stream(reader, rules, progress),
     };
     scan.name = found.name;
     scan.modified = found.modified.or(scan.modified).filter(|&m| in_calendar(m));
@@ -400,6 +403,7 @@ mod tests {
             modified: None,
             name_date: None,
             notes: Vec::new(),
+            objects: None,
         };
         match read_one(found, "bundle.tar", &rules, &|_| {}) {
             Outcome::Unread(note) => {

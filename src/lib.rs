@@ -19,6 +19,7 @@
 
 pub mod analyze;
 pub mod cli;
+pub mod cluster;
 pub mod correlate;
 pub mod decode;
 pub mod detect;

@@ -23,12 +23,17 @@
 //! detectors: line numbers are relative to the buffer, and timestamps stay
 //! as the record printed them.
 
+mod texts;
+
+use std::borrow::Cow;
 use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use crate::entity::{entities_of, Entity, Mentions};
-use std::borrow::Cow;
+pub use texts::{TextRef, Texts};
 
 use crate::format::{
     self, parse_payload, unframed, EntryFormat, Envelope, Framed, InputFormat, Level,
@@ -56,6 +61,9 @@ pub enum Framing {
     /// `journalctl -o export`, `verbose`, `json-pretty`: one record per
     /// entry.
     Entries(EntryFormat),
+    /// Kubernetes objects or kubectl output, read whole by
+    /// [`cluster`](crate::cluster), never framed here.
+    Cluster(crate::cluster::Form),
 }
 
 impl Framing {
@@ -86,6 +94,7 @@ impl Framing {
         match self {
             Framing::Lines(format) => format.name(),
             Framing::Entries(entries) => entries.name(),
+            Framing::Cluster(form) => form.name(),
         }
     }
 
@@ -93,12 +102,16 @@ impl Framing {
     pub fn notes(self) -> Vec<&'static str> {
         match self {
             Framing::Lines(format) => format.notes(),
-            Framing::Entries(_) => Vec::new(),
+            Framing::Entries(_) | Framing::Cluster(_) => Vec::new(),
         }
     }
 }
 
-/// A matched record of a pattern that some detector uses.
+/// A matched record of a pattern that some detector uses. It holds no text
+/// of its own (its line is in [`ScanOutput::texts`], its message only as a
+/// hash) and shares its host and entity set with the other events that
+/// name the same: a log whose every line matches costs about a hundred
+/// bytes a line, not its text twice over.
 #[derive(Clone, Debug)]
 pub struct RawEvent {
     pub pattern: usize,
@@ -109,13 +122,14 @@ pub struct RawEvent {
     /// analyzed, on its input's axis of lines.
     pub stamp: Option<Stamp>,
     pub level: Option<Level>,
-    pub host: Option<String>,
-    pub entities: Vec<Entity>,
-    /// What the program wrote: the same in every envelope, so the same event
-    /// read from two collections of one node's logs is recognized.
-    pub message: String,
-    /// The whole line, for evidence.
-    pub text: String,
+    pub host: Option<Arc<str>>,
+    pub entities: Arc<[Entity]>,
+    /// A hash of what the program wrote: the same in every envelope, so the
+    /// same event read from two collections of one node's logs is
+    /// recognized.
+    pub message_hash: u64,
+    /// The whole line, for evidence, in [`ScanOutput::texts`].
+    pub text: TextRef,
     /// The messages that continued it (a pattern's `continuation`: the
     /// call trace after a hung-task report).
     pub context: Vec<String>,
@@ -128,7 +142,7 @@ pub struct RawEvent {
 pub struct Resolution {
     pub line: u64,
     pub stamp: Option<Stamp>,
-    pub entities: Vec<Entity>,
+    pub entities: Arc<[Entity]>,
 }
 
 /// What scanning a buffer produced.
@@ -141,7 +155,13 @@ pub struct ScanOutput {
     pub unframed: u64,
     /// Lines longer than [`MAX_LINE`].
     pub long_lines: u64,
-    pub events: Vec<RawEvent>,
+    /// The events of the buffer being scanned; see [`ScanOutput::events`].
+    events: Vec<RawEvent>,
+    /// The events of the buffers appended, a chunk per buffer: freed chunk
+    /// by chunk as they are placed in time, never all copied at once.
+    chunks: Vec<Vec<RawEvent>>,
+    /// The lines of the events.
+    pub texts: Texts,
     pub resolutions: Vec<Resolution>,
     /// Distinct sets of entities that one record named together.
     pub links: HashSet<Vec<Entity>>,
@@ -155,6 +175,35 @@ pub struct ScanOutput {
     pub last: Option<(u64, Stamp)>,
     /// The event whose continuation lines are being gathered.
     open: Option<OpenContext>,
+    /// One shared copy of each host and entity set the events name.
+    shared: Shared,
+}
+
+/// Hosts and entity sets, each allocated once per input.
+#[derive(Debug, Default)]
+struct Shared {
+    hosts: HashSet<Arc<str>>,
+    sets: HashSet<Arc<[Entity]>>,
+}
+
+impl Shared {
+    fn host(&mut self, host: &str) -> Arc<str> {
+        if let Some(known) = self.hosts.get(host) {
+            return known.clone();
+        }
+        let new: Arc<str> = Arc::from(host);
+        self.hosts.insert(new.clone());
+        new
+    }
+
+    fn set(&mut self, entities: &[Entity]) -> Arc<[Entity]> {
+        if let Some(known) = self.sets.get(entities) {
+            return known.clone();
+        }
+        let new: Arc<[Entity]> = Arc::from(entities);
+        self.sets.insert(new.clone());
+        new
+    }
 }
 
 /// An event that may go on over the next records of its program.
@@ -167,6 +216,9 @@ struct OpenContext {
     /// Records of other programs seen since (syslog interleaves them).
     passed: usize,
 }
+
+/// Raw events per chunk of [`ScanOutput`] (see [`ScanOutput::add_chunk`]).
+const CHUNK_EVENTS: usize = 1 << 18;
 
 /// Continuation lines kept per event.
 const MAX_CONTEXT: usize = 32;
@@ -189,18 +241,27 @@ impl ScanOutput {
     /// Appends the output of the buffer that follows this one.
     pub fn append(&mut self, mut next: ScanOutput) {
         let base = self.lines;
-        for e in &mut next.events {
+        let text_base = self.texts.append(std::mem::take(&mut next.texts));
+        for e in next.chunks.iter_mut().flatten().chain(&mut next.events) {
             e.line += base;
+            e.text = e.text.after(text_base);
+            e.host = e.host.as_deref().map(|h| self.shared.host(h));
+            e.entities = self.shared.set(&e.entities);
         }
         for r in &mut next.resolutions {
             r.line += base;
+            r.entities = self.shared.set(&r.entities);
         }
         self.resolutions.append(&mut next.resolutions);
         self.lines += next.lines;
         self.unparsed += next.unparsed;
         self.unframed += next.unframed;
         self.long_lines += next.long_lines;
-        self.events.append(&mut next.events);
+        self.seal();
+        next.seal();
+        for chunk in next.chunks {
+            self.add_chunk(chunk);
+        }
         self.links.extend(next.links);
         self.time.append(next.time, base);
         for v in next.versions {
@@ -212,6 +273,53 @@ impl ScanOutput {
         let shift = |(line, stamp): (u64, Stamp)| (line + base, stamp);
         self.first = self.first.or(next.first.map(shift));
         self.last = next.last.map(shift).or(self.last);
+    }
+
+    /// Every event, in line order.
+    pub fn events(&self) -> impl Iterator<Item = &RawEvent> {
+        self.chunks.iter().flatten().chain(&self.events)
+    }
+
+    /// Lets `f` change each event, with the store of their texts (an input
+    /// whose lines podmortem wrote itself points its events back to what
+    /// they were read from).
+    pub fn rewrite_events(&mut self, mut f: impl FnMut(&mut RawEvent, &mut Texts)) {
+        let texts = &mut self.texts;
+        for e in self.chunks.iter_mut().flatten().chain(&mut self.events) {
+            f(e, texts);
+        }
+    }
+
+    /// Takes the events out, in line order, chunk by chunk.
+    pub fn take_events(&mut self) -> Vec<Vec<RawEvent>> {
+        self.seal();
+        self.open = None;
+        std::mem::take(&mut self.chunks)
+    }
+
+    /// Closes the chunk being scanned (an event still gathering its
+    /// continuation lines cannot be in a closed chunk: nothing continues
+    /// across buffers).
+    fn seal(&mut self) {
+        if !self.events.is_empty() {
+            self.open = None;
+            let events = std::mem::take(&mut self.events);
+            self.add_chunk(events);
+        }
+    }
+
+    /// Adds events to the last chunk until it holds [`CHUNK_EVENTS`]. A
+    /// full chunk (about 36 MB) is above the C allocator's largest mmap
+    /// threshold, so it is its own mapping and goes back to the OS when
+    /// it is freed; chunks of one scanned piece each (under 4 MB) would
+    /// stay in the allocator's heap after being freed, and a log whose
+    /// every line matches would hold its events twice while placing them.
+    fn add_chunk(&mut self, events: Vec<RawEvent>) {
+        match self.chunks.last_mut() {
+            Some(last) if last.len() < CHUNK_EVENTS => last.extend(events),
+            _ if events.is_empty() => {}
+            _ => self.chunks.push(events),
+        }
     }
 
     fn note_version(&mut self, fact: VersionFact) {
@@ -268,17 +376,14 @@ impl ScanOutput {
         let payload = parse_payload(&envelope.message);
         self.sample_time(line, envelope, payload.stamp);
         let stamp = Stamp::best(payload.stamp, envelope.stamp);
-        let host = envelope
-            .host
-            .as_deref()
-            .map(|h| String::from_utf8_lossy(h).into_owned());
+        let host: Option<Cow<'_, str>> = envelope.host.as_deref().map(String::from_utf8_lossy);
         for m in matches {
             if let (Some(version), Some(_)) =
                 (m.version, &rules.grammar.patterns[m.pattern].component)
             {
                 self.note_version(VersionFact {
                     pattern: m.pattern,
-                    host: host.clone(),
+                    host: host.as_deref().map(String::from),
                     version: version.to_string(),
                 });
                 continue;
@@ -289,24 +394,28 @@ impl ScanOutput {
             }
             if rules.grammar.patterns[m.pattern].resolves {
                 self.links.extend(link_of(&m, host.as_deref()));
+                let entities = self.shared.set(&entities_of(&m.entities, host.as_deref()));
                 self.resolutions.push(Resolution {
                     line,
                     stamp,
-                    entities: entities_of(&m.entities, host.as_deref()),
+                    entities,
                 });
                 continue;
             }
-            self.events.push(RawEvent {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            envelope.message.hash(&mut hasher);
+            let event = RawEvent {
                 pattern: m.pattern,
                 line,
                 stamp,
                 level: payload.level,
-                entities: entities_of(&m.entities, host.as_deref()),
-                host: host.clone(),
-                message: String::from_utf8_lossy(&envelope.message).into_owned(),
-                text: String::from_utf8_lossy(text).into_owned(),
+                entities: self.shared.set(&entities_of(&m.entities, host.as_deref())),
+                host: host.as_deref().map(|h| self.shared.host(h)),
+                message_hash: hasher.finish(),
+                text: self.texts.push(text),
                 context: Vec::new(),
-            });
+            };
+            self.events.push(event);
             if rules.grammar.patterns[m.pattern].continuation.is_some() {
                 self.open = Some(OpenContext {
                     event: self.events.len() - 1,
@@ -421,6 +530,7 @@ pub fn scan(buf: &[u8], framing: Framing, rules: &RuleSet, stage: Stage) -> Scan
                 acc
             }),
         Framing::Entries(entries) => scan_entries(buf, entries, rules, stage),
+        Framing::Cluster(_) => ScanOutput::default(),
     }
 }
 
@@ -543,6 +653,7 @@ pub fn scan_links(
             .filter_map(|entry| entry.envelope)
             .flat_map(|envelope| links_in(&envelope))
             .collect(),
+        Framing::Cluster(_) => HashSet::new(),
     }
 }
 

@@ -265,6 +265,16 @@ impl InputFormat {
         prefix: prefix::Prefix::NONE,
     };
 
+    /// The line format of [`LINE_FORMATS`] called `name`, without prefix:
+    /// for lines whose writer is known (the records
+    /// [`cluster`](crate::cluster) writes).
+    pub fn named(name: &str) -> Option<InputFormat> {
+        Some(InputFormat {
+            primary: Some(LINE_FORMATS.iter().position(|f| f.name == name)?),
+            prefix: prefix::Prefix::NONE,
+        })
+    }
+
     /// The line format; `timestamped` when only a prefix's time frames the
     /// lines (`docker logs -t` of free text), `kubectl-prefixed` when only
     /// `kubectl --prefix` does.

@@ -12,6 +12,10 @@ pub const FILES: &[(&str, &str)] = &[
     ("dockerd.toml", include_str!("../../grammars/dockerd.toml")),
     ("kernel.toml", include_str!("../../grammars/kernel.toml")),
     ("kubelet.toml", include_str!("../../grammars/kubelet.toml")),
+    (
+        "kubernetes.toml",
+        include_str!("../../grammars/kubernetes.toml"),
+    ),
     ("smartd.toml", include_str!("../../grammars/smartd.toml")),
     ("state.toml", include_str!("../../grammars/state.toml")),
     ("systemd.toml", include_str!("../../grammars/systemd.toml")),

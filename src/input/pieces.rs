@@ -158,7 +158,7 @@ impl<'r, R: Read> Pieces<'r, R> {
 fn record_end(buf: &[u8], framing: Framing) -> usize {
     let end = match framing {
         Framing::Entries(entries) => entries.record_end(buf),
-        Framing::Lines(_) => memchr::memrchr(b'\n', buf).map(|i| i + 1),
+        Framing::Lines(_) | Framing::Cluster(_) => memchr::memrchr(b'\n', buf).map(|i| i + 1),
     };
     end.unwrap_or(buf.len())
 }

@@ -14,7 +14,7 @@ use crate::entity::Entity;
 use crate::grammar::{self, Step};
 use crate::matcher::RuleSet;
 use crate::rank::{self, Weighing};
-use crate::scan::VersionFact;
+use crate::scan::{Texts, VersionFact};
 use crate::time::EventTime;
 
 /// Evidence lines shown per finding: the first few and the last few.
@@ -32,6 +32,8 @@ pub struct Analysis {
     pub versions: Vec<VersionFact>,
     pub event_records: Vec<EventRecord>,
     pub events: Vec<Event>,
+    /// Each input's matched lines, where [`Event::text`] points.
+    pub texts: Vec<Texts>,
     pub findings: Vec<Finding>,
     pub clusters: Vec<Cluster>,
     pub stats: Stats,
@@ -52,20 +54,24 @@ pub fn build(rules: &RuleSet, analysis: Analysis) -> Report {
     for (i, (incident, _)) in incidents.iter_mut().enumerate() {
         incident.rank = i + 1;
     }
-    let related: Vec<Vec<usize>> = incidents
-        .iter()
-        .map(|(a, span)| {
-            incidents
-                .iter()
-                .filter(|(b, other)| {
-                    a.rank != b.rank
-                        && span.node != other.node
-                        && span.meets(other, &a.hosts, &b.hosts)
-                })
-                .map(|(b, _)| b.rank)
-                .collect()
-        })
-        .collect();
+    // Related incidents are a node's and a pod's that meet: only those
+    // pairs are compared (a stop loop on 200k containers is 200k pod
+    // incidents and a handful of node ones, not 200k squared pairs).
+    let (nodes, pods): (Vec<usize>, Vec<usize>) =
+        (0..incidents.len()).partition(|&i| incidents[i].1.node);
+    let mut related: Vec<Vec<usize>> = vec![Vec::new(); incidents.len()];
+    for &n in &nodes {
+        for &p in &pods {
+            let ((a, span), (b, other)) = (&incidents[n], &incidents[p]);
+            if span.meets(other, &a.hosts, &b.hosts) {
+                related[n].push(b.rank);
+                related[p].push(a.rank);
+            }
+        }
+    }
+    for ranks in &mut related {
+        ranks.sort_unstable();
+    }
     let incidents = incidents
         .into_iter()
         .zip(related)
@@ -167,7 +173,7 @@ fn incident(rules: &RuleSet, analysis: &Analysis, cluster: &Cluster) -> (Inciden
         .collect();
     let hosts: BTreeSet<String> = incident_events
         .iter()
-        .filter_map(|&e| events[e].host.clone())
+        .filter_map(|&e| events[e].host.as_deref().map(String::from))
         .collect();
     let containers: BTreeSet<String> = incident_events
         .iter()
@@ -347,7 +353,7 @@ fn finding_report(rules: &RuleSet, analysis: &Analysis, f: &Finding) -> FindingR
                 ts: when(events[e].time),
                 relative: RelativeTime::of(events[e].time),
                 level: events[e].level,
-                text: events[e].text.clone(),
+                text: analysis.texts[events[e].input].get(events[e].text),
                 context: events[e].context.clone(),
             })
             .collect(),
