@@ -32,6 +32,7 @@ pub fn attach(report: &mut Report, grammar: &Grammar, state: &NodeState) {
     }
     let logs = log_life(report, grammar);
     let (found, notes) = compare::findings(state, &logs);
+    report.notes.extend(state.notes.iter().cloned());
     report.notes.extend(notes);
     let mut alone: BTreeMap<&'static str, Vec<StateFinding>> = BTreeMap::new();
     for f in found {

@@ -342,7 +342,7 @@ fn logs<W: Write>(b: &mut Bundle<W>, root: &Path) -> io::Result<()> {
             .push(format!("{}: not read ({e})", dir.display())),
     }
     // Newest first: the cap leaves out old rotations, never today's file.
-    files.sort_by(|a, b| b.0.cmp(&a.0));
+    files.sort_by_key(|f| std::cmp::Reverse(f.0));
     if files.is_empty() {
         b.out.notes.push(format!(
             "{}: no messages, syslog, kubelet, containerd or docker log files",
@@ -397,7 +397,7 @@ fn cgroups<W: Write>(b: &mut Bundle<W>, root: &Path) -> io::Result<()> {
             base.display()
         ));
     } else {
-        let mut per_depth = vec![0usize; CGROUP_DEPTH + 1];
+        let mut per_depth = [0usize; CGROUP_DEPTH + 1];
         let mut body = String::new();
         for (depth, path) in &dirs {
             per_depth[*depth] += 1;

@@ -73,6 +73,8 @@ pub struct NodeState {
     /// When the listings were taken: the newest collection time or mtime;
     /// ages are measured back from it.
     pub taken: Option<DateTime<FixedOffset>>,
+    /// Listings read only in part, and why.
+    pub notes: Vec<String>,
 }
 
 impl NodeState {
@@ -145,6 +147,7 @@ pub fn read_sources(sources: &[Source]) -> NodeState {
 
 fn read_found(found: Found<'_>, state: &mut NodeState) {
     let modified = found.modified.and_then(instant);
+    let name = found.name;
     let mut head = Vec::with_capacity(discover::SNIFF_BYTES);
     let mut reader: Box<dyn Read + '_> = match found.content {
         Content::File(path) => match std::fs::File::open(&path) {
@@ -165,10 +168,22 @@ fn read_found(found: Found<'_>, state: &mut NodeState) {
         return;
     }
     let mut rest = head;
-    // A read error keeps what came before; the listing says how far it got.
-    let _ = reader.take(MAX_LISTING).read_to_end(&mut rest);
+    // A read error or the size cap keeps what came before, with a note.
+    match reader.take(MAX_LISTING).read_to_end(&mut rest) {
+        Ok(_) if rest.len() as u64 >= MAX_LISTING => state.notes.push(format!(
+            "{}: listing read up to its first {} MiB only",
+            name,
+            MAX_LISTING >> 20
+        )),
+        Ok(_) => {}
+        Err(e) => state.notes.push(format!(
+            "{}: listing read only up to byte {} ({e})",
+            name,
+            rest.len()
+        )),
+    }
     let text = String::from_utf8_lossy(&rest);
-    state.read_text(&found.name, &text, modified);
+    state.read_text(&name, &text, modified);
 }
 
 fn instant(t: SystemTime) -> Option<DateTime<FixedOffset>> {

@@ -4,12 +4,12 @@
 //!
 //! The layouts, as kubelet and the runtimes make them:
 //! - cgroupfs driver: `…/kubepods/[burstable|besteffort/]pod<uid>/<id>`
-//!   (kubernetes@v1.30.0 pkg/kubelet/cm/cgroup_manager_linux.go: the
-//!   cgroupfs name is the path as is);
+//!   (kubernetes/kubernetes pkg/kubelet/cm/cgroup_manager_linux.go,
+//!   `ToCgroupfs`: the name's parts joined with `/`);
 //! - systemd driver: `…/kubepods.slice/kubepods-burstable.slice/
 //!   kubepods-burstable-pod<uid with _ for ->.slice/cri-containerd-<id>.scope`
 //!   (`docker-<id>.scope`, `crio-<id>.scope`; the same file's
-//!   ConvertCgroupNameToSystemd escapes `-` as `_`);
+//!   `escapeSystemdCgroupName` writes the UID's `-` as `_`);
 //! - v1 mounts one hierarchy per controller, `/sys/fs/cgroup/<controller>/…`;
 //!   v2 one tree, `/sys/fs/cgroup/kubepods…`;
 //! - containerd's v2 task bundles: `…/io.containerd.runtime.v2.task/<namespace>/<id>`;
@@ -49,10 +49,8 @@ pub fn cgroup(path: &str) -> Option<CgroupPath> {
         if let Some(id) = pod_segment(segment) {
             uid = Some(id);
         } else if uid.is_some() {
-            container = container_id(segment).filter(|id| id.len() == 64);
-            if container.is_none() {
-                return None;
-            }
+            // Anything else below a pod's cgroup is no container's.
+            container = Some(container_id(segment).filter(|id| id.len() == 64)?);
         }
     }
     Some(CgroupPath {

@@ -145,8 +145,8 @@ fn is_hex(id: &str) -> bool {
 
 /// A docker container; dockershim and cri-dockerd name Kubernetes
 /// containers `k8s_<container>_<pod>_<namespace>_<uid>_<attempt>`
-/// (`k8s_POD_…` for the sandbox; kubernetes@v1.23.0
-/// pkg/kubelet/dockershim/naming.go).
+/// (`k8s_POD_…` for the sandbox; kubernetes/kubernetes@a9f033f33777
+/// pkg/kubelet/dockershim/naming.go, makeSandboxName and makeContainerName).
 fn docker_entry(id: String, running: bool, names: Option<&str>, at: At) -> RuntimeEntry {
     let parts: Vec<&str> = names.unwrap_or_default().split('_').collect();
     let k8s = parts.len() == 6 && parts[0] == "k8s";
