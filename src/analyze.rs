@@ -113,7 +113,7 @@ pub fn run_with_progress(rules: &RuleSet, options: &Options, progress: Progress<
         .enumerate()
         .map(|(input, (s, ctx))| summary(s, ctx, input))
         .collect();
-    report::build(
+    let mut report = report::build(
         rules,
         Analysis {
             inputs,
@@ -131,7 +131,12 @@ pub fn run_with_progress(rules: &RuleSet, options: &Options, progress: Progress<
             clusters,
             stats,
         },
-    )
+    );
+    // Node state (issue 14, src/state/, helper `nodestate`): listings among
+    // the same sources, compared with what runs and joined into the report.
+    let state = crate::state::read_sources(&options.sources);
+    crate::state::attach::attach(&mut report, &rules.grammar, &state);
+    report
 }
 
 /// Every input's events placed in time, with resolved entities, in time

@@ -44,6 +44,11 @@ pub enum Command {
     Merge(MergeArgs),
     /// Print the JSON Schema of `--format json` reports (schema/report.schema.json).
     Schema,
+    /// On a node (as root): write one tar.gz with the logs and the state
+    /// listings podmortem reads (journal, /var/log, dmesg, cgroup tree,
+    /// containerd task and kubelet pod directories, crictl/ctr/docker
+    /// listings, mounts, versions), for `podmortem analyze`.
+    Collect(CollectArgs),
     /// The grammar library: list it, or check a directory of your own.
     #[command(subcommand)]
     Grammars(GrammarsCommand),
@@ -80,6 +85,19 @@ pub struct EventsArgs {
     pub format: EventsFormat,
     #[command(flatten)]
     pub color: ColorArg,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CollectArgs {
+    /// The bundle to write (default: podmortem-<host>-<time>.tar.gz here).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// At most this much content, before compression: 512M, 2G, 100K.
+    #[arg(long, default_value = "512M", value_name = "SIZE")]
+    pub max_size: String,
+    /// No progress bar (it is shown only on a terminal anyway).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -290,6 +308,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<u8> {
             writeln!(out, "{}", report::schema())?;
             Ok(0)
         }
+        Command::Collect(args) => collect(args, out),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "podmortem", out);
             Ok(0)
@@ -493,6 +512,62 @@ fn events(args: EventsArgs, out: &mut dyn Write) -> Result<u8> {
     }
     out.flush()?;
     Ok(exit_code(&report, None))
+}
+
+fn collect(args: CollectArgs, out: &mut dyn Write) -> Result<u8> {
+    use std::io::IsTerminal;
+    let Some(max_bytes) = parse_size(&args.max_size) else {
+        bail!(
+            "--max-size {}: use a size such as 512M, 2G or 100K",
+            args.max_size
+        );
+    };
+    let output = args.output.unwrap_or_else(|| {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "node".into());
+        PathBuf::from(format!(
+            "podmortem-{host}-{}.tar.gz",
+            Local::now().format("%Y%m%dT%H%M%S")
+        ))
+    });
+    let options = crate::state::collect::CollectOptions {
+        output: output.clone(),
+        max_bytes,
+        root: PathBuf::from("/"),
+        progress: !args.quiet && std::io::stderr().is_terminal(),
+    };
+    let collected = crate::state::collect::collect(&options)
+        .with_context(|| format!("cannot write {}", output.display()))?;
+    for note in &collected.notes {
+        eprintln!("podmortem: collect: {note}");
+    }
+    writeln!(
+        out,
+        "{}: {} files, {} bytes before compression; {} things not collected (listed in collect-notes.txt)",
+        output.display(),
+        collected.entries.len(),
+        collected.bytes,
+        collected.notes.len()
+    )?;
+    Ok(0)
+}
+
+/// `512M`, `2G`, `100K`, `4096`: bytes.
+fn parse_size(text: &str) -> Option<u64> {
+    let (digits, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((at, _)) => text.split_at(at),
+        None => (text, ""),
+    };
+    let n: u64 = digits.parse().ok()?;
+    let factor: u64 = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "K" | "KB" | "KIB" => 1 << 10,
+        "M" | "MB" | "MIB" => 1 << 20,
+        "G" | "GB" | "GIB" => 1 << 30,
+        _ => return None,
+    };
+    n.checked_mul(factor)
 }
 
 /// Runs the pipeline; on a terminal (stderr) and unless `--quiet`, a

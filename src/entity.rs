@@ -180,7 +180,7 @@ fn pod_ref(raw: &str) -> Option<String> {
 /// Pod UIDs appear with dashes, or with underscores in systemd slice names;
 /// a static pod's UID is the hash of its manifest, 32 hex digits with no
 /// dashes at all (kubelet's config.applyDefaults), in every spelling.
-fn pod_uid(raw: &str) -> Option<String> {
+pub fn pod_uid(raw: &str) -> Option<String> {
     let uid = raw.replace('_', "-").to_ascii_lowercase();
     let dashed = uid.len() == 36
         && uid.bytes().enumerate().all(|(i, b)| match i {

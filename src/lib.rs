@@ -32,5 +32,6 @@ pub mod rank;
 pub mod report;
 pub mod scan;
 pub mod severity;
+pub mod state;
 pub mod suppress;
 pub mod time;

@@ -8,7 +8,7 @@
 mod common;
 
 use common::{events_ndjson, temp_log};
-use podmortem::format::{self, Framed};
+use podmortem::format::{self, unframed, Framed};
 use podmortem::grammar::Grammar;
 
 /// A sample's pattern and message, for every pattern that feeds a detector
@@ -23,10 +23,20 @@ fn detector_samples() -> Vec<(String, String, String)> {
         }
         for sample in &pattern.samples {
             let bytes = sample.line.as_bytes();
-            let Framed::Record(envelope) = format::detect(bytes).frame(bytes) else {
-                panic!("{}: sample not framed: {}", pattern.id, sample.line);
+            let message = match format::detect(bytes).frame(bytes) {
+                Framed::Record(envelope) => envelope.message.into_owned(),
+                // A bare or quoted message: from where its pattern matches,
+                // as the scanner reads a line in no envelope.
+                _ => {
+                    let start = unframed::message_starts(bytes)
+                        .find(|&s| pattern.regex.is_match(&bytes[s..]))
+                        .unwrap_or_else(|| {
+                            panic!("{}: sample not read: {}", pattern.id, sample.line)
+                        });
+                    bytes[start..].to_vec()
+                }
             };
-            let message = String::from_utf8(envelope.message.into_owned()).unwrap();
+            let message = String::from_utf8(message).unwrap();
             out.push((pattern.id.clone(), pattern.source.clone(), message));
         }
     }

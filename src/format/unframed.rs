@@ -6,7 +6,10 @@
 //! prefilter), so these helpers may try several positions. A pattern may be
 //! anchored at the start of the message (`^INFO: task …`), and the unknown
 //! envelope is before it: [`message_starts`] offers the line's start and
-//! every position after a space or a `]`, nearest first. [`stamp_in`]
+//! every position after a boundary, nearest first: a space or tab, a `]`, a
+//! `:` that ends a glued tag (`kernel:unregister_netdevice: …` in syslogd's
+//! console broadcasts), a `` ` `` or `"` that opens a quoted message
+//! (markdown inline code, the crash utility's `PANIC: "BUG: …"`). [`stamp_in`]
 //! takes the first time stamp anywhere in the line: an ISO 8601 date and
 //! time (`2023-05-01T11:03:56.123+08:00`, `2025-01-18 08:42:12.584`) or a
 //! syslog one (`May  1 11:03:56`).
@@ -20,14 +23,15 @@ const MAX_STARTS: usize = 48;
 const STAMP_SCAN: usize = 256;
 
 /// Where the message of `line` may start, in order: 0, then after every
-/// space or `]` (at most [`MAX_STARTS`]).
+/// boundary byte not followed by a blank (at most [`MAX_STARTS`]).
 pub fn message_starts(line: &[u8]) -> impl Iterator<Item = usize> + '_ {
     std::iter::once(0)
         .chain(
             line.iter()
                 .enumerate()
                 .filter(|(i, &b)| {
-                    (b == b' ' || b == b']') && line.get(i + 1).is_some_and(|&n| n != b' ')
+                    matches!(b, b' ' | b'\t' | b']' | b':' | b'`' | b'"')
+                        && line.get(i + 1).is_some_and(|&n| n != b' ' && n != b'\t')
                 })
                 .map(|(i, _)| i + 1),
         )
@@ -82,6 +86,18 @@ mod tests {
         let starts: Vec<&[u8]> = message_starts(line).map(|s| &line[s..]).collect();
         assert!(starts.contains(&&b"INFO: task"[..]));
         assert_eq!(starts[0], &line[..]);
+        // A tag glued to its message, a quoted or backticked message.
+        let line = b" kernel:unregister_netdevice: waiting";
+        let starts: Vec<&[u8]> = message_starts(line).map(|s| &line[s..]).collect();
+        assert!(starts.contains(&&b"unregister_netdevice: waiting"[..]));
+        let line = b"PANIC: \"BUG: unable\" `failed to`";
+        let starts: Vec<&[u8]> = message_starts(line).map(|s| &line[s..]).collect();
+        assert!(starts.contains(&&b"BUG: unable\" `failed to`"[..]));
+        assert!(starts.contains(&&b"failed to`"[..]));
+        assert!(
+            !starts.contains(&&b" unable\" `failed to`"[..]),
+            "never before a blank"
+        );
         assert!(message_starts(&[b' '; 1000]).count() <= MAX_STARTS);
     }
 }

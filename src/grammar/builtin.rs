@@ -13,5 +13,6 @@ pub const FILES: &[(&str, &str)] = &[
     ("kernel.toml", include_str!("../../grammars/kernel.toml")),
     ("kubelet.toml", include_str!("../../grammars/kubelet.toml")),
     ("smartd.toml", include_str!("../../grammars/smartd.toml")),
+    ("state.toml", include_str!("../../grammars/state.toml")),
     ("systemd.toml", include_str!("../../grammars/systemd.toml")),
 ];

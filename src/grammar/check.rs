@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use crate::format;
+use crate::format::{self, unframed};
 use crate::matcher::{RuleSet, Stage};
 
 /// A sample or reject line that does not behave as its grammar says.
@@ -39,7 +39,7 @@ pub fn check(rules: &RuleSet) -> Vec<SampleFailure> {
             problem,
         };
         for sample in &pattern.samples {
-            let Some(message) = message_of(&sample.line) else {
+            let Some(message) = message_of(rules, &sample.line) else {
                 failures.push(fail(
                     &sample.line,
                     "no known log format frames this line".into(),
@@ -74,7 +74,7 @@ pub fn check(rules: &RuleSet) -> Vec<SampleFailure> {
             }
         }
         for reject in &pattern.rejects {
-            let message = message_of(reject).unwrap_or(Cow::Borrowed(reject.as_bytes()));
+            let message = message_of(rules, reject).unwrap_or(Cow::Borrowed(reject.as_bytes()));
             if rules
                 .matches(Stage::All, &message)
                 .iter()
@@ -84,7 +84,7 @@ pub fn check(rules: &RuleSet) -> Vec<SampleFailure> {
             }
         }
         for line in &pattern.context_samples {
-            let continues = match (&pattern.continuation, message_of(line)) {
+            let continues = match (&pattern.continuation, message_of(rules, line)) {
                 (Some(c), Some(message)) => c.is_match(&message),
                 _ => false,
             };
@@ -100,11 +100,16 @@ pub fn check(rules: &RuleSet) -> Vec<SampleFailure> {
 }
 
 /// The message part of a whole log line, framed as podmortem frames inputs.
-fn message_of(line: &str) -> Option<Cow<'_, [u8]>> {
+/// The message of a sample line as the scanner reads it: a framed record's
+/// message, else (a bare or quoted message) the line from the first place
+/// [`unframed::message_starts`] offers where some pattern matches.
+fn message_of<'l>(rules: &RuleSet, line: &'l str) -> Option<Cow<'l, [u8]>> {
     let bytes = line.as_bytes();
     match format::detect(bytes).frame(bytes) {
         format::Framed::Record(envelope) => Some(envelope.message),
-        _ => None,
+        _ => unframed::message_starts(bytes)
+            .find(|&s| !rules.matches(Stage::All, &bytes[s..]).is_empty())
+            .map(|s| Cow::Borrowed(&bytes[s..])),
     }
 }
 

@@ -76,6 +76,7 @@ pub fn build(rules: &RuleSet, analysis: Analysis) -> Report {
         .collect();
     let notes = time_notes(&analysis.stats);
     Report {
+        listings: Vec::new(),
         notes,
         schema_version: super::SCHEMA_VERSION,
         inputs: analysis.inputs,

@@ -12,11 +12,14 @@ pub fn print(report: &Report, out: &mut dyn Write) -> io::Result<()> {
 
 /// `podmortem inputs --format json`: the inputs and errors of the report.
 pub fn print_inputs(report: &Report, out: &mut dyn Write) -> io::Result<()> {
-    let view = serde_json::json!({
+    let mut view = serde_json::json!({
         "schema_version": report.schema_version,
         "inputs": report.inputs,
         "errors": report.errors,
     });
+    if !report.listings.is_empty() {
+        view["listings"] = serde_json::json!(report.listings);
+    }
     serde_json::to_writer_pretty(&mut *out, &view)?;
     writeln!(out)
 }

@@ -37,6 +37,7 @@ impl Default for Merge {
                 bundles: Vec::new(),
                 ignored: 0,
                 incidents: Vec::new(),
+                listings: Vec::new(),
                 fleet: Vec::new(),
                 host_versions: Vec::new(),
                 events: Vec::new(),
@@ -90,6 +91,7 @@ impl Merge {
         merged.bundles.append(&mut report.bundles);
         merged.ignored += report.ignored;
         merged.incidents.append(&mut report.incidents);
+        merged.listings.append(&mut report.listings);
         merged.events.append(&mut report.events);
         let versions: BTreeSet<_> = merged
             .host_versions

@@ -103,6 +103,11 @@ pub struct Report {
     /// it: what fleet incidents compare across hosts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub host_versions: Vec<HostVersion>,
+    /// Listings of the node's state recognized among the inputs (cgroup
+    /// trees, task and pod directories, runtime listings; see
+    /// [`crate::state`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub listings: Vec<crate::state::ListingSummary>,
     /// Every matched event, only for `podmortem events`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<EventRecord>,

@@ -301,6 +301,20 @@ pub fn print_inputs(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             unframed(i.unframed)
         )?;
     }
+    for l in &report.listings {
+        writeln!(
+            out,
+            "{}  listing: {}  {} entries{}",
+            clean(&l.path),
+            l.kind.as_str(),
+            l.entries,
+            if l.unread > 0 {
+                format!(", {} lines not understood", l.unread)
+            } else {
+                String::new()
+            }
+        )?;
+    }
     not_read_notes(report, out)
 }
 
