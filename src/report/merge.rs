@@ -14,7 +14,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::fleet::{self, FleetOptions, Sighting};
-use super::{Incident, RelativeTime, Report, Stats, SCHEMA_VERSION};
+use super::{HostVersion, Incident, RelativeTime, Report, Stats, SCHEMA_VERSION};
 
 /// Reports folded so far.
 #[derive(Debug)]
@@ -24,6 +24,8 @@ pub struct Merge {
     /// rank, until the ranks are known.
     sightings: Vec<Sighting>,
     hosts: BTreeSet<String>,
+    /// Every version fact, once.
+    versions: BTreeSet<HostVersion>,
 }
 
 impl Default for Merge {
@@ -46,6 +48,7 @@ impl Default for Merge {
             },
             sightings: Vec::new(),
             hosts: BTreeSet::new(),
+            versions: BTreeSet::new(),
         }
     }
 }
@@ -93,12 +96,7 @@ impl Merge {
         merged.incidents.append(&mut report.incidents);
         merged.listings.append(&mut report.listings);
         merged.events.append(&mut report.events);
-        let versions: BTreeSet<_> = merged
-            .host_versions
-            .drain(..)
-            .chain(report.host_versions)
-            .collect();
-        merged.host_versions = versions.into_iter().collect();
+        self.versions.extend(report.host_versions);
         for note in report.notes {
             if !merged.notes.contains(&note) {
                 merged.notes.push(note);
@@ -114,7 +112,9 @@ impl Merge {
             mut report,
             mut sightings,
             hosts,
+            versions,
         } = self;
+        report.host_versions = versions.into_iter().collect();
         let mut order: Vec<usize> = (0..report.incidents.len()).collect();
         {
             let incidents = &report.incidents;
