@@ -13,6 +13,7 @@ use crate::analyze::{self, Options};
 use crate::grammar::{check::check, Grammar};
 use crate::input::Source;
 use crate::matcher::RuleSet;
+use crate::report::fleet::FleetOptions;
 use crate::report::{self, Report};
 use crate::severity::Severity;
 use crate::suppress;
@@ -59,6 +60,12 @@ pub enum Command {
     /// order, with its entities and file:line: the drill-down after
     /// `analyze`.
     Events(EventsArgs),
+    /// Merge JSON reports (`analyze --format json`, one per node or bundle,
+    /// made anywhere) into one report, with the fleet incidents one analyze
+    /// over all their logs finds, without reading a log again.
+    Merge(MergeArgs),
+    /// Print the JSON Schema of `--format json` reports (schema/report.schema.json).
+    Schema,
     /// On a node (as root): write one tar.gz with the logs and the state
     /// listings podmortem reads (journal, /var/log, dmesg, cgroup tree,
     /// containerd task and kubelet pod directories, crictl/ctr/docker
@@ -130,6 +137,10 @@ impl NodeArgs {
             format: self.format,
             fail_on: self.fail_on,
             grammars: None,
+            fleet: FleetArgs {
+                fleet_min: 2,
+                fleet_window: "24h".to_string(),
+            },
             merge_window: "30m".to_string(),
             since: None,
             until: None,
@@ -236,7 +247,62 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "FILE")]
     pub suppress: Option<PathBuf>,
     #[command(flatten)]
+    pub fleet: FleetArgs,
+    #[command(flatten)]
     pub color: ColorArg,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// JSON reports of `podmortem analyze --format json`.
+    #[arg(required = true, value_name = "REPORT.json")]
+    pub reports: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    /// Exit with status 1 when an incident is at least this severe
+    /// (default with `--format junit`: high; otherwise never).
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    #[command(flatten)]
+    pub color: ColorArg,
+}
+
+/// What makes a fleet incident: shared by `analyze` and `merge`, so that
+/// both find the same ones.
+#[derive(Debug, clap::Args)]
+pub struct FleetArgs {
+    /// A kind of incident on at least this many hosts within
+    /// --fleet-window is also one fleet incident (2 or more).
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    pub fleet_min: usize,
+    /// Incidents of one kind on different hosts at most this far apart
+    /// (end of one to start of the next) are one fleet incident.
+    #[arg(long, default_value = "24h", value_name = "DURATION")]
+    pub fleet_window: String,
+}
+
+impl FleetArgs {
+    fn options(&self) -> Result<FleetOptions> {
+        if self.fleet_min < 2 {
+            bail!(
+                "--fleet-min {}: a fleet incident needs 2 hosts or more",
+                self.fleet_min
+            );
+        }
+        let Some(window_s) = parse_duration(&self.fleet_window) else {
+            bail!(
+                "--fleet-window {}: use a duration such as 30m, 6h or 24h",
+                self.fleet_window
+            );
+        };
+        Ok(FleetOptions {
+            min_hosts: self.fleet_min,
+            window_s,
+        })
+    }
 }
 
 /// `--color`, for the commands that print text for people.
@@ -358,6 +424,11 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<u8> {
         Command::Analyze(args) => analyze(args, out),
         Command::Inputs(args) => inputs(args, out),
         Command::Events(args) => events(args, out),
+        Command::Merge(args) => merge(args, out),
+        Command::Schema => {
+            writeln!(out, "{}", report::schema())?;
+            Ok(0)
+        }
         Command::Collect(args) => collect(args, out),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "podmortem", out);
@@ -406,6 +477,7 @@ pub(crate) fn analyze(args: AnalyzeArgs, out: &mut dyn Write) -> Result<u8> {
             args.merge_window
         );
     };
+    let fleet = args.fleet.options()?;
     let mut options = options(&args.read)?;
     options.merge_window_s = merge_window_s;
     options.since = time_bound("--since", args.since.as_deref())?;
@@ -445,31 +517,78 @@ pub(crate) fn analyze(args: AnalyzeArgs, out: &mut dyn Write) -> Result<u8> {
             expired.reason
         );
     }
+    report.fleet = report::fleet::fleet(&report, fleet);
     args.read.redact(&mut report);
+    print_report(
+        &report,
+        &rules,
+        args.format,
+        args.fail_on,
+        args.color.color,
+        out,
+    )
+}
+
+/// `podmortem merge`: each report read, checked and folded in turn.
+fn merge(args: MergeArgs, out: &mut dyn Write) -> Result<u8> {
+    let fleet = args.fleet.options()?;
+    let mut merge = report::merge::Merge::default();
+    for path in &args.reports {
+        let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
+        let one: Report = serde_json::from_slice(&bytes).with_context(|| {
+            format!(
+                "{}: not a podmortem JSON report (`analyze --format json`)",
+                path.display()
+            )
+        })?;
+        merge
+            .add(one)
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("{}", path.display()))?;
+    }
+    let report = merge.finish(fleet);
+    let rules = load_rules(None)?;
+    print_report(
+        &report,
+        &rules,
+        args.format,
+        args.fail_on,
+        args.color.color,
+        out,
+    )
+}
+
+/// Prints a report in `format`; the exit code `--fail-on` asks for.
+fn print_report(
+    report: &Report,
+    rules: &RuleSet,
+    format: OutputFormat,
+    fail_on: Option<Severity>,
+    color: ColorChoice,
+    out: &mut dyn Write,
+) -> Result<u8> {
     // A JUnit report is a CI gate: without --fail-on, high incidents fail.
-    let fail_on = args
-        .fail_on
-        .or((args.format == OutputFormat::Junit).then_some(Severity::High));
-    match args.format {
+    let fail_on = fail_on.or((format == OutputFormat::Junit).then_some(Severity::High));
+    match format {
         OutputFormat::Text => {
             let style = report::text::Style {
-                color: args.color.color.enabled(),
+                color: color.enabled(),
             };
-            report::text::print(&report, style, out)?
+            report::text::print(report, style, out)?
         }
-        OutputFormat::Json => report::json::print(&report, out)?,
-        OutputFormat::Markdown => report::markdown::print(&report, out)?,
+        OutputFormat::Json => report::json::print(report, out)?,
+        OutputFormat::Markdown => report::markdown::print(report, out)?,
         OutputFormat::Junit => report::junit::print(
-            &report,
+            report,
             &rules.grammar,
             fail_on.unwrap_or(Severity::High),
             out,
         )?,
-        OutputFormat::Sarif => report::sarif::print(&report, &rules.grammar, out)?,
-        OutputFormat::Html => report::html::print(&report, out)?,
+        OutputFormat::Sarif => report::sarif::print(report, &rules.grammar, out)?,
+        OutputFormat::Html => report::html::print(report, out)?,
     }
     out.flush()?;
-    Ok(exit_code(&report, fail_on))
+    Ok(exit_code(report, fail_on))
 }
 
 fn inputs(args: InputsArgs, out: &mut dyn Write) -> Result<u8> {

@@ -104,6 +104,7 @@ impl Redactor {
                     .iter()
                     .flat_map(|i| i.versions.iter().filter_map(|v| v.host.as_ref())),
             )
+            .chain(report.host_versions.iter().filter_map(|v| v.host.as_ref()))
             .chain(report.events.iter().filter_map(|e| e.host.as_ref()));
         let mut declared: Vec<(String, Kind)> = Vec::new();
         for host in hosts {
@@ -174,6 +175,25 @@ impl Redactor {
         }
         for l in &mut report.listings {
             self.text(&mut l.path);
+        }
+        // Fleet incidents name every host hit or clean.
+        for f in &mut report.fleet {
+            self.text(&mut f.title);
+            self.all(&mut f.clean_hosts);
+            for h in &mut f.hosts {
+                self.text(&mut h.host);
+            }
+            for split in &mut f.versions {
+                self.all(&mut split.affected_unknown);
+                for v in split.affected.iter_mut().chain(split.clean.iter_mut()) {
+                    self.all(&mut v.hosts);
+                }
+            }
+        }
+        for v in &mut report.host_versions {
+            if let Some(h) = &mut v.host {
+                self.text(h);
+            }
         }
         for incident in &mut report.incidents {
             self.text(&mut incident.title);

@@ -461,7 +461,9 @@ impl TimeSamples {
 
 /// Where a decision came from, reported so that a user can tell a guess from
 /// a fact.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Provenance {
     Option,

@@ -91,10 +91,27 @@ pub fn build(rules: &RuleSet, analysis: Analysis) -> Report {
         bundles: analysis.bundles,
         ignored: analysis.ignored,
         incidents,
+        fleet: Vec::new(),
+        host_versions: host_versions(rules, &analysis.versions),
         events: analysis.event_records,
         stats: analysis.stats,
         redacted: false,
     }
+}
+
+/// Every version fact, named by its component, once.
+fn host_versions(rules: &RuleSet, facts: &[VersionFact]) -> Vec<super::HostVersion> {
+    let named: BTreeSet<super::HostVersion> = facts
+        .iter()
+        .filter_map(|f| {
+            Some(super::HostVersion {
+                host: f.host.clone(),
+                component: rules.grammar.patterns[f.pattern].component.clone()?,
+                version: f.version.clone(),
+            })
+        })
+        .collect();
+    named.into_iter().collect()
 }
 
 /// What a reader must know when some events have no wall-clock time.

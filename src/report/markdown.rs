@@ -62,6 +62,20 @@ pub fn print(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for note in &report.notes {
         writeln!(out, "- note: {}", text(note))?;
     }
+    for f in &report.fleet {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "### Fleet #{} {}: {}",
+            f.rank,
+            f.severity,
+            text(&f.title)
+        )?;
+        writeln!(out)?;
+        for (label, value) in f.rows() {
+            writeln!(out, "- {label}: {}", text(&value))?;
+        }
+    }
     if n == 0 {
         writeln!(out)?;
         writeln!(out, "No incidents found.")?;

@@ -27,8 +27,17 @@
 //!                 "outside_window", "events",
 //!                 "findings", "elapsed_ms", "mb_per_s" },
 //!   "notes":    [],                              (only when there is something to say)
-//!   "redacted": true }                           (only with --redact)
+//!   "redacted": true,                            (only with --redact)
+//!   "fleet":    [{ "scope": "fleet", "rank", "kind", "title", "severity", "first_seen", "last_seen",
+//!                  "fleet_size", "hosts": [{ "host", "first_seen", "last_seen", "incidents": [ranks],
+//!                                            "versions": [{ "component", "version" }] }],
+//!                  "clean_hosts": [], "incidents": [ranks],
+//!                  "versions": [{ "component", "affected": [{ "version", "hosts" }], "clean": [..],
+//!                                 "affected_unknown": [], "splits" }] }],   (only with 2+ hosts hit)
+//!   "host_versions": [{ "host", "component", "version" }] }   (only when the logs state one)
 //! ```
+//! The JSON Schema of all this is generated from these types (`podmortem
+//! schema`) and committed as `schema/report.schema.json`.
 //! Times are RFC 3339 with the offset of the input they came from. An event
 //! whose line gives no wall-clock time (raw `dmesg` without a known boot
 //! time, logrus' seconds since start, `dmesg -t`) is still analyzed, on its
@@ -43,23 +52,38 @@
 
 mod build;
 pub mod events;
+pub mod fleet;
 pub mod grammars;
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod merge;
 pub mod sarif;
 pub mod text;
 
 pub use build::{build, rfc3339, when, Analysis};
 
-use serde::Serialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use crate::severity::Severity;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Serialize)]
+/// The JSON Schema of `--format json` reports, generated from these types
+/// (committed as `schema/report.schema.json`; a test keeps the two equal).
+pub fn schema() -> String {
+    let mut schema = schemars::schema_for!(Report);
+    schema.insert(
+        "title".to_string(),
+        format!("podmortem report, schema_version {SCHEMA_VERSION}").into(),
+    );
+    // A schema serializes without fail: it is plain JSON values.
+    serde_json::to_string_pretty(&schema).unwrap_or_default()
+}
+
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
     pub schema_version: u32,
     pub inputs: Vec<InputSummary>,
@@ -72,37 +96,56 @@ pub struct Report {
     /// Files inside bundles that are not logs and were not read.
     pub ignored: usize,
     pub incidents: Vec<Incident>,
+    /// Incidents of one kind on several hosts at about the same time
+    /// (`scope: "fleet"`), each grouping per-host incidents: [`fleet`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fleet: Vec<fleet::FleetIncident>,
+    /// Every component version the logs state, with the host that stated
+    /// it: what fleet incidents compare across hosts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub host_versions: Vec<HostVersion>,
     /// Listings of the node's state recognized among the inputs (cgroup
     /// trees, task and pod directories, runtime listings; see
     /// [`crate::state`]).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub listings: Vec<crate::state::ListingSummary>,
     /// Every matched event, only for `podmortem events`.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<EventRecord>,
     pub stats: Stats,
     /// What the reader must know to read the times (events without a
     /// wall-clock time and how to place them).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     /// Whether names, addresses and secrets were replaced by pseudonyms
     /// (`--redact`, [`crate::redact`]).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub redacted: bool,
 }
 
 /// A time that is not on the wall clock: the clock it was read on and the
 /// reading.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RelativeTime {
     /// `since_boot`, `since_start`, or `line` when only the line is known.
-    pub clock: &'static str,
+    #[schemars(with = "Clock")]
+    pub clock: String,
     /// Index into `inputs`: the input whose own axis it is on.
     pub input: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seconds: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
+}
+
+/// The clocks a [`RelativeTime`] can be on, as the schema names them.
+#[derive(JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)] // only its schema is used: the field holds the name
+enum Clock {
+    SinceBoot,
+    SinceStart,
+    Line,
 }
 
 impl RelativeTime {
@@ -116,7 +159,7 @@ impl RelativeTime {
             EventTime::Line { input, line } => ("line", input, Some(line)),
         };
         Some(RelativeTime {
-            clock,
+            clock: clock.to_string(),
             input,
             seconds: t.relative_secs().map(|s| (s * 1e6).round() / 1e6),
             line,
@@ -126,7 +169,7 @@ impl RelativeTime {
 
 /// A node-wide finding on the same host at the same time as an incident,
 /// which no entity ties to it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Nearby {
     pub kind: String,
     pub subject: String,
@@ -135,7 +178,7 @@ pub struct Nearby {
     pub last_seen: String,
 }
 
-#[derive(Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ComponentVersion {
     pub component: String,
     pub version: String,
@@ -144,8 +187,17 @@ pub struct ComponentVersion {
     pub has_fix: bool,
 }
 
+/// A component version the logs state (`msg="Docker daemon" … version=`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct HostVersion {
+    /// The host whose envelope carried the line, if it named one.
+    pub host: Option<String>,
+    pub component: String,
+    pub version: String,
+}
+
 /// One matched line, normalized: what `podmortem events` prints.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct EventRecord {
     pub ts: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -162,7 +214,7 @@ pub struct EventRecord {
     pub text: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct InputSummary {
     pub path: String,
     pub format: String,
@@ -189,19 +241,19 @@ pub struct InputSummary {
     pub zone_from: crate::time::Provenance,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct BundleSummary {
     pub root: String,
     pub kind: crate::discover::BundleKind,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct InputFailure {
     pub path: String,
     pub message: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Incident {
     pub rank: usize,
     pub kind: String,
@@ -225,7 +277,7 @@ pub struct Incident {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_relative: Option<RelativeTime>,
     /// Node-wide findings near it that no entity ties to it.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub nearby: Vec<Nearby>,
     pub hosts: Vec<String>,
     pub pods: Vec<String>,
@@ -254,7 +306,7 @@ impl Incident {
 
 /// One remediation step as the grammar marks it: a step that can stop
 /// workloads or delete data is `destructive`, safe only once `after` holds.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Advice {
     pub step: String,
     pub destructive: bool,
@@ -297,7 +349,7 @@ impl Advice {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct FindingReport {
     pub kind: String,
     /// The component that wrote most of the finding's lines.
@@ -321,7 +373,7 @@ pub struct FindingReport {
     pub evidence: Vec<Evidence>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Evidence {
     pub file: String,
     pub line: u64,
@@ -333,11 +385,11 @@ pub struct Evidence {
     pub text: String,
     /// What the program wrote with it, as the messages of the lines that
     /// followed (a hung task's state and call trace); absent when none.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub context: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 pub struct TimelineEntry {
     pub ts: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -346,7 +398,7 @@ pub struct TimelineEntry {
     pub text: String,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Stats {
     pub bytes: u64,
     pub lines: u64,

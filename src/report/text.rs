@@ -6,6 +6,7 @@
 
 use std::io::{self, Write};
 
+use super::fleet::FleetIncident;
 use super::{Incident, Report};
 use crate::severity::Severity;
 
@@ -50,6 +51,10 @@ impl Style {
 
 pub fn print(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<()> {
     header(report, out)?;
+    for f in &report.fleet {
+        writeln!(out)?;
+        print_fleet(f, style, out)?;
+    }
     let (cards, lows): (Vec<&Incident>, Vec<&Incident>) = report
         .incidents
         .iter()
@@ -107,6 +112,21 @@ fn header(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     for note in &report.notes {
         writeln!(out, "  note: {}", clean(note))?;
+    }
+    Ok(())
+}
+
+/// A fleet incident: before the per-host incidents it groups.
+fn print_fleet(f: &FleetIncident, style: Style, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "FLEET #{} {}  {}",
+        f.rank,
+        style.severity(f.severity, &f.severity.name().to_uppercase()),
+        clean(&f.title)
+    )?;
+    for (label, value) in f.rows() {
+        field(out, label, &value)?;
     }
     Ok(())
 }

@@ -19,7 +19,9 @@ use regex::Regex;
 use serde::Serialize;
 
 /// What a listing is: the command that printed it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ListingKind {
     /// One path a line: `find … -type d`, `find … -empty`, or a list

@@ -46,7 +46,7 @@ use listing::{Facts, ListingKind, PathEntry, RuntimeEntry, Subsys};
 const MAX_LISTING: u64 = 64 * 1024 * 1024;
 
 /// One listing recognized: what `podmortem inputs` names.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct ListingSummary {
     pub path: String,
     pub kind: ListingKind,

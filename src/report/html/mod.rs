@@ -41,6 +41,7 @@ pub fn print(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     summary(report, out)?;
     filters(out)?;
     writeln!(out, "<main>")?;
+    timeline::fleet::print(report, out)?;
     timeline::print(report, out)?;
     cards::print(report, out)?;
     inputs::print(report, out)?;

@@ -15,6 +15,7 @@
 //! the incidents are is never re-derived here.
 
 mod axis;
+pub(super) mod fleet;
 mod layout;
 mod overview;
 
