@@ -75,8 +75,13 @@ pub fn build(rules: &RuleSet, analysis: Analysis) -> Report {
         })
         .collect();
     let notes = time_notes(&analysis.stats);
+    let conditions = super::conditions::periods(
+        super::conditions::from_events(rules, &analysis.events),
+        &super::conditions::finding_spans(rules, &analysis.events, &analysis.findings),
+    );
     Report {
         notes,
+        conditions,
         schema_version: super::SCHEMA_VERSION,
         inputs: analysis.inputs,
         errors: analysis.errors,

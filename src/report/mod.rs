@@ -11,6 +11,8 @@
 //!   "errors":   [{ "path", "message" }],          (named inputs that could not be read)
 //!   "skipped":  [{ "path", "message" }],          (binary, corrupt or partly read files)
 //!   "bundles":  [{ "root", "kind" }], "ignored",  (support bundle layouts; non-log files)
+//!   "conditions": [{ "host", "condition", "status", "abnormal", "from", "to", "last_seen", "reason",
+//!                    "message", "during": [], "sources": [] }],   (only when a line states one)
 //!   "incidents":[{ "rank", "kind", "chain", "related": [ranks], "suppressed", "title", "severity", "score",
 //!                  "first_seen", "last_seen", "duration_s", "first_relative", "last_relative",
 //!                  "nearby": [{ "kind", "subject", "severity", "first_seen", "last_seen" }],
@@ -41,6 +43,7 @@
 //! entity ties to the incident: they do not change its severity.
 
 mod build;
+pub mod conditions;
 pub mod events;
 pub mod grammars;
 pub mod html;
@@ -71,6 +74,9 @@ pub struct Report {
     /// Files inside bundles that are not logs and were not read.
     pub ignored: usize,
     pub incidents: Vec<Incident>,
+    /// The nodes' conditions over time ([`conditions`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<conditions::ConditionPeriod>,
     /// Every matched event, only for `podmortem events`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<EventRecord>,
