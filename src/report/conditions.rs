@@ -193,6 +193,20 @@ pub fn finding_spans(rules: &RuleSet, events: &[Event], findings: &[Finding]) ->
         .collect()
 }
 
+/// A period with its start and, once another status is read, its end.
+type Stretch = (
+    ConditionPeriod,
+    DateTime<FixedOffset>,
+    Option<DateTime<FixedOffset>>,
+);
+/// An abnormal period's host, start, end and `Condition=Status` label.
+type Window = (
+    String,
+    DateTime<FixedOffset>,
+    Option<DateTime<FixedOffset>>,
+    String,
+);
+
 /// The periods the observations make, per host and condition, in time
 /// order: a period starts at the first reading of a status and ends at the
 /// first reading of another.
@@ -201,11 +215,7 @@ pub fn periods(
     findings: &[FindingSpan],
 ) -> Vec<ConditionPeriod> {
     observations.sort_by(|a, b| (&a.host, &a.condition, a.at).cmp(&(&b.host, &b.condition, b.at)));
-    let mut spans: Vec<(
-        ConditionPeriod,
-        DateTime<FixedOffset>,
-        Option<DateTime<FixedOffset>>,
-    )> = Vec::new();
+    let mut spans: Vec<Stretch> = Vec::new();
     for obs in observations {
         if let Some((open, _, end)) = spans.last_mut() {
             if open.host == obs.host && open.condition == obs.condition && end.is_none() {
@@ -243,12 +253,7 @@ pub fn periods(
         ));
     }
     // What else was wrong on the host meanwhile.
-    let windows: Vec<(
-        String,
-        DateTime<FixedOffset>,
-        Option<DateTime<FixedOffset>>,
-        String,
-    )> = spans
+    let windows: Vec<Window> = spans
         .iter()
         .filter(|(p, _, _)| p.abnormal)
         .map(|(p, from, to)| {

@@ -1,7 +1,7 @@
 //! The timeline's condition lane: for each node and condition that was ever
 //! abnormal (Ready not True, a pressure or node-problem-detector condition
 //! True), a row whose bars are the abnormal periods, from their first
-//! reading to the next reading of another status (to their last reading
+//! reading to the next reading of another status (to the plot's right edge
 //! while they last to the end of the logs). It sits under the overview, on
 //! the same axis, so that "NotReady from 10:42 to 11:07" lines up with the
 //! findings that explain it; the tooltip gives the reason and what else
@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use super::axis::Axis;
-use super::{instant, Esc};
+use super::{instant, Esc, PLOT_RIGHT};
 use crate::report::conditions::ConditionPeriod;
 use crate::report::Report;
 
@@ -117,7 +117,13 @@ fn bar(period: &ConditionPeriod, axis: &Axis, y: f64, out: &mut dyn Write) -> io
         return Ok(());
     };
     let x0 = axis.x(from.timestamp_millis());
-    let x1 = axis.x(to.timestamp_millis()).max(x0 + 2.0);
+    // A status that lasts to the end of the logs runs to the plot's edge.
+    let x1 = if period.to.is_none() {
+        PLOT_RIGHT
+    } else {
+        axis.x(to.timestamp_millis())
+    }
+    .max(x0 + 2.0);
     let severity = if period.condition == "Ready" {
         "high"
     } else {
