@@ -74,12 +74,18 @@ impl RuleSet {
     pub fn new(grammar: Grammar) -> RuleSet {
         let (literals, by_literal) = prefilter_literals(&grammar);
         // Version and resolution patterns are read in the first pass, with
-        // the detectors'.
+        // the detectors'; so are those that state a node condition (their
+        // events feed the condition timeline, report::conditions).
         let feeds_detector: Vec<bool> = grammar
             .detectors_of_pattern()
             .iter()
             .zip(&grammar.patterns)
-            .map(|(d, p)| !d.is_empty() || p.component.is_some() || p.resolves)
+            .map(|(d, p)| {
+                !d.is_empty()
+                    || p.component.is_some()
+                    || p.resolves
+                    || crate::report::conditions::states_condition(&p.regex)
+            })
             .collect();
         // Literals are plain strings of bounded number; building cannot fail
         // short of exceeding aho-corasick's size limits.
@@ -122,8 +128,8 @@ impl RuleSet {
         }
     }
 
-    /// Whether a detector uses `pattern` or it states a version (else it
-    /// only links entities).
+    /// Whether a detector uses `pattern`, or it states a version, a
+    /// resolution or a node condition (else it only links entities).
     pub fn feeds_detector(&self, pattern: usize) -> bool {
         self.feeds_detector[pattern]
     }

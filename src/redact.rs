@@ -190,6 +190,13 @@ impl Redactor {
                 }
             }
         }
+        for c in &mut report.conditions {
+            self.text(&mut c.host);
+            if let Some(m) = &mut c.message {
+                self.text(m);
+            }
+            self.all(&mut c.during);
+        }
         for v in &mut report.host_versions {
             if let Some(h) = &mut v.host {
                 self.text(h);

@@ -81,9 +81,16 @@ pub fn build(rules: &RuleSet, analysis: Analysis) -> Report {
         })
         .collect();
     let notes = time_notes(&analysis.stats);
+    let conditions = super::conditions::periods(
+        super::conditions::from_events(rules, &analysis.events, |e| {
+            analysis.texts[e.input].get(e.text)
+        }),
+        &super::conditions::finding_spans(rules, &analysis.events, &analysis.findings),
+    );
     Report {
         listings: Vec::new(),
         notes,
+        conditions,
         schema_version: super::SCHEMA_VERSION,
         inputs: analysis.inputs,
         errors: analysis.errors,

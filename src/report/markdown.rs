@@ -62,6 +62,9 @@ pub fn print(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for note in &report.notes {
         writeln!(out, "- note: {}", text(note))?;
     }
+    for period in report.conditions.iter().filter(|p| p.abnormal) {
+        writeln!(out, "- condition: {}", text(&period.summary()))?;
+    }
     for f in &report.fleet {
         writeln!(out)?;
         writeln!(

@@ -46,6 +46,7 @@ impl Default for Merge {
                 stats: Stats::default(),
                 notes: Vec::new(),
                 redacted: false,
+                conditions: Vec::new(),
             },
             sightings: Vec::new(),
             hosts: BTreeSet::new(),
@@ -66,6 +67,8 @@ impl Merge {
         let merged = &mut self.report;
         // One redacted report makes the merged one redacted.
         merged.redacted |= report.redacted;
+        // Condition periods are per host: each report's are kept as they are.
+        merged.conditions.append(&mut report.conditions);
         let input_base = merged.inputs.len();
         let base = merged.incidents.len();
         // Rank → index into the merged incidents.

@@ -11,6 +11,8 @@
 //!   "errors":   [{ "path", "message" }],          (named inputs that could not be read)
 //!   "skipped":  [{ "path", "message" }],          (binary, corrupt or partly read files)
 //!   "bundles":  [{ "root", "kind" }], "ignored",  (support bundle layouts; non-log files)
+//!   "conditions": [{ "host", "condition", "status", "abnormal", "from", "to", "last_seen", "reason",
+//!                    "message", "during": [], "sources": [] }],   (only when a line states one)
 //!   "incidents":[{ "rank", "kind", "chain", "related": [ranks], "suppressed", "title", "severity", "score",
 //!                  "first_seen", "last_seen", "duration_s", "first_relative", "last_relative",
 //!                  "nearby": [{ "kind", "subject", "severity", "first_seen", "last_seen" }],
@@ -51,6 +53,7 @@
 //! entity ties to the incident: they do not change its severity.
 
 mod build;
+pub mod conditions;
 pub mod events;
 pub mod fleet;
 pub mod grammars;
@@ -109,6 +112,9 @@ pub struct Report {
     /// [`crate::state`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub listings: Vec<crate::state::ListingSummary>,
+    /// The nodes' conditions over time ([`conditions`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<conditions::ConditionPeriod>,
     /// Every matched event, only for `podmortem events`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<EventRecord>,

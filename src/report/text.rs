@@ -113,6 +113,9 @@ fn header(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     for note in &report.notes {
         writeln!(out, "  note: {}", clean(note))?;
     }
+    for period in report.conditions.iter().filter(|p| p.abnormal) {
+        writeln!(out, "  condition: {}", clean(&period.summary()))?;
+    }
     Ok(())
 }
 

@@ -16,6 +16,7 @@
 
 mod axis;
 pub(super) mod fleet;
+mod conditions;
 mod layout;
 mod overview;
 
@@ -23,6 +24,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use axis::Axis;
+use conditions::Conditions;
 use layout::{lane_height, Layout, Placed, Tag};
 use overview::Overview;
 
@@ -54,7 +56,8 @@ const LABEL_CHARS: usize = 40;
 pub(super) fn print(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "<section id=\"timeline\">\n<h2>Timeline</h2>")?;
     let lanes = lanes(report);
-    let Some(axis) = axis(&lanes) else {
+    let conditions = Conditions::new(report);
+    let Some(axis) = axis(&lanes, &conditions) else {
         writeln!(
             out,
             "<p class=\"none\">No findings to draw.</p>\n</section>"
@@ -65,7 +68,8 @@ pub(super) fn print(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let drawn = select(lanes);
     let hidden = total - drawn.iter().filter(|l| !l.marks.is_empty()).count();
     let overview = Overview::new(report);
-    let lanes_top = TOP + 8.0 + overview.height() + 12.0;
+    let conditions_top = TOP + 8.0 + overview.height();
+    let lanes_top = conditions_top + conditions.height() + 12.0;
     let layout = Layout::new(&drawn, &axis, lanes_top);
     let height = layout.bottom + if hidden > 0 { 26.0 } else { 8.0 };
     writeln!(
@@ -77,6 +81,7 @@ pub(super) fn print(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     legend(&axis, out)?;
     axis.print(TOP, layout.bottom, out)?;
     overview.print(&axis, TOP + 8.0, out)?;
+    conditions.print(&axis, conditions_top, out)?;
     writeln!(
         out,
         "<line class=\"rule\" x1=\"0\" x2=\"{WIDTH}\" y1=\"{:.1}\" y2=\"{0:.1}\"/>",
@@ -186,13 +191,21 @@ fn lanes(report: &Report) -> Vec<Lane<'_>> {
     lanes.into_values().collect()
 }
 
-/// An axis over every finding, in the zone of the earliest.
-fn axis(lanes: &[Lane]) -> Option<Axis> {
+/// An axis over every finding and every abnormal condition period, in the
+/// zone of the earliest finding (of the earliest period without findings).
+fn axis(lanes: &[Lane], conditions: &Conditions) -> Option<Axis> {
     let marks = || lanes.iter().flat_map(|l| &l.marks);
-    let first = marks().min_by_key(|m| m.start)?;
-    let end = marks().map(|m| m.end).max()?;
-    let zone = instant(&first.finding.first_seen)?.timezone();
-    Some(Axis::new(first.start, end, zone))
+    let found = marks().min_by_key(|m| m.start).and_then(|first| {
+        let end = marks().map(|m| m.end).max()?;
+        let zone = instant(&first.finding.first_seen)?.timezone();
+        Some((first.start, end, zone))
+    });
+    let (start, end, zone) = match (found, conditions.span()) {
+        (Some((s0, e0, zone)), Some((s1, e1, _))) => (s0.min(s1), e0.max(e1), zone),
+        (Some(span), None) | (None, Some(span)) => span,
+        (None, None) => return None,
+    };
+    Some(Axis::new(start, end, zone))
 }
 
 /// The [`MAX_LANES`] best-ranked lanes, grouped by host: each host's own
