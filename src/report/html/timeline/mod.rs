@@ -15,8 +15,8 @@
 //! the incidents are is never re-derived here.
 
 mod axis;
-pub(super) mod fleet;
 mod conditions;
+pub(super) mod fleet;
 mod layout;
 mod overview;
 
