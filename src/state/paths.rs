@@ -38,10 +38,14 @@ pub fn cgroup(path: &str) -> Option<CgroupPath> {
         None => path.trim_start_matches("./").trim_start_matches('/'),
     };
     let mut segments = rest.split('/').filter(|s| !s.is_empty()).peekable();
+    // A path relative to an unnamed mount point (`find . -type d` run in
+    // one controller's directory) does not say which hierarchy it is.
+    let rooted = path.contains("/sys/fs/cgroup/");
     let controller = match segments.peek() {
+        Some(_) if !rooted => "unknown".to_string(),
         Some(first) if first.starts_with("kubepods") => "unified".to_string(),
-        Some(_) if path.contains("/sys/fs/cgroup/") => segments.next()?.to_string(),
-        _ => "unknown".to_string(),
+        Some(_) => segments.next()?.to_string(),
+        None => "unknown".to_string(),
     };
     let mut uid = None;
     let mut container = None;
