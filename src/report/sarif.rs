@@ -125,8 +125,15 @@ fn rule(grammar: &Grammar, d: &Detector) -> Value {
         .collect();
     sources.sort_unstable();
     sources.dedup();
+    // SARIF wants unique tags: a source named `kubernetes` (the cluster's
+    // records) is said once.
     let mut tags = vec!["kubernetes".to_string(), "node".to_string()];
-    tags.extend(sources.iter().map(|s| s.to_string()));
+    tags.extend(
+        sources
+            .iter()
+            .filter(|s| !matches!(**s, "kubernetes" | "node"))
+            .map(|s| s.to_string()),
+    );
     let worst = d
         .levels
         .iter()

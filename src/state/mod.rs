@@ -186,7 +186,20 @@ fn read_found(found: Found<'_>, state: &mut NodeState) {
     state.read_text(&name, &text, modified);
 }
 
+/// A file time as an instant; `None` for one chrono cannot hold (an
+/// archive entry may carry any mtime, and the `From` conversion panics).
 fn instant(t: SystemTime) -> Option<DateTime<FixedOffset>> {
-    let t: DateTime<Utc> = t.into();
-    Some(t.fixed_offset())
+    let (secs, nanos) = match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => (i64::try_from(d.as_secs()).ok()?, d.subsec_nanos()),
+        Err(e) => {
+            let d = e.duration();
+            let secs = -i64::try_from(d.as_secs()).ok()?;
+            if d.subsec_nanos() == 0 {
+                (secs, 0)
+            } else {
+                (secs.checked_sub(1)?, 1_000_000_000 - d.subsec_nanos())
+            }
+        }
+    };
+    Some(DateTime::<Utc>::from_timestamp(secs, nanos)?.fixed_offset())
 }
