@@ -770,14 +770,7 @@ impl<'v> Walker<'v> {
             };
             read_any = true;
             let raw = file.name().to_string();
-            let member = Member {
-                path: &raw,
-                is_dir: file.is_dir(),
-                regular: file.is_file(),
-                modified: file.last_modified().and_then(zip_time),
-                size: file.size(),
-                sparse: false,
-            };
+            let member = Member::of_zip(&file, &raw);
             if !self.member(name, &mut layout, member, &mut file, depth) {
                 return;
             }
@@ -816,14 +809,7 @@ impl<'v> Walker<'v> {
                 }
             };
             let raw = file.name().to_string();
-            let member = Member {
-                path: &raw,
-                is_dir: file.is_dir(),
-                regular: file.is_file(),
-                modified: file.last_modified().and_then(zip_time),
-                size: file.size(),
-                sparse: false,
-            };
+            let member = Member::of_zip(&file, &raw);
             if !self.member(name, &mut layout, member, &mut file, depth) {
                 return;
             }
@@ -868,6 +854,21 @@ struct Member<'a> {
 }
 
 /// A zip entry's time (MS-DOS local time, no zone: read as UTC).
+impl<'a> Member<'a> {
+    /// A zip entry, streamed or read through the central directory; `path`
+    /// is its name, owned by the caller while the entry is read.
+    fn of_zip<R: Read>(file: &zip::read::ZipFile<'_, R>, path: &'a str) -> Member<'a> {
+        Member {
+            path,
+            is_dir: file.is_dir(),
+            regular: file.is_file(),
+            modified: file.last_modified().and_then(zip_time),
+            size: file.size(),
+            sparse: false,
+        }
+    }
+}
+
 fn zip_time(t: zip::DateTime) -> Option<SystemTime> {
     let date = NaiveDate::from_ymd_opt(i32::from(t.year()), t.month().into(), t.day().into())?;
     let time = date.and_hms_opt(t.hour().into(), t.minute().into(), t.second().into())?;
