@@ -40,11 +40,12 @@ pub struct Analysis {
 }
 
 pub fn build(rules: &RuleSet, analysis: Analysis) -> Report {
-    let mut incidents: Vec<(Incident, Span)> = analysis
-        .clusters
-        .iter()
-        .map(|c| incident(rules, &analysis, c))
-        .collect();
+    let mut folder = super::fold::Folder::default();
+    for cluster in &analysis.clusters {
+        let (incident, span) = incident(rules, &analysis, cluster);
+        folder.push(incident, span);
+    }
+    let mut incidents = folder.finish();
     incidents.sort_by(|(a, _), (b, _)| {
         b.score
             .total_cmp(&a.score)
@@ -136,10 +137,10 @@ fn time_notes(stats: &Stats) -> Vec<String> {
 }
 
 /// When an incident happened, and whether it is about the node as a whole.
-struct Span {
-    first: EventTime,
-    last: EventTime,
-    node: bool,
+pub(super) struct Span {
+    pub first: EventTime,
+    pub last: EventTime,
+    pub node: bool,
 }
 
 impl Span {
@@ -331,6 +332,7 @@ fn incident(rules: &RuleSet, analysis: &Analysis, cluster: &Cluster) -> (Inciden
         remediation_advice: advice,
         versions,
         references,
+        folded: None,
     };
     (incident, span)
 }

@@ -91,6 +91,8 @@ pub fn print(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         "| # | severity | title | pods | first seen | last seen | findings |"
     )?;
     writeln!(out, "| ---: | --- | --- | --- | --- | --- | --- |")?;
+    // A folded incident names thousands of pods: a row shows the first few.
+    const MAX_PODS: usize = 10;
     for i in report.incidents.iter().take(MAX_ROWS) {
         let severity = if i.severity >= Severity::High {
             format!("**{}**", i.severity)
@@ -100,17 +102,23 @@ pub fn print(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         let pods = if i.pods.is_empty() {
             "—".to_string()
         } else {
-            i.pods
-                .iter()
-                .map(|p| code(p))
-                .collect::<Vec<_>>()
-                .join(", ")
+            let mut shown: Vec<String> = i.pods.iter().take(MAX_PODS).map(|p| code(p)).collect();
+            if i.pods.len() > MAX_PODS {
+                shown.push(format!("… and {} more", i.pods.len() - MAX_PODS));
+            }
+            shown.join(", ")
         };
-        let findings: Vec<String> = i
+        let mut findings: Vec<String> = i
             .findings
             .iter()
             .map(|f| format!("{} ×{}", code(&f.kind), f.count))
             .collect();
+        if let Some(folded) = &i.folded {
+            findings.push(format!(
+                "folded: {} incidents, {} times in all",
+                folded.incidents, folded.count
+            ));
+        }
         writeln!(
             out,
             "| {} | {severity} | {} | {pods} | {} | {} | {} |",

@@ -56,6 +56,7 @@ mod build;
 pub mod conditions;
 pub mod events;
 pub mod fleet;
+mod fold;
 pub mod grammars;
 pub mod html;
 pub mod json;
@@ -300,9 +301,42 @@ pub struct Incident {
     /// fix (`dockerd_stop_loop`: Docker ≥ 20.10.10).
     pub versions: Vec<ComponentVersion>,
     pub references: Vec<String>,
+    /// Set when this incident stands for many low ones alike on its host
+    /// (`src/report/fold.rs`): its findings and evidence are the worst
+    /// one's, its pods, containers and times those of all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folded: Option<Folded>,
+}
+
+/// How many incidents a folded one stands for.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Folded {
+    pub incidents: usize,
+    /// How many times it happened in all (their findings' counts).
+    pub count: usize,
+    /// The lines their findings matched, all together.
+    pub lines: usize,
+}
+
+impl Folded {
+    /// What a folded incident stands for, in every format.
+    pub fn describe(&self) -> String {
+        format!(
+            "stands for {} low incidents alike on this host ({} times, {} lines in all); \
+             its findings and evidence are the worst one's",
+            self.incidents, self.count, self.lines
+        )
+    }
 }
 
 impl Incident {
+    /// How many times it happened: a fold's total, else its findings'.
+    pub fn count(&self) -> usize {
+        self.folded
+            .as_ref()
+            .map_or_else(|| self.findings.iter().map(|f| f.count).sum(), |f| f.count)
+    }
+
     /// Whether it fails a run gated at `level` (`--fail-on`): severe
     /// enough, and not suppressed.
     pub fn fails(&self, level: Severity) -> bool {

@@ -72,7 +72,7 @@ pub fn print(report: &Report, style: Style, out: &mut dyn Write) -> io::Result<(
                 "  #{} {}  {}×  {}",
                 i.rank,
                 seconds(&i.first_seen),
-                i.findings.iter().map(|f| f.count).sum::<usize>(),
+                i.count(),
                 clean(&i.title)
             )?;
         }

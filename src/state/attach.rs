@@ -331,6 +331,7 @@ fn new_incident(grammar: &Grammar, d: usize, f: &StateFinding, state: &NodeState
         remediation_advice: Vec::new(),
         versions: Vec::new(),
         references: Vec::new(),
+        folded: None,
     };
     add(&mut incident, f, finding, state);
     retell(&mut incident, grammar);

@@ -296,7 +296,18 @@ fn low_table(lows: &[&Incident], out: &mut dyn Write) -> io::Result<()> {
         plural(lows.len())
     )?;
     for i in lows {
-        let count: usize = i.findings.iter().map(|f| f.count).sum();
+        let count = i.count();
+        let folded = i
+            .folded
+            .as_ref()
+            .map(|f| {
+                format!(
+                    " <span class=\"badge muted\" title=\"{}\">folded ×{}</span>",
+                    Esc(&f.describe()),
+                    f.incidents
+                )
+            })
+            .unwrap_or_default();
         let suppressed = i
             .suppressed
             .as_deref()
@@ -310,7 +321,7 @@ fn low_table(lows: &[&Incident], out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "<tr id=\"incident-{r}\" data-severity=\"{}\"><td class=\"num\"><a href=\"#incident-{r}\">#{r}</a></td>\
-             <td>{}{suppressed}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{count}×</td></tr>",
+             <td>{}{folded}{suppressed}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{count}×</td></tr>",
             i.severity,
             Esc(&shorten(&i.title)),
             Id(&i.kind),
