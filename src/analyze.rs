@@ -18,7 +18,7 @@ use crate::report::{
 };
 use crate::scan::{ScanOutput, Texts};
 use crate::time::{
-    EventTime, Fallback, Overrides, Provenance, Stamp, TimeBound, TimeContext, Zone,
+    learn, EventTime, Fallback, Overrides, Provenance, Stamp, TimeBound, TimeContext, Zone,
 };
 
 /// What the caller decides; no field here is read from the environment.
@@ -71,7 +71,24 @@ pub fn run_with_progress(rules: &RuleSet, options: &Options, progress: Progress<
         })
         .collect();
     gather_links(&mut scans, rules);
-    let contexts = time_contexts(&scans, options);
+    let mut contexts = time_contexts(&scans, options);
+    // Zones the bundles and abbreviations teach (time/learn.rs).
+    let views: Vec<learn::Input<'_>> = scans
+        .iter()
+        .map(|s| learn::Input {
+            name: &s.name,
+            hosts: &s.output.hosts,
+            samples: &s.output.time,
+        })
+        .collect();
+    let mut rebuild = |i: usize, zone: Zone| time_context(&scans[i], options, zone);
+    learn::refine(
+        &views,
+        &mut contexts,
+        &collected.zones,
+        options.overrides.zone,
+        &mut rebuild,
+    );
     let resolver = resolver(&scans);
 
     let (mut events, untimed) = timeline(&mut scans, &contexts, &resolver);
@@ -520,6 +537,7 @@ fn summary(scan: &InputScan, ctx: &TimeContext, input: usize) -> InputSummary {
             .copied()
             .chain(scan.framing.notes())
             .map(String::from)
+            .chain(ctx.notes.iter().cloned())
             .collect(),
         long_lines: scan.output.long_lines,
         utc_offset: ctx.offset.to_string(),
