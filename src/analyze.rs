@@ -18,7 +18,7 @@ use crate::report::{
 };
 use crate::scan::{ScanOutput, Texts};
 use crate::time::{
-    learn, EventTime, Fallback, Overrides, Provenance, Stamp, TimeBound, TimeContext, Zone,
+    api, learn, EventTime, Fallback, Overrides, Provenance, Stamp, TimeBound, TimeContext, Zone,
 };
 
 /// What the caller decides; no field here is read from the environment.
@@ -99,6 +99,21 @@ pub fn run_with_progress(rules: &RuleSet, options: &Options, progress: Progress<
     let duplicates = drop_duplicates(&mut events, &scans);
     // Who is who is learned from every event, whatever the time window.
     let graph = entity_graph(&events, &scans, &resolver);
+    // API times as a check on the nodes' zones (time/api.rs).
+    let side = |e: &Event| match scans[e.input].framing {
+        crate::scan::Framing::Cluster(_)
+            if rules.grammar.patterns[e.pattern]
+                .id
+                .starts_with("kubernetes.event_") =>
+        {
+            api::Side::Api
+        }
+        crate::scan::Framing::Cluster(_) => api::Side::Neither,
+        _ => api::Side::Node,
+    };
+    for (i, note) in api::shifts(&events, &side, &|e| graph.group(e)) {
+        contexts[i].notes.push(note);
+    }
     let outside = keep_within(&mut events, options.since, options.until);
 
     let findings = detect(rules, &events, &graph);

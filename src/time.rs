@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 
+pub mod api;
 pub mod learn;
 pub mod stated;
 mod tzif;

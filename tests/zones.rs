@@ -119,7 +119,10 @@ fn utc_events(args: &[&str]) -> Vec<String> {
 /// The notes `podmortem inputs` gives each input, by the input's name
 /// below `root`.
 fn input_notes(args: &[&str], root: &str) -> Vec<(String, Vec<String>)> {
-    let mut all = vec!["inputs", "--format", "json", "--year", "2026"];
+    let mut all = vec!["inputs", "--format", "json"];
+    if !args.contains(&"--year") {
+        all.extend(["--year", "2026"]);
+    }
     all.extend_from_slice(args);
     let out = common::podmortem(&all, None);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -256,10 +259,9 @@ fn short_full_abbreviations_teach_the_hosts_other_file_its_zone() {
     let notes = input_notes(&[root], "/");
     let messages = notes.iter().find(|(p, _)| p.ends_with("messages")).unwrap();
     assert!(
-        messages
-            .1
-            .iter()
-            .any(|n| n.starts_with("zone CEST, as ") && n.contains("journal.txt")),
+        messages.1.iter().any(|n| n
+            .starts_with("zone CEST (short-full abbreviations: the rules of ")
+            && n.contains("journal.txt")),
         "{notes:?}"
     );
     // An abbreviation of several zones teaches nothing, and says so.
@@ -345,4 +347,69 @@ fn sources_that_disagree_are_named() {
                 && n.contains("+08:00")),
         "{notes:?}"
     );
+}
+
+/// One `FailedKillPod` event of the seed's pod at `at` (UTC), shaped as
+/// tests/fixtures/cluster/seed/events.json (composed: one event per
+/// failure rather than one counted event, so that each is a moment).
+fn failed_kill_pod(n: usize, at: &str) -> String {
+    format!(
+        r#"{{"apiVersion": "v1", "count": 1, "eventTime": null, "firstTimestamp": "{at}",
+ "involvedObject": {{"apiVersion": "v1", "kind": "Pod", "name": "fluentd-hjj42",
+   "namespace": "kube-system", "uid": "d6097c23-9b88-4708-93e0-226bb313e7f3"}},
+ "kind": "Event", "lastTimestamp": "{at}",
+ "message": "error killing pod: failed to \"KillContainer\" for \"fluentd\" with KillContainerError: \"rpc error: code = Unknown desc = operation timeout: context deadline exceeded\"",
+ "metadata": {{"creationTimestamp": "{at}", "name": "fluentd-hjj42.175b1b1e9a0f4c2{n}", "namespace": "kube-system"}},
+ "reason": "FailedKillPod", "source": {{"component": "kubelet", "host": "ecs-prod-003"}}, "type": "Warning"}}"#
+    )
+}
+
+/// Issue 17: the API's UTC times of kubelet's FailedKillPod events against
+/// kubelet's own lines for the same container (tied to the pod by the
+/// seed's pods.json), in a file that gives no zone.
+#[test]
+fn api_event_times_show_a_node_log_read_in_the_wrong_zone() {
+    let events = [
+        "2023-05-01T03:03:37Z",
+        "2023-05-01T03:13:57Z",
+        "2023-05-01T03:23:57Z",
+    ]
+    .iter()
+    .enumerate()
+    .map(|(n, at)| failed_kill_pod(n, at))
+    .collect::<Vec<_>>()
+    .join(",\n");
+    let events = format!("{{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [{events}]}}\n");
+    let pods = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/cluster/seed/pods.json"
+    ))
+    .unwrap();
+    // kubelet's lines at Beijing time, in a file that does not say so.
+    let log = kubelet("May", "05", "01", "11:03:37")
+        + &kubelet("May", "05", "01", "11:13:56")
+        + &kubelet("May", "05", "01", "11:23:56");
+    let dir = bundle_dir(&[
+        ("events.json", events.as_bytes()),
+        ("pods.json", &pods),
+        ("kubelet.log", log.as_bytes()),
+    ]);
+    let root = dir.path().to_str().unwrap();
+    let note = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.push(root);
+        let notes = input_notes(&all, "/");
+        let kubelet = notes
+            .iter()
+            .find(|(p, _)| p.ends_with("kubelet.log"))
+            .unwrap();
+        kubelet.1.iter().find(|n| n.contains("API")).cloned()
+    };
+    let shifted = note(&["--year", "2023"]).expect("a note on kubelet.log");
+    assert!(
+        shifted.contains("+08:00") && shifted.contains("3 cases"),
+        "{shifted}"
+    );
+    // Read in the right zone, the lines and the API agree: no note.
+    assert_eq!(note(&["--year", "2023", "--tz", "Asia/Shanghai"]), None);
 }

@@ -35,6 +35,10 @@ pub struct Input<'a> {
     pub samples: &'a TimeSamples,
 }
 
+/// What the abbreviations of an input teach: nothing (none printed), a
+/// zone, or why none.
+type Abbreviated = Option<Result<Learned, String>>;
+
 /// A zone learned, with where from.
 #[derive(Clone, Debug)]
 struct Learned {
@@ -61,9 +65,8 @@ pub fn refine(
     }
     // Inputs of one host often print the same abbreviations at the same
     // times: each set is looked up once.
-    let mut memo: HashMap<&[(NaiveDateTime, String)], Option<Result<Learned, String>>> =
-        HashMap::new();
-    let abbreviated: Vec<Option<Result<Learned, String>>> = inputs
+    let mut memo: HashMap<&[(NaiveDateTime, String)], Abbreviated> = HashMap::new();
+    let abbreviated: Vec<Abbreviated> = inputs
         .iter()
         .map(|i| {
             let samples = i.samples.abbreviations.as_slice();
@@ -222,7 +225,7 @@ fn disagree(a: Zone, b: Zone, samples: &TimeSamples, when: Option<NaiveDateTime>
 
 /// The zone the abbreviations `samples` fit: `None` without samples,
 /// `Err(why)` when they fit no zone or zones with different rules.
-fn by_abbreviations(samples: &[(NaiveDateTime, String)]) -> Option<Result<Learned, String>> {
+fn by_abbreviations(samples: &[(NaiveDateTime, String)]) -> Abbreviated {
     let (first, _) = samples.first()?;
     let names: BTreeSet<&str> = samples.iter().map(|(_, n)| n.as_str()).collect();
     let names = names.into_iter().collect::<Vec<_>>().join("/");
@@ -272,12 +275,12 @@ fn by_abbreviations(samples: &[(NaiveDateTime, String)]) -> Option<Result<Learne
     let shared = if rest == 0 {
         String::new()
     } else {
-        format!(" and {rest} other zones alike")
+        format!(" and {rest} other zones")
     };
     Some(Ok(Learned {
         zone: Zone::Named(zone),
         from: format!(
-            "{names}, as {}{shared} (short-full abbreviations)",
+            "{names} (short-full abbreviations: the rules of {}{shared})",
             zone.name()
         ),
         own: true,
