@@ -22,11 +22,14 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::{DateTime, Duration, FixedOffset, LocalResult, NaiveDateTime, TimeZone};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, LocalResult, NaiveDateTime, TimeZone};
 use chrono_tz::OffsetName;
 
 use super::stated::Stated;
 use super::{anchor_offset_secs, Provenance, Stamp, TimeContext, TimeSamples, Zone};
+
+/// Offsets shown per host kept to check a zone against.
+const MAX_SHOWN: usize = 64;
 
 /// What [`refine`] needs to know of one input.
 pub struct Input<'a> {
@@ -88,13 +91,22 @@ pub fn refine(
         }
     }
     let mut abbreviated_of_host: HashMap<&str, Vec<usize>> = HashMap::new();
-    let mut seen_of_host: HashMap<&str, Vec<usize>> = HashMap::new();
+    // What each host's lines show of their zone, a few per offset and
+    // month: an archive of one host's 100k files is looked at once.
+    let mut shown_of_host: HashMap<&str, Vec<(usize, DateTime<FixedOffset>)>> = HashMap::new();
     for (i, input) in inputs.iter().enumerate() {
         for host in input.hosts {
-            if matches!(abbreviated[i], Some(Ok(_))) {
-                abbreviated_of_host.entry(host).or_default().push(i);
+            let teaching = abbreviated_of_host.entry(host).or_default();
+            if matches!(abbreviated[i], Some(Ok(_))) && teaching.len() < MAX_SHOWN {
+                teaching.push(i);
             }
-            seen_of_host.entry(host).or_default().push(i);
+            let shown = shown_of_host.entry(host).or_default();
+            for t in shown_offsets(input.samples) {
+                let month = |t: &DateTime<FixedOffset>| (*t.offset(), t.year(), t.month());
+                if shown.len() < MAX_SHOWN && !shown.iter().any(|(_, s)| month(s) == month(&t)) {
+                    shown.push((i, t));
+                }
+            }
         }
     }
     for (i, input) in inputs.iter().enumerate() {
@@ -139,8 +151,11 @@ pub fn refine(
         let Some(chosen) = sources.first().cloned() else {
             continue;
         };
+        // An input without local readings reads the same in any zone.
+        let Some(when) = reading_of(input.samples, &contexts[i]) else {
+            continue;
+        };
         let mut notes = Vec::new();
-        let when = reading_of(input.samples, &contexts[i]);
         for other in &sources[1..] {
             if disagree(chosen.zone, other.zone, input.samples, when) {
                 notes.push(format!(
@@ -149,14 +164,14 @@ pub fn refine(
                 ));
             }
         }
-        let host_inputs = input
+        let own = shown_offsets(input.samples).map(|t| (i, t));
+        let of_hosts = input
             .hosts
             .iter()
-            .flat_map(|h| seen_of_host.get(h.as_str()).into_iter().flatten())
-            .copied()
-            .chain([i]);
-        let contradiction = host_inputs
-            .flat_map(|j| shown_offsets(inputs[j].samples).map(move |t| (j, t)))
+            .flat_map(|h| shown_of_host.get(h.as_str()).into_iter().flatten())
+            .copied();
+        let contradiction = own
+            .chain(of_hosts)
             .find(|(_, t)| chosen.zone.offset_at(t.naive_utc()) != *t.offset());
         if let Some((j, t)) = contradiction {
             notes.push(format!(
@@ -206,8 +221,8 @@ fn reading_of(samples: &TimeSamples, ctx: &TimeContext) -> Option<NaiveDateTime>
 }
 
 /// Whether zones `a` and `b` give different offsets at the instants the
-/// input's lines show, at its last reading, or (with neither) today.
-fn disagree(a: Zone, b: Zone, samples: &TimeSamples, when: Option<NaiveDateTime>) -> bool {
+/// input's lines show or at its last reading.
+fn disagree(a: Zone, b: Zone, samples: &TimeSamples, when: NaiveDateTime) -> bool {
     let abbreviated = samples
         .abbreviations
         .iter()
@@ -215,11 +230,10 @@ fn disagree(a: Zone, b: Zone, samples: &TimeSamples, when: Option<NaiveDateTime>
     let mut instants: Vec<NaiveDateTime> = shown_offsets(samples)
         .map(|t| t.naive_utc())
         .chain(abbreviated)
-        .chain(when)
+        .chain([when])
         .collect();
-    if instants.is_empty() {
-        instants.push(chrono::Utc::now().naive_utc());
-    }
+    instants.sort_unstable();
+    instants.dedup();
     instants.iter().any(|&t| a.offset_at(t) != b.offset_at(t))
 }
 

@@ -6,8 +6,10 @@
 //! and just before each), and, past the file's last transition, the
 //! offsets of the file's footer rule (its POSIX TZ string) in January and
 //! July. The first matching zone in chrono-tz's (alphabetical) list is
-//! taken: zones that match agree at every instant a log can carry, so which
-//! one is only a name. When none matches (tz data of another release with
+//! taken, and how many others match is said: zones that match agree at
+//! every instant a log can carry, so which one is only a name (often a
+//! link's, `Asia/Chongqing` for `Asia/Shanghai`: chrono-tz does not tell
+//! links apart). When none matches (tz data of another release with
 //! different rules), a footer without daylight saving time still gives
 //! its one offset; a footer with it gives nothing (evaluating its rule is
 //! what a tz library does, and ours are chrono-tz's).
@@ -36,15 +38,16 @@ const SINCE: i64 = 0;
 pub fn zone(data: &[u8]) -> Option<(Zone, String)> {
     let tzif = parse(data)?;
     let footer = tzif.footer.as_deref().and_then(footer_offsets);
-    if let Some(tz) = chrono_tz::TZ_VARIANTS
+    let mut matching = chrono_tz::TZ_VARIANTS
         .iter()
         .copied()
-        .find(|tz| matches(&tzif, footer, *tz))
-    {
-        return Some((
-            Zone::Named(tz),
-            format!("{} (by its TZif rules)", tz.name()),
-        ));
+        .filter(|tz| matches(&tzif, footer, *tz));
+    if let Some(tz) = matching.next() {
+        let label = match matching.count() {
+            0 => format!("{} (its TZif rules)", tz.name()),
+            n => format!("{} (its TZif rules, shared by {n} other zones)", tz.name()),
+        };
+        return Some((Zone::Named(tz), label));
     }
     match footer? {
         (std, None) => {
