@@ -18,7 +18,7 @@ use crate::report::{
 };
 use crate::scan::{ScanOutput, Texts};
 use crate::time::{
-    EventTime, Fallback, Overrides, Provenance, Stamp, TimeBound, TimeContext, Zone,
+    api, learn, EventTime, Fallback, Overrides, Provenance, Stamp, TimeBound, TimeContext, Zone,
 };
 
 /// What the caller decides; no field here is read from the environment.
@@ -71,7 +71,24 @@ pub fn run_with_progress(rules: &RuleSet, options: &Options, progress: Progress<
         })
         .collect();
     gather_links(&mut scans, rules);
-    let contexts = time_contexts(&scans, options);
+    let mut contexts = time_contexts(&scans, options);
+    // Zones the bundles and abbreviations teach (time/learn.rs).
+    let views: Vec<learn::Input<'_>> = scans
+        .iter()
+        .map(|s| learn::Input {
+            name: &s.name,
+            hosts: &s.output.hosts,
+            samples: &s.output.time,
+        })
+        .collect();
+    let mut rebuild = |i: usize, zone: Zone| time_context(&scans[i], options, zone);
+    learn::refine(
+        &views,
+        &mut contexts,
+        &collected.zones,
+        options.overrides.zone,
+        &mut rebuild,
+    );
     let resolver = resolver(&scans);
 
     let (mut events, untimed) = timeline(&mut scans, &contexts, &resolver);
@@ -82,6 +99,21 @@ pub fn run_with_progress(rules: &RuleSet, options: &Options, progress: Progress<
     let duplicates = drop_duplicates(&mut events, &scans);
     // Who is who is learned from every event, whatever the time window.
     let graph = entity_graph(&events, &scans, &resolver);
+    // API times as a check on the nodes' zones (time/api.rs).
+    let side = |e: &Event| match scans[e.input].framing {
+        crate::scan::Framing::Cluster(_)
+            if rules.grammar.patterns[e.pattern]
+                .id
+                .starts_with("kubernetes.event_") =>
+        {
+            api::Side::Api
+        }
+        crate::scan::Framing::Cluster(_) => api::Side::Neither,
+        _ => api::Side::Node,
+    };
+    for (i, note) in api::shifts(&events, &side, &|e| graph.group(e)) {
+        contexts[i].notes.push(note);
+    }
     let outside = keep_within(&mut events, options.since, options.until);
 
     let findings = detect(rules, &events, &graph);
@@ -520,6 +552,7 @@ fn summary(scan: &InputScan, ctx: &TimeContext, input: usize) -> InputSummary {
             .copied()
             .chain(scan.framing.notes())
             .map(String::from)
+            .chain(ctx.notes.iter().cloned())
             .collect(),
         long_lines: scan.output.long_lines,
         utc_offset: ctx.offset.to_string(),

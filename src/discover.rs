@@ -136,6 +136,7 @@ use std::time::{Duration, SystemTime};
 use chrono::NaiveDate;
 
 use crate::decode::Decoding;
+use crate::time::stated::{Stated, ZoneFile};
 
 mod journal;
 mod special;
@@ -242,6 +243,9 @@ pub struct Walk {
     /// Files left out on purpose, without a note: non-log files inside a
     /// bundle, and second names of a file already read.
     pub ignored: usize,
+    /// What the bundle's zone files (`timedatectl`, `/etc/localtime`,
+    /// `/etc/timezone`) state: read here, not as inputs.
+    pub zones: Vec<crate::time::stated::Stated>,
 }
 
 /// Finds the inputs inside `path` (a file, a directory, a compressed file,
@@ -500,6 +504,10 @@ impl<'v> Walker<'v> {
                 self.dir(&child_path, &child_name, child_scope);
                 continue;
             }
+            if let Some(file) = ZoneFile::of(&child_name) {
+                self.zone_file_on_disk(file, &child_path, child_name, kind);
+                continue;
+            }
             if let Some(s) = &child_scope {
                 if !is_log(s.kind, &s.rel) {
                     self.out.ignored += 1;
@@ -670,6 +678,10 @@ impl<'v> Walker<'v> {
                 .ok()
                 .and_then(|s| SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(s)));
             let size = entry.size();
+            let link = (kind.is_symlink())
+                .then(|| entry.link_name_bytes())
+                .flatten()
+                .map(|t| String::from_utf8_lossy(&t).into_owned());
             let member = Member {
                 path: &raw,
                 is_dir: kind.is_dir(),
@@ -677,6 +689,7 @@ impl<'v> Walker<'v> {
                 modified,
                 size,
                 sparse: kind.is_gnu_sparse(),
+                link: link.as_deref(),
             };
             if !self.member(name, &mut layout, member, &mut entry, depth) {
                 return;
@@ -699,6 +712,12 @@ impl<'v> Walker<'v> {
         let comps = components(shown);
         if layout.observe(&comps, member.is_dir) {
             self.report_bundles(layout, archive);
+        }
+        if let Some(file) = ZoneFile::of(shown).filter(|_| member.regular || member.link.is_some())
+        {
+            let name = format!("{archive}:{shown}");
+            self.zone_file(file, name, member.link, reader);
+            return true;
         }
         if !member.regular || comps.is_empty() {
             return true;
@@ -738,6 +757,57 @@ impl<'v> Walker<'v> {
             self.skip(entry_name, format!("{why} (the lines before it were read)"));
         }
         true
+    }
+
+    /// Reads what a zone file states of its host's zone (a link's target, or
+    /// its first [`MAX_BYTES`](crate::time::stated::MAX_BYTES)).
+    fn zone_file(
+        &mut self,
+        file: ZoneFile,
+        name: String,
+        link: Option<&str>,
+        bytes: &mut dyn Read,
+    ) {
+        let stated = match link {
+            Some(target) => Stated::link(&name, target),
+            None => {
+                let mut head = Vec::new();
+                match bytes
+                    .take(crate::time::stated::MAX_BYTES)
+                    .read_to_end(&mut head)
+                {
+                    Ok(_) => Stated::read(file, &name, &head),
+                    Err(e) => return self.skip(name, reason_of(&e, "read failed")),
+                }
+            }
+        };
+        match stated {
+            Some(stated) => {
+                self.out.zones.push(stated);
+                self.out.ignored += 1;
+            }
+            None => self.skip(
+                name,
+                "a time zone file naming no zone podmortem knows: not used",
+            ),
+        }
+    }
+
+    /// [`Walker::zone_file`] for a file or link on disk.
+    fn zone_file_on_disk(&mut self, file: ZoneFile, path: &Path, name: String, kind: fs::FileType) {
+        if kind.is_symlink() {
+            match fs::read_link(path) {
+                Ok(target) => {
+                    let target = target.to_string_lossy().into_owned();
+                    return self.zone_file(file, name, Some(&target), &mut io::empty());
+                }
+                Err(e) => return self.skip(name, link_error(&e)),
+            }
+        }
+        match File::open(path) {
+            Ok(mut f) => self.zone_file(file, name, None, &mut f),
+            Err(e) => self.skip(name, open_error(&e)),
+        }
     }
 
     /// Iterates a zip's entries, visiting the ones to read. A zip on disk is
@@ -851,6 +921,8 @@ struct Member<'a> {
     size: u64,
     /// A GNU sparse tar entry, whose stored bytes are fewer than its size.
     sparse: bool,
+    /// A symbolic link's target.
+    link: Option<&'a str>,
 }
 
 /// A zip entry's time (MS-DOS local time, no zone: read as UTC).
@@ -865,6 +937,7 @@ impl<'a> Member<'a> {
             modified: file.last_modified().and_then(zip_time),
             size: file.size(),
             sparse: false,
+            link: None,
         }
     }
 }

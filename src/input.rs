@@ -97,6 +97,8 @@ pub struct Collected {
     pub bundles: Vec<Bundle>,
     /// Files inside support bundles that are not logs.
     pub ignored: usize,
+    /// What bundles state of their hosts' zones ([`crate::time::learn`]).
+    pub zones: Vec<crate::time::stated::Stated>,
 }
 
 /// Told how many more bytes have been scanned (a progress display).
@@ -149,6 +151,7 @@ pub fn read_all(sources: &[Source], rules: &RuleSet, progress: Progress<'_>) -> 
         collected.scans.append(&mut scans);
         collected.bundles.extend(walk.bundles);
         collected.ignored += walk.ignored;
+        collected.zones.extend(walk.zones);
     }
     collected
 }

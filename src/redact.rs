@@ -164,6 +164,9 @@ impl Redactor {
     fn apply(&mut self, report: &mut Report) {
         for input in &mut report.inputs {
             self.text(&mut input.path);
+            for note in &mut input.inferred {
+                self.text(note);
+            }
             self.all(&mut input.hosts);
         }
         for f in report.errors.iter_mut().chain(report.skipped.iter_mut()) {

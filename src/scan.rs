@@ -351,6 +351,12 @@ impl ScanOutput {
         }
         if let Some(Stamp::Local(header)) = envelope.stamp {
             self.time.header(line, header);
+            // A dated reading may print its zone's abbreviation (time/learn.rs).
+            if header.year.is_some() && line <= TIME_SAMPLE_LINES {
+                if let Some(name) = crate::format::journal_full::abbreviation(text) {
+                    self.time.abbreviation(header, name);
+                }
+            }
         }
         if self.first.is_none() {
             self.first = stamp_of(envelope).map(|stamp| (line, stamp));
@@ -489,6 +495,9 @@ impl ScanOutput {
         }
         if let Some(Stamp::Absolute(t)) = payload {
             self.time.offset(t.offset().local_minus_utc());
+        }
+        if let Some(Stamp::Absolute(t)) = envelope.stamp {
+            self.time.envelope_offset(t);
         }
         for stamp in [envelope.stamp, payload].into_iter().flatten() {
             if let Stamp::Local(PartialStamp { year: Some(y), .. }) = stamp {

@@ -12,6 +12,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 
+pub mod api;
+pub mod learn;
+pub mod stated;
+mod tzif;
 mod zone;
 pub use zone::Zone;
 
@@ -291,6 +295,15 @@ pub struct TimeSamples {
     /// where parts meet.
     first_clock: Option<(u64, PartialStamp)>,
     last_clock: Option<(u64, PartialStamp)>,
+    /// Zone abbreviations printed beside dated local readings
+    /// (journalctl `short-full`'s `CEST`): a few per abbreviation, for
+    /// [`learn`] to find the zones they fit.
+    pub abbreviations: Vec<(NaiveDateTime, String)>,
+    /// Instants whose envelope printed a non-zero UTC offset (journalctl
+    /// `short-iso`, RFC 5424): the zone of the host that wrote them, for
+    /// its other inputs ([`learn`]). UTC is left out: log collectors
+    /// write UTC whatever the host's zone.
+    pub seen: Vec<DateTime<FixedOffset>>,
 }
 
 /// Whether the readings `prev` then `next` step back the way a clock going
@@ -306,6 +319,8 @@ const MAX_SAMPLES: usize = 64;
 /// Yearless November/December headers needed before a drop to January or
 /// February counts as a new year.
 const LATE_LINES_FOR_ROLLOVER: u32 = 10;
+/// Zone abbreviations and envelope offsets kept per input.
+const ZONE_SAMPLES: usize = 16;
 
 impl TimeSamples {
     /// Notes the yearless header of line `line`, in file order.
@@ -381,6 +396,41 @@ impl TimeSamples {
         }
     }
 
+    /// Notes the zone abbreviation `name` printed beside the dated local
+    /// reading `local`.
+    pub fn abbreviation(&mut self, local: PartialStamp, name: &[u8]) {
+        if let Some(local) = local.year.and_then(|y| local.naive_in(y)) {
+            self.abbreviation_at(local, name);
+        }
+    }
+
+    /// One sample per abbreviation and month.
+    fn abbreviation_at(&mut self, local: NaiveDateTime, name: &[u8]) {
+        let known = self.abbreviations.iter().any(|(at, n)| {
+            n.as_bytes() == name && (at.year(), at.month()) == (local.year(), local.month())
+        });
+        if !known && self.abbreviations.len() < ZONE_SAMPLES {
+            self.abbreviations
+                .push((local, String::from_utf8_lossy(name).into_owned()));
+        }
+    }
+
+    /// Notes an instant an envelope printed with its offset.
+    pub fn envelope_offset(&mut self, at: DateTime<FixedOffset>) {
+        let known = self
+            .seen
+            .iter()
+            .any(|t| t.offset() == at.offset() && (t.year(), t.month()) == (at.year(), at.month()));
+        if at.offset().local_minus_utc() != 0 && !known && self.seen.len() < ZONE_SAMPLES {
+            self.seen.push(at);
+        }
+    }
+
+    /// The last local reading of the input and its line.
+    pub fn last_reading(&self) -> Option<(u64, PartialStamp)> {
+        self.last_clock
+    }
+
     pub fn boot(&mut self, sample: BootSample) {
         if self.boots.len() < MAX_SAMPLES {
             self.boots.push(sample);
@@ -446,6 +496,12 @@ impl TimeSamples {
         for o in next.offsets {
             self.offset(o);
         }
+        for (local, name) in next.abbreviations {
+            self.abbreviation_at(local, name.as_bytes());
+        }
+        for at in next.seen {
+            self.envelope_offset(at);
+        }
         self.rollovers.extend(next.rollovers.into_iter().map(shift));
         if self.first_month.is_none() {
             self.first_month = next.first_month;
@@ -497,6 +553,9 @@ pub struct TimeContext {
     /// When the kernel booted, if known: turns [`Stamp::SinceBoot`] into
     /// instants.
     pub boot: Option<DateTime<FixedOffset>>,
+    /// What was learned of the zone from elsewhere, and where sources
+    /// disagreed ([`learn`]), as the input's notes show it.
+    pub notes: Vec<String>,
 }
 
 /// What the caller knows when the logs themselves say nothing.
@@ -593,6 +652,7 @@ impl TimeContext {
             year_from,
             zone_from,
             boot: overrides.boot,
+            notes: Vec::new(),
         };
         if ctx.boot.is_none() {
             // The median of the samples' boot times, to the second: journald
@@ -683,7 +743,7 @@ impl TimeContext {
 
 /// Seconds east of UTC that the header zone must have for `a` to hold,
 /// rounded to the nearest quarter hour; `None` when absurd (> 18 h).
-fn anchor_offset_secs(a: &Anchor) -> Option<i32> {
+pub(crate) fn anchor_offset_secs(a: &Anchor) -> Option<i32> {
     let utc = a.absolute.naive_utc();
     let local = a.local.naive_in(a.absolute.year())?;
     let diff = local.signed_duration_since(utc).num_seconds();

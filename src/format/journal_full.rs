@@ -75,7 +75,7 @@ fn stamp(
     let exact = match zone {
         b"UTC" | b"GMT" => FixedOffset::east_opt(0),
         [b'+' | b'-', ..] => parse_offset(std::str::from_utf8(zone).ok()?),
-        _ if (2..=6).contains(&zone.len()) && zone.iter().all(u8::is_ascii_alphabetic) => {
+        _ if is_abbreviation(zone) => {
             return Some(Stamp::Local(PartialStamp::new(
                 Some(year),
                 month,
@@ -87,6 +87,29 @@ fn stamp(
     }?;
     let at = instant(exact, (year, month, day), (hour, minute, second, nanos))?;
     Some(Stamp::Absolute(at))
+}
+
+/// Whether a zone word is an abbreviation (`CEST`): letters, 2 to 6, not
+/// `UTC` or `GMT`.
+fn is_abbreviation(zone: &[u8]) -> bool {
+    !matches!(zone, b"UTC" | b"GMT")
+        && (2..=6).contains(&zone.len())
+        && zone.iter().all(u8::is_ascii_alphabetic)
+}
+
+/// The zone abbreviation of a `short-full` line (`CEST`), which its
+/// [`Stamp::Local`] leaves out: [`learn`](crate::time::learn) finds the
+/// zones that print it. `None` for other lines and exact zones.
+pub fn abbreviation(line: &[u8]) -> Option<&[u8]> {
+    fn zone(i: &[u8]) -> IResult<&[u8], &[u8]> {
+        let (i, _) = terminated(weekday, char(' '))(i)?;
+        let (i, _) = terminated(date, char(' '))(i)?;
+        let (i, _) = clock(i)?;
+        let (i, _) = space(i)?;
+        terminated(word, char(' '))(i)
+    }
+    let (_, name) = zone(line).ok()?;
+    is_abbreviation(name).then_some(name)
 }
 
 #[cfg(test)]
