@@ -200,6 +200,7 @@ fn timeline(
                     message_hash: raw.message_hash,
                     text: raw.text,
                     context: raw.context,
+                    weight: raw.weight,
                 });
             }
         }

@@ -133,6 +133,9 @@ pub struct RawEvent {
     /// The messages that continued it (a pattern's `continuation`: the
     /// call trace after a hung-task report).
     pub context: Vec<String>,
+    /// How many occurrences it stands for: its pattern's `count` capture,
+    /// else 1.
+    pub weight: u64,
 }
 
 /// A line of a `resolves` pattern (a pod's failure over): only its time
@@ -410,6 +413,7 @@ impl ScanOutput {
                 message_hash: hasher.finish(),
                 text: self.texts.push(text),
                 context: Vec::new(),
+                weight: m.count.unwrap_or(1).max(1),
             };
             self.events.push(event);
             if rules.grammar.patterns[m.pattern].continuation.is_some() {
