@@ -87,6 +87,7 @@ impl RuleSet {
                 !d.is_empty()
                     || p.component.is_some()
                     || p.resolves
+                    || p.life.is_some()
                     || crate::report::conditions::states_condition(&p.regex)
             })
             .collect();

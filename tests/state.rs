@@ -461,3 +461,39 @@ fn pods_none_running_judge_nothing() {
         .to_string()
         .contains("cgroup orphans not judged"));
 }
+
+#[test]
+fn the_logs_lifecycle_judges_only_what_it_saw_end() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        format!("{V1}/find-cgroup.txt"),
+        dir.path().join("find-cgroup.txt"),
+    )
+    .unwrap();
+    std::fs::copy(
+        "tests/fixtures/state/logs-only/containerd.log",
+        dir.path().join("containerd.log"),
+    )
+    .unwrap();
+    let report = json_report(&[dir.path().to_str().unwrap()], None);
+    let found = state_findings(&report);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let (kind, _, finding, incident) = &found[0];
+    assert_eq!(kind, "cgroup_orphans");
+    // Only the container the logs show stopped and removed: not the
+    // deleted pod's, of which the logs say nothing, nor the live ones.
+    assert_eq!(incident["containers"], serde_json::json!([EXITED]));
+    let shown = texts(finding);
+    assert!(
+        shown.contains("memory: 1 of 6 pod and container cgroups belong to nothing running"),
+        "{shown}"
+    );
+    assert!(shown.contains("weaker evidence"), "{shown}");
+    assert_eq!(finding["severity"], "low");
+    for id in [LIVE_V1[0], SANDBOX_V1, DEAD_POD_CONTAINER, DEAD_POD_V1] {
+        assert!(
+            !shown.contains(&format!("{id}\n")),
+            "{id} reported:\n{shown}"
+        );
+    }
+}

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, FixedOffset};
 
-use super::life::{Basis, Life};
+use super::life::{Basis, Life, LogLifecycle};
 use super::listing::{At, ListingKind};
 use super::paths;
 use super::NodeState;
@@ -63,11 +63,18 @@ pub struct StateFinding {
     /// What else the listings show, one sentence each.
     pub facts: Vec<String>,
     pub evidence: Vec<At>,
+    /// Judged on the logs' lifecycle alone (weaker evidence: its severity
+    /// is one level less).
+    pub weak: bool,
 }
 
 /// Every state finding, and notes on what could not be judged.
-pub fn findings(state: &NodeState, logs: &LogLife) -> (Vec<StateFinding>, Vec<String>) {
-    let life = Life::new(state);
+pub fn findings(
+    state: &NodeState,
+    logs: &LogLife,
+    lifecycle: &LogLifecycle,
+) -> (Vec<StateFinding>, Vec<String>) {
+    let life = Life::new(state, lifecycle);
     let mut notes = Vec::new();
     let mut out = Vec::new();
     let cgroup_live_uids = cgroups(state, &life, &mut out, &mut notes);
@@ -76,6 +83,7 @@ pub fn findings(state: &NodeState, logs: &LogLife) -> (Vec<StateFinding>, Vec<St
     if let Some(fact) = life.basis_fact() {
         for f in &mut out {
             f.facts.push(fact.clone());
+            f.weak = life.basis == Basis::Logs;
         }
     }
     (out, notes)
@@ -128,14 +136,15 @@ fn cgroups(
         if !life.judged() || unjudged(i) {
             continue;
         }
-        if !life.judges_pod(uid) {
+        if life.basis == Basis::Pods && !life.judges_pod(uid) {
             out_of_scope.insert(uid.as_str());
             continue;
         }
         let orphan = match container {
             Some(id) => life.dead(id, Some(uid)),
             None => {
-                (life.knows_uids || listed_children.contains(uid.as_str()))
+                life.judges_pod(uid)
+                    && (life.knows_uids || listed_children.contains(uid.as_str()))
                     && !live_uids.contains(uid)
             }
         };
@@ -199,6 +208,7 @@ fn cgroups(
             newest: None,
             facts,
             evidence,
+            weak: false,
         });
     }
     live_uids
@@ -298,6 +308,7 @@ fn task_dirs(
         let entry = &state.paths[i];
         let dead = if life.judged() {
             life.dead(&id, None)
+                || (life.basis == Basis::Logs && logs.dead_containers.contains(&id))
         } else {
             logs.dead_containers.contains(&id)
         };
@@ -348,6 +359,7 @@ fn task_dirs(
             newest: entry.mtime,
             facts,
             evidence,
+            weak: false,
         });
     }
 }
@@ -396,8 +408,13 @@ fn pod_dirs(
     let total = dirs.len();
     for (uid, (entry, volumes)) in dirs {
         let dead = if judged {
-            // A pod dump of one namespace judges its own pods only.
-            !live_uids.contains(&uid) && (life.basis != Basis::Pods || life.judges_pod(&uid))
+            // A pod dump of one namespace judges its own pods only; the
+            // logs' lifecycle judges no pod.
+            !live_uids.contains(&uid)
+                && match life.basis {
+                    Basis::Pods | Basis::Logs => life.judges_pod(&uid),
+                    Basis::Runtime | Basis::Unknown => true,
+                }
         } else {
             logs.dead_pods.contains(&uid)
         };
@@ -455,6 +472,7 @@ fn pod_dirs(
             newest: first.mtime,
             facts,
             evidence,
+            weak: false,
         });
     }
 }

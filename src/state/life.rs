@@ -18,8 +18,12 @@
 //! - a cgroup or directory newer than the dump is not judged (the pod may
 //!   have come after it).
 //!
-//! Neither basis, nothing is judged: "nothing known alive" never makes
-//! everything an orphan.
+//! Without either, the logs' lifecycle lines (grammar patterns marked
+//! `life`: containerd's `StopContainer … returns successfully`,
+//! `RunPodSandbox … returns sandbox id …`) say which containers ended; only
+//! those are dead, the pods are not judged, and the findings say that this
+//! is weaker evidence. With none of these, nothing is judged: "nothing
+//! known alive" never makes everything an orphan.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::OnceLock;
@@ -29,6 +33,39 @@ use regex::bytes::Regex;
 
 use super::{paths, NodeState};
 use crate::cluster::{self, Syntax};
+use crate::entity::Entity;
+use crate::grammar::Life as Said;
+
+/// What the logs' lifecycle lines say: the full IDs of containers and
+/// sandboxes started, and of those that ended.
+#[derive(Debug, Default)]
+pub struct LogLifecycle {
+    pub started: HashSet<String>,
+    pub ended: HashSet<String>,
+}
+
+impl LogLifecycle {
+    /// From the lifecycle lines of every input (a pattern's `life`, with
+    /// the entities its line names).
+    pub fn of<'l>(lines: impl Iterator<Item = &'l (Said, std::sync::Arc<[Entity]>)>) -> Self {
+        let mut out = LogLifecycle::default();
+        for (said, entities) in lines {
+            for e in entities.iter() {
+                if let Entity::Container(id) = e {
+                    match said {
+                        Said::Started => out.started.insert(id.clone()),
+                        Said::Ended => out.ended.insert(id.clone()),
+                    };
+                }
+            }
+        }
+        out
+    }
+
+    fn is_empty(&self) -> bool {
+        self.started.is_empty() && self.ended.is_empty()
+    }
+}
 
 /// A pod as a status dump shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -133,6 +170,8 @@ pub enum Basis {
     Runtime,
     /// The pods' status in API dumps.
     Pods,
+    /// The logs' lifecycle lines: weaker evidence.
+    Logs,
     /// Nothing: no judgement.
     Unknown,
 }
@@ -159,15 +198,19 @@ pub struct Life<'s> {
     uid_of: HashMap<String, String>,
     /// Containers the pods' status shows terminated.
     exited: HashSet<&'s str>,
+    /// Containers and sandboxes the logs show ended.
+    ended: Vec<&'s str>,
 }
 
 impl<'s> Life<'s> {
-    pub fn new(state: &'s NodeState) -> Life<'s> {
+    pub fn new(state: &'s NodeState, logs: &'s LogLifecycle) -> Life<'s> {
         let pods_alive = state.pods.iter().any(|p| p.running);
         let basis = if !state.runtime.is_empty() {
             Basis::Runtime
         } else if pods_alive {
             Basis::Pods
+        } else if !logs.is_empty() {
+            Basis::Logs
         } else {
             Basis::Unknown
         };
@@ -188,7 +231,17 @@ impl<'s> Life<'s> {
             pods_taken: state.pod_dumps.iter().filter_map(|d| d.1).max(),
             uid_of: HashMap::new(),
             exited: HashSet::new(),
+            ended: Vec::new(),
         };
+        if basis == Basis::Logs {
+            life.ended.extend(logs.ended.iter().map(String::as_str));
+            life.running.extend(
+                logs.started
+                    .iter()
+                    .filter(|id| !logs.ended.contains(*id))
+                    .map(String::as_str),
+            );
+        }
         for r in &state.runtime {
             if let (Some(uid), Some(pod)) = (&r.pod_uid, &r.pod) {
                 life.pod_names.insert(uid.clone(), pod.clone());
@@ -244,7 +297,7 @@ impl<'s> Life<'s> {
         match self.basis {
             Basis::Runtime => true,
             Basis::Pods => self.whole_cluster || self.listed.contains(uid),
-            Basis::Unknown => false,
+            Basis::Logs | Basis::Unknown => false,
         }
     }
 
@@ -261,6 +314,10 @@ impl<'s> Life<'s> {
                 let uid = uid.or_else(|| self.uid_of.get(id).map(String::as_str));
                 uid.is_some_and(|u| self.judges_pod(u) && !self.uids.contains(u))
             }
+            Basis::Logs => self
+                .ended
+                .iter()
+                .any(|e| e.starts_with(id) || id.starts_with(e)),
             Basis::Unknown => false,
         }
     }
@@ -298,8 +355,15 @@ impl<'s> Life<'s> {
 
     /// What a finding on this basis must say of it, if anything.
     pub fn basis_fact(&self) -> Option<String> {
-        if self.basis != Basis::Pods {
-            return None;
+        match self.basis {
+            Basis::Pods => {}
+            Basis::Logs => {
+                return Some(
+                    "no runtime listing nor pods' status: dead is what the logs say (the container stopped or removed), weaker evidence; pods not judged"
+                        .to_string(),
+                )
+            }
+            Basis::Runtime | Basis::Unknown => return None,
         }
         let dumps: Vec<&str> = self
             .state
