@@ -172,11 +172,13 @@ fn read_found(found: Found<'_>, state: &mut NodeState) {
         return;
     }
     let sniffed = String::from_utf8_lossy(&head);
-    let pods = listing::recognize(&sniffed)
-        .is_none()
-        .then(|| life::pods_syntax(&head))
-        .flatten();
-    if pods.is_none() && listing::recognize(&sniffed).is_none() {
+    let listed = listing::recognize(&sniffed).is_some();
+    let pods = if listed {
+        None
+    } else {
+        life::pods_syntax(&head)
+    };
+    if pods.is_none() && !listed {
         return;
     }
     let cap = if pods.is_some() {
