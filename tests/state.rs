@@ -448,11 +448,11 @@ fn pods_none_running_judge_nothing() {
         dir.path().join("find-cgroup.txt"),
     )
     .unwrap();
-    // Composed: an empty list, as `kubectl get pods -o json` prints for a
-    // namespace without pods.
+    // Composed: a namespace whose only pod completed (the job pod of
+    // tests/fixtures/state/pods/default.json): nothing is said to run.
     std::fs::write(
         dir.path().join("pods.json"),
-        "{\n    \"apiVersion\": \"v1\",\n    \"items\": [],\n    \"kind\": \"List\",\n    \"metadata\": {\n        \"resourceVersion\": \"\"\n    }\n}\n",
+        "{\n  \"kind\": \"PodList\",\n  \"apiVersion\": \"v1\",\n  \"items\": [\n    {\n      \"metadata\": {\"name\": \"report-28871\", \"namespace\": \"default\", \"uid\": \"4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f60718\"},\n      \"status\": {\"phase\": \"Succeeded\", \"containerStatuses\": [{\"name\": \"report\", \"state\": {\"terminated\": {\"exitCode\": 0, \"reason\": \"Completed\"}}, \"containerID\": \"containerd://d4d5d6d7d8d9dadbdcdddedf00112233445566778899aabbccddeeff00112233\"}]}\n    }\n  ]\n}\n",
     )
     .unwrap();
     let report = json_report(&[dir.path().to_str().unwrap()], None);
