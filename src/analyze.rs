@@ -176,8 +176,12 @@ pub fn run_with_progress(rules: &RuleSet, options: &Options, progress: Progress<
     );
     // Node state (issue 14, src/state/, helper `nodestate`): listings among
     // the same sources, compared with what runs and joined into the report.
+    // Issue 14 §2 (helper `liveness`): the logs' lifecycle lines decide who
+    // is alive when no listing does.
     let state = crate::state::read_sources(&options.sources);
-    crate::state::attach::attach(&mut report, &rules.grammar, &state);
+    let lifecycle =
+        crate::state::life::LogLifecycle::of(scans.iter().flat_map(|s| &s.output.lifecycle));
+    crate::state::attach::attach(&mut report, &rules.grammar, &state, &lifecycle);
     report
 }
 
@@ -232,6 +236,7 @@ fn timeline(
                     message_hash: raw.message_hash,
                     text: raw.text,
                     context: raw.context,
+                    weight: raw.weight,
                 });
             }
         }

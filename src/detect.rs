@@ -46,6 +46,10 @@ pub struct Event {
     pub text: TextRef,
     /// The lines that continued it (a hung task's call trace).
     pub context: Vec<String>,
+    /// How many occurrences the line stands for (issue 17: a Kubernetes
+    /// event's `count`, from its pattern's `count` capture); 1 for a log
+    /// line.
+    pub weight: u64,
 }
 
 /// A detector's conclusion about one entity over one stretch of time.
@@ -139,7 +143,8 @@ pub fn detect(rules: &RuleSet, events: &[Event], graph: &EntityGraph) -> Vec<Fin
                         entity: entity.clone(),
                         severity,
                         level,
-                        occurrences: occurrences(burst, events).len(),
+                        occurrences: occurrences(burst, events).iter().map(|o| o.1).sum::<u64>()
+                            as usize,
                         events: burst.to_vec(),
                         period_s: median_gap(burst, events),
                     });
@@ -289,43 +294,57 @@ fn grade(detector: &Detector, burst: &[usize], events: &[Event]) -> Option<usize
     let times = occurrences(burst, events);
     let windowed = densest(detector, &times);
     let lasting = match (times.first(), times.last()) {
-        (Some(first), Some(last)) => last.seconds_since(first).is_some_and(|s| s >= LASTING_S),
+        (Some(first), Some(last)) => last
+            .0
+            .seconds_since(&first.0)
+            .is_some_and(|s| s >= LASTING_S),
         _ => false,
     };
     if !lasting {
         return windowed;
     }
+    let total: u64 = times.iter().map(|o| o.1).sum();
     let next = windowed.map_or(0, |l| l + 1);
     match detector.levels.get(next) {
-        Some(level) if times.len() >= level.min_count => Some(next),
+        Some(level) if total >= level.min_count as u64 => Some(next),
         _ => windowed,
     }
 }
 
-/// The highest level whose `min_count` of `times` fall within one window.
-fn densest(detector: &Detector, times: &[EventTime]) -> Option<usize> {
-    let mut most = 0usize;
+/// The highest level whose `min_count` of the weighted `times` fall
+/// within one window.
+fn densest(detector: &Detector, times: &[(EventTime, u64)]) -> Option<usize> {
+    let mut most = 0u64;
+    let mut within = 0u64;
     let mut start = 0usize;
     for end in 0..times.len() {
+        within += times[end].1;
         // Unmeasurable gaps (line places) are within the window.
         while times[end]
-            .seconds_since(&times[start])
+            .0
+            .seconds_since(&times[start].0)
             .is_some_and(|s| s > detector.window_s)
         {
+            within -= times[start].1;
             start += 1;
         }
-        most = most.max(end - start + 1);
+        most = most.max(within);
     }
-    detector.levels.iter().rposition(|l| most >= l.min_count)
+    detector
+        .levels
+        .iter()
+        .rposition(|l| most >= l.min_count as u64)
 }
 
-/// When each occurrence began. Programs log one failure as several lines
-/// in the same instant (kubelet's failed stop, the kernel's OOM report), so
-/// lines less than [`SAME_RETRY_MS`] after the previous one are the same
-/// occurrence — unless the same pattern matches again: two hung tasks in
-/// one second are two.
-fn occurrences(burst: &[usize], events: &[Event]) -> Vec<EventTime> {
-    let mut starts = Vec::new();
+/// When each occurrence began, and how many it stands for. Programs log
+/// one failure as several lines in the same instant (kubelet's failed
+/// stop, the kernel's OOM report), so lines less than [`SAME_RETRY_MS`]
+/// after the previous one are the same occurrence — unless the same
+/// pattern matches again: two hung tasks in one second are two. An
+/// occurrence weighs as its heaviest line ([`Event::weight`]: an event the
+/// API server folded twelve repeats into is twelve).
+fn occurrences(burst: &[usize], events: &[Event]) -> Vec<(EventTime, u64)> {
+    let mut starts: Vec<(EventTime, u64)> = Vec::new();
     let mut patterns_in_current: Vec<usize> = Vec::new();
     let mut previous: Option<&Event> = None;
     for &i in burst {
@@ -333,9 +352,12 @@ fn occurrences(burst: &[usize], events: &[Event]) -> Vec<EventTime> {
         let continues = previous.is_some_and(|p| {
             same_instant(&e.time, &p.time) && !patterns_in_current.contains(&e.pattern)
         });
-        if !continues {
-            starts.push(e.time);
-            patterns_in_current.clear();
+        match starts.last_mut() {
+            Some(last) if continues => last.1 = last.1.max(e.weight),
+            _ => {
+                starts.push((e.time, e.weight.max(1)));
+                patterns_in_current.clear();
+            }
         }
         patterns_in_current.push(e.pattern);
         previous = Some(e);

@@ -68,6 +68,9 @@ pub struct Match<'m> {
     pub entities: Vec<(Role, &'m str)>,
     /// The `version` capture of a version pattern.
     pub version: Option<&'m str>,
+    /// The `count` capture: how many occurrences the line stands for (a
+    /// Kubernetes event's folded repeats, `(x12)`).
+    pub count: Option<u64>,
 }
 
 impl RuleSet {
@@ -84,6 +87,7 @@ impl RuleSet {
                 !d.is_empty()
                     || p.component.is_some()
                     || p.resolves
+                    || p.life.is_some()
                     || crate::report::conditions::states_condition(&p.regex)
             })
             .collect();
@@ -173,10 +177,14 @@ impl RuleSet {
                 let version = caps
                     .name("version")
                     .and_then(|v| std::str::from_utf8(v.as_bytes()).ok());
+                let count = caps
+                    .name("count")
+                    .and_then(|c| std::str::from_utf8(c.as_bytes()).ok()?.parse().ok());
                 Some(Match {
                     pattern: p,
                     entities,
                     version,
+                    count,
                 })
             })
             .collect()

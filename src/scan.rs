@@ -133,6 +133,9 @@ pub struct RawEvent {
     /// The messages that continued it (a pattern's `continuation`: the
     /// call trace after a hung-task report).
     pub context: Vec<String>,
+    /// How many occurrences it stands for: its pattern's `count` capture,
+    /// else 1.
+    pub weight: u64,
 }
 
 /// A line of a `resolves` pattern (a pod's failure over): only its time
@@ -163,6 +166,9 @@ pub struct ScanOutput {
     /// The lines of the events.
     pub texts: Texts,
     pub resolutions: Vec<Resolution>,
+    /// The entities of the lines that show a container or sandbox started
+    /// or ended (a pattern's `life`).
+    pub lifecycle: Vec<(crate::grammar::Life, Arc<[Entity]>)>,
     /// Distinct sets of entities that one record named together.
     pub links: HashSet<Vec<Entity>>,
     pub time: TimeSamples,
@@ -253,6 +259,10 @@ impl ScanOutput {
             r.entities = self.shared.set(&r.entities);
         }
         self.resolutions.append(&mut next.resolutions);
+        for (_, entities) in &mut next.lifecycle {
+            *entities = self.shared.set(entities);
+        }
+        self.lifecycle.append(&mut next.lifecycle);
         self.lines += next.lines;
         self.unparsed += next.unparsed;
         self.unframed += next.unframed;
@@ -394,6 +404,15 @@ impl ScanOutput {
                 self.links.extend(link_of(&m, host.as_deref()));
                 continue;
             }
+            let pattern = &rules.grammar.patterns[m.pattern];
+            if let Some(life) = pattern.life {
+                let entities = self.shared.set(&entities_of(&m.entities, host.as_deref()));
+                self.lifecycle.push((life, entities));
+                if !pattern.resolves {
+                    self.links.extend(link_of(&m, host.as_deref()));
+                    continue;
+                }
+            }
             if rules.grammar.patterns[m.pattern].resolves {
                 self.links.extend(link_of(&m, host.as_deref()));
                 let entities = self.shared.set(&entities_of(&m.entities, host.as_deref()));
@@ -416,6 +435,7 @@ impl ScanOutput {
                 message_hash: hasher.finish(),
                 text: self.texts.push(text),
                 context: Vec::new(),
+                weight: m.count.unwrap_or(1).max(1),
             };
             self.events.push(event);
             if rules.grammar.patterns[m.pattern].continuation.is_some() {

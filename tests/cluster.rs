@@ -290,3 +290,51 @@ fn a_healthy_rollout_stays_quiet() {
     assert_eq!(r["inputs"][0]["format"], "k8s-events-yaml");
     assert!(worst(&r).is_none(), "{r:#}");
 }
+
+/// An event the API server folded repeats into counts them all (issue 17:
+/// `count`, and `series.count` in events.k8s.io/v1). Composed: a
+/// FailedMount of a pod as `kubectl get events -o json` writes it, with the
+/// message of kubernetes-sigs/nfs-subdir-external-provisioner#257, counted
+/// 12 times; then the same as one event of each API, 240 times in series.
+#[test]
+fn an_events_count_is_its_findings_occurrences() {
+    let core = |count: u64| {
+        format!(
+            r#"{{"apiVersion": "v1", "kind": "List", "items": [{{
+  "apiVersion": "v1", "kind": "Event",
+  "metadata": {{"name": "web-1.17a1", "namespace": "a"}},
+  "involvedObject": {{"kind": "Pod", "namespace": "a", "name": "web-1"}},
+  "reason": "FailedMount", "type": "Warning", "count": {count},
+  "message": "MountVolume.SetUp failed for volume \"pvc-7b8\" : mount failed: exit status 32",
+  "firstTimestamp": "2024-03-12T09:00:00Z", "lastTimestamp": "2024-03-12T09:40:00Z",
+  "source": {{"component": "kubelet", "host": "node-a"}}}}]}}
+"#
+        )
+    };
+    let count_of = |text: String| {
+        let log = common::temp_log(text.as_bytes());
+        let r = report(&[log.path().to_str().unwrap()]);
+        let findings: Vec<Value> = r["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|i| i["findings"].as_array().unwrap().clone())
+            .filter(|f| f["kind"] == "k8s_event")
+            .collect();
+        assert_eq!(findings.len(), 1, "{r:#}");
+        findings[0]["count"].as_u64().unwrap()
+    };
+    assert_eq!(count_of(core(1)), 1);
+    assert_eq!(count_of(core(12)), 12);
+    let series = r#"{"apiVersion": "events.k8s.io/v1", "kind": "EventList", "items": [{
+  "apiVersion": "events.k8s.io/v1", "kind": "Event",
+  "metadata": {"name": "web-1.17a2", "namespace": "a"},
+  "regarding": {"kind": "Pod", "namespace": "a", "name": "web-1"},
+  "reason": "FailedMount", "type": "Warning",
+  "note": "MountVolume.SetUp failed for volume \"pvc-7b8\" : mount failed: exit status 32",
+  "eventTime": "2024-03-12T09:00:00.000000Z",
+  "series": {"count": 240, "lastObservedTime": "2024-03-12T10:01:05.000000Z"},
+  "reportingController": "kubelet", "reportingInstance": "node-a"}]}
+"#;
+    assert_eq!(count_of(series.to_string()), 240);
+}

@@ -347,3 +347,161 @@ fn collect_writes_a_bundle_that_analyze_reads() {
         );
     }
 }
+
+// Liveness from the pods' status (issue 14 §2): tests/fixtures/state/pods
+// holds composed troubleshoot.sh `cluster-resources/pods/<ns>.json` for the
+// cgroupfs-v1-containerd scenario: web-0 running (its container a1f3c5e7…,
+// its previous one b0b1b2b3… in `lastState`), a completed job pod whose
+// cgroups are gone, kube-proxy in kube-system. Pod 9d2f6a10-… is not
+// listed: it was deleted.
+const PODS: &str = "tests/fixtures/state/pods";
+const DEAD_POD_V1: &str = "9d2f6a10-5e3c-4b7a-8c1d-2e4f6a8b0c3d";
+const SANDBOX_V1: &str = "5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b2c4d6e8f0a1b";
+
+/// A bundle of V1's cgroup tree and task directories with the pod dumps
+/// `namespaces` (no runtime listing).
+fn bundle_with_pods(namespaces: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["find-cgroup.txt", "ls-run-containerd.txt"] {
+        std::fs::copy(format!("{V1}/{name}"), dir.path().join(name)).unwrap();
+    }
+    let pods = dir.path().join("cluster-resources/pods");
+    std::fs::create_dir_all(&pods).unwrap();
+    for ns in namespaces {
+        std::fs::copy(format!("{PODS}/{ns}.json"), pods.join(format!("{ns}.json"))).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn the_pods_status_says_who_is_alive_without_a_runtime_listing() {
+    let dir = bundle_with_pods(&["default", "kube-system"]);
+    let report = json_report(&[dir.path().to_str().unwrap()], None);
+    let found = state_findings(&report);
+    let orphans: Vec<_> = found
+        .iter()
+        .filter(|(k, ..)| k == "cgroup_orphans")
+        .collect();
+    assert_eq!(orphans.len(), 1, "{found:?}");
+    let (_, _, finding, incident) = orphans[0];
+    // The deleted pod's container, and web-0's previous container the
+    // status names in `lastState`; not the sandbox nobody names.
+    let containers: BTreeSet<&str> = incident["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(containers, BTreeSet::from([EXITED, DEAD_POD_CONTAINER]));
+    let shown = texts(finding);
+    assert!(
+        shown.contains("memory: 3 of 6 pod and container cgroups belong to nothing running"),
+        "{shown}"
+    );
+    assert!(shown.contains(&format!("pod{DEAD_POD_V1}")), "{shown}");
+    // The finding says what life was read from.
+    let said = finding.to_string();
+    assert!(
+        said.contains("no runtime listing: alive is what the pods' status says"),
+        "{said}"
+    );
+    assert!(
+        said.contains("cluster-resources/pods/default.json"),
+        "{said}"
+    );
+    // Live ones never reported: web-0, its container, its sandbox; and no
+    // task directory is judged (the pods' status names no sandbox, and
+    // these directories belong to no cgroup of a dead pod).
+    let all: String = found.iter().map(|(_, _, f, _)| texts(f)).collect();
+    for id in [LIVE_V1[0], SANDBOX_V1, LIVE_POD_V1] {
+        assert!(!all.contains(&format!("{id}\n")), "{id} reported:\n{all}");
+    }
+    assert!(
+        found.iter().all(|(k, ..)| k == "cgroup_orphans"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_pods_dump_of_one_namespace_judges_its_own_pods_only() {
+    let dir = bundle_with_pods(&["default"]);
+    let report = json_report(&[dir.path().to_str().unwrap()], None);
+    let found = state_findings(&report);
+    let (_, _, _, incident) = found
+        .iter()
+        .find(|(k, ..)| k == "cgroup_orphans")
+        .expect("web-0's previous container");
+    // The deleted pod is in no dump: a namespace not dumped, maybe.
+    assert_eq!(incident["containers"], serde_json::json!([EXITED]));
+    let notes = report["notes"].to_string();
+    assert!(
+        notes.contains("1 pods have cgroups but are not in the pods' status dumps"),
+        "{notes}"
+    );
+}
+
+#[test]
+fn pods_none_running_judge_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        format!("{V1}/find-cgroup.txt"),
+        dir.path().join("find-cgroup.txt"),
+    )
+    .unwrap();
+    // Composed: a namespace whose only pod completed (the job pod of
+    // tests/fixtures/state/pods/default.json): nothing is said to run.
+    std::fs::write(
+        dir.path().join("pods.json"),
+        "{\n  \"kind\": \"PodList\",\n  \"apiVersion\": \"v1\",\n  \"items\": [\n    {\n      \"metadata\": {\"name\": \"report-28871\", \"namespace\": \"default\", \"uid\": \"4e5f6a7b-8c9d-4e0f-a1b2-c3d4e5f60718\"},\n      \"status\": {\"phase\": \"Succeeded\", \"containerStatuses\": [{\"name\": \"report\", \"state\": {\"terminated\": {\"exitCode\": 0, \"reason\": \"Completed\"}}, \"containerID\": \"containerd://d4d5d6d7d8d9dadbdcdddedf00112233445566778899aabbccddeeff00112233\"}]}\n    }\n  ]\n}\n",
+    )
+    .unwrap();
+    let report = json_report(&[dir.path().to_str().unwrap()], None);
+    assert!(state_findings(&report).is_empty());
+    assert!(report["notes"]
+        .to_string()
+        .contains("cgroup orphans not judged"));
+}
+
+#[test]
+fn the_logs_lifecycle_judges_only_what_it_saw_end() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        format!("{V1}/find-cgroup.txt"),
+        dir.path().join("find-cgroup.txt"),
+    )
+    .unwrap();
+    std::fs::copy(
+        "tests/fixtures/state/logs-only/containerd.log",
+        dir.path().join("containerd.log"),
+    )
+    .unwrap();
+    let report = json_report(&[dir.path().to_str().unwrap()], None);
+    let found = state_findings(&report);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let (kind, _, finding, incident) = &found[0];
+    assert_eq!(kind, "cgroup_orphans");
+    // Only the containers the logs show ended (containerd's stop and
+    // removal, kubelet's ContainerDied): not the pod whose container died
+    // (the logs never say the pod ended), nor the live ones.
+    let containers: BTreeSet<&str> = incident["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(containers, BTreeSet::from([EXITED, DEAD_POD_CONTAINER]));
+    let shown = texts(finding);
+    assert!(
+        shown.contains("memory: 2 of 6 pod and container cgroups belong to nothing running"),
+        "{shown}"
+    );
+    assert!(shown.contains("weaker evidence"), "{shown}");
+    assert_eq!(finding["severity"], "low");
+    for id in [LIVE_V1[0], SANDBOX_V1] {
+        assert!(
+            !shown.contains(&format!("{id}\n")),
+            "{id} reported:\n{shown}"
+        );
+    }
+    assert!(!shown.contains(&format!("pod{DEAD_POD_V1}\n")), "{shown}");
+}

@@ -62,6 +62,9 @@ pub struct PodStatus {
     /// its grace period (the pod is removed by then, unless it is stuck).
     pub deletion: Option<ApiTime>,
     pub grace_s: Option<i64>,
+    /// `status.phase`: `Pending`, `Running`, `Succeeded`, `Failed`,
+    /// `Unknown` (what runs on the node, for `state`'s liveness).
+    pub phase: Option<String>,
     /// Init containers first, then containers, as the status lists them.
     pub containers: Vec<ContainerStatus>,
     /// The pod's sandbox ID, where Calico writes it on the pod
@@ -77,6 +80,9 @@ pub struct ContainerStatus {
     pub name: String,
     /// `containerd://<id>`, `docker://<id>`, `cri-o://<id>` as written.
     pub id: Option<String>,
+    /// The container before it, where `lastState.terminated.containerID`
+    /// gives it (dead: `state` reads it to find its leftovers).
+    pub last_id: Option<String>,
     pub init: bool,
     pub restarts: u64,
     pub state: Option<ContainerState>,

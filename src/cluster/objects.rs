@@ -207,6 +207,7 @@ fn pod(v: &Value, lines: &UidLines, out: &mut Objects) {
                 line,
                 name: text(s, &["name"]).unwrap_or_default(),
                 id: text(s, &["containerID"]),
+                last_id: text(s, &["lastState", "terminated", "containerID"]),
                 init,
                 restarts: int(s, &["restartCount"]).unwrap_or(0).max(0) as u64,
                 state,
@@ -230,6 +231,7 @@ fn pod(v: &Value, lines: &UidLines, out: &mut Objects) {
         node: text(v, &["spec", "nodeName"]),
         deletion,
         grace_s: int(v, &["metadata", "deletionGracePeriodSeconds"]),
+        phase: text(v, &["status", "phase"]),
         containers,
         sandbox: text(
             v,

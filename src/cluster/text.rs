@@ -47,6 +47,10 @@ struct Shapes {
     condition_row: Regex,
     table_header: Regex,
     table_row: Regex,
+    old_header: Regex,
+    old_row: Regex,
+    wide_header: Regex,
+    wide_row: Regex,
     count: Regex,
     field: Regex,
     container: Regex,
@@ -73,6 +77,35 @@ fn shapes() -> &'static Shapes {
             r"^\s*(?:(\S+)\s+)??((?:(?:\d+[smhdy])+|<unknown>|<invalid>)(?: \(x\d+ over \S+\))?)",
             r"\s+(Normal|Warning)\s+(\S+)\s+(\S+)\s+(.*?)\s*$"
         )),
+        // Before kubectl 1.14 (its own printer's `eventColumns`,
+        // pkg/printers/internalversion/printers.go: `LASTSEEN FIRSTSEEN
+        // COUNT NAME KIND SUBOBJECT TYPE REASON SOURCE MESSAGE`), the
+        // source as `{kubelet node-1}` in 2016's pastes, `kubelet, node-1`
+        // later (kubernetes/kubernetes#29838, the field cases).
+        old_header: re(concat!(
+            r"^\s*(NAMESPACE\s+)?LASTSEEN\s+FIRSTSEEN\s+COUNT\s+NAME\s+KIND\s+SUBOBJECT\s+",
+            r"TYPE\s+REASON(?:\s+SOURCE\s+MESSAGE)?\s*$"
+        )),
+        old_row: re(concat!(
+            r"^\s*(?:(\S+)\s+)??(AGE)\s+(?:AGE)\s+(\d+)\s+(\S+)\s+([A-Z]\w*)\s+(?:(\S+)\s+)?",
+            r"(Normal|Warning)\s+(\S+)\s+(\{[^}]*\}|[-\w.]+(?:, [-\w.]+)?)\s+(.*?)\s*$"
+        )
+        .replace("AGE", AGE)
+        .as_str()),
+        // `-o wide` since 1.14: the columns of priority 1 added
+        // (kubernetes@v1.14.0 pkg/printers/internalversion/printers.go:
+        // `Last Seen, Type, Reason, Object, Subobject, Source, Message,
+        // First Seen, Count, Name`).
+        wide_header: re(concat!(
+            r"^\s*(NAMESPACE\s+)?LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+SUBOBJECT\s+SOURCE\s+",
+            r"MESSAGE\s+FIRST SEEN\s+COUNT\s+NAME\s*$"
+        )),
+        wide_row: re(concat!(
+            r"^\s*(?:(\S+)\s+)??(AGE)\s+(Normal|Warning)\s+(\S+)\s+(\S+/\S+)\s+(?:(\S+)\s+)??",
+            r"([-\w.]+(?:, [-\w.]+)?)\s+(.*?)\s{2,}(?:AGE)\s+(\d+)\s+(\S+)\s*$"
+        )
+        .replace("AGE", AGE)
+        .as_str()),
         count: re(r"\(x(\d+) over [^)]*\)"),
         field: re(r"^(\s*)([A-Z][A-Za-z ]*):\s*(.*?)\s*$"),
         container: re(r"^\s{1,4}([a-z0-9]([-a-z0-9.]*[a-z0-9])?):\s*$"),
@@ -80,6 +113,9 @@ fn shapes() -> &'static Shapes {
         command_ns: re(r"\s(?:-n|--namespace)(?:\s+|=)([a-z0-9][-a-z0-9]*)"),
     })
 }
+
+/// An age as kubectl prints it: `13m`, `2d5h`, `<unknown>`, `<invalid>`.
+const AGE: &str = r"(?:(?:\d+[smhdy])+|<unknown>|<invalid>)";
 
 fn re(pattern: &str) -> Regex {
     // Only called on the literal expressions of `shapes`, which the tests
@@ -94,15 +130,18 @@ pub fn is_events_table(head: &str) -> bool {
     let s = shapes();
     let (mut rows, mut lines) = (0, 0);
     for line in head.lines().filter(|l| !l.trim().is_empty()) {
-        if s.table_header.is_match(line) {
+        if s.table_header.is_match(line)
+            || s.old_header.is_match(line)
+            || s.wide_header.is_match(line)
+        {
             return true;
         }
         lines += 1;
-        rows += usize::from(
-            s.table_row
-                .captures(line)
-                .is_some_and(|c| c[5].contains('/')),
-        );
+        let current = s
+            .table_row
+            .captures(line)
+            .is_some_and(|c| c[5].contains('/'));
+        rows += usize::from(current || s.old_row.is_match(line) || s.wide_row.is_match(line));
     }
     rows >= 2 && rows * 2 >= lines
 }
@@ -133,52 +172,151 @@ fn is_age(cell: &str) -> bool {
     cell.starts_with(|c: char| c.is_ascii_digit() || c == '<')
 }
 
-/// Reads a `kubectl get events` table (one or several, with or without
-/// the `NAMESPACE` column).
+/// Which columns a `kubectl get events` table has.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// `LAST SEEN TYPE REASON OBJECT MESSAGE` (1.14 on).
+    Current,
+    /// `LASTSEEN FIRSTSEEN COUNT NAME KIND SUBOBJECT TYPE REASON SOURCE
+    /// MESSAGE` (before 1.14).
+    Old,
+    /// `-o wide`: `LAST SEEN TYPE REASON OBJECT SUBOBJECT SOURCE MESSAGE
+    /// FIRST SEEN COUNT NAME`.
+    Wide,
+}
+
+/// Reads a `kubectl get events` table (one or several, in any of its
+/// layouts, with or without the `NAMESPACE` column).
 pub fn read_events_table(text: &str) -> Objects {
     let s = shapes();
     let mut out = Objects::default();
-    let mut namespaced: Option<bool> = None;
+    // The layout and whether it has a namespace column, from the header.
+    let mut header: Option<(Layout, bool)> = None;
     for (i, line) in text.lines().enumerate() {
         out.lines += 1;
-        if let Some(c) = s.table_header.captures(line) {
-            namespaced = Some(c.get(1).is_some());
+        let headers = [
+            (Layout::Current, &s.table_header),
+            (Layout::Old, &s.old_header),
+            (Layout::Wide, &s.wide_header),
+        ];
+        if let Some((layout, c)) = headers
+            .iter()
+            .find_map(|(l, re)| Some((*l, re.captures(line)?)))
+        {
+            header = Some((layout, c.get(1).is_some()));
             continue;
         }
         if line.trim().is_empty() {
             continue;
         }
-        let Some(c) = s.table_row.captures(line) else {
+        // Without a header (a paste of rows), any layout is taken.
+        let row = match header.map(|h| h.0) {
+            Some(layout) => event_row(layout, line),
+            None => [Layout::Current, Layout::Old, Layout::Wide]
+                .into_iter()
+                .find_map(|l| event_row(l, line)),
+        };
+        let Some(mut event) = row else {
             out.unread += 1;
             continue;
         };
-        let namespace = c.get(1).map(|m| m.as_str().to_string());
-        // Without a header (a paste of rows), either form is taken.
-        if namespaced.is_some_and(|n| n != namespace.is_some()) {
+        if header.is_some_and(|(_, n)| n != event.object.namespace.is_some()) {
             out.unread += 1;
             continue;
         }
-        let (kind, name) = match c[5].split_once('/') {
-            Some((k, n)) => (kind_name(k), n.to_string()),
-            None => (String::new(), c[5].to_string()),
-        };
-        out.events.push(ClusterEvent {
-            line: i as u64 + 1,
-            object: ObjectRef {
-                kind,
-                namespace,
-                name,
-                uid: None,
-            },
-            kind: c[3].to_string(),
-            reason: c[4].to_string(),
-            message: c[6].to_string(),
-            count: count_in(&c[2]),
-            row: Some(line.trim().to_string()),
-            ..ClusterEvent::default()
-        });
+        event.line = i as u64 + 1;
+        event.row = Some(line.trim().to_string());
+        out.events.push(event);
     }
     out
+}
+
+/// One row of a table of `layout`, if it has its shape.
+fn event_row(layout: Layout, line: &str) -> Option<ClusterEvent> {
+    let s = shapes();
+    let text = |c: &regex::Captures<'_>, n: usize| c.get(n).map(|m| m.as_str().to_string());
+    match layout {
+        Layout::Current => {
+            let c = s.table_row.captures(line)?;
+            let (kind, name) = match c[5].split_once('/') {
+                Some((k, n)) => (kind_name(k), n.to_string()),
+                None => (String::new(), c[5].to_string()),
+            };
+            Some(ClusterEvent {
+                object: ObjectRef {
+                    kind,
+                    namespace: text(&c, 1),
+                    name,
+                    uid: None,
+                },
+                kind: c[3].to_string(),
+                reason: c[4].to_string(),
+                message: c[6].to_string(),
+                count: count_in(&c[2]),
+                ..ClusterEvent::default()
+            })
+        }
+        Layout::Old => {
+            let c = s.old_row.captures(line)?;
+            let (component, host) = source(&c[9]);
+            Some(ClusterEvent {
+                object: ObjectRef {
+                    kind: c[5].to_string(),
+                    namespace: text(&c, 1),
+                    name: c[4].to_string(),
+                    uid: None,
+                },
+                kind: c[7].to_string(),
+                reason: c[8].to_string(),
+                message: c[10].to_string(),
+                count: c[3].parse::<u64>().unwrap_or(1).max(1),
+                component,
+                host,
+                ..ClusterEvent::default()
+            })
+        }
+        Layout::Wide => {
+            let c = s.wide_row.captures(line)?;
+            let (kind, name) = match c[5].split_once('/') {
+                Some((k, n)) => (kind_name(k), n.to_string()),
+                None => (String::new(), c[5].to_string()),
+            };
+            let (component, host) = source(&c[7]);
+            Some(ClusterEvent {
+                object: ObjectRef {
+                    kind,
+                    namespace: text(&c, 1),
+                    name,
+                    uid: None,
+                },
+                kind: c[3].to_string(),
+                reason: c[4].to_string(),
+                message: c[8].to_string(),
+                count: c[9].parse::<u64>().unwrap_or(1).max(1),
+                component,
+                host,
+                ..ClusterEvent::default()
+            })
+        }
+    }
+}
+
+/// The reporting component and host of a SOURCE cell: `{kubelet node-1}`,
+/// `{default-scheduler }`, `kubelet, node-1`, `replicaset-controller`.
+fn source(cell: &str) -> (Option<String>, Option<String>) {
+    let cell = cell.trim_start_matches('{').trim_end_matches('}');
+    let (component, host) = match cell.split_once(", ") {
+        Some((c, h)) => (c, Some(h)),
+        None => match cell.split_once(' ') {
+            Some((c, h)) => (c, Some(h)),
+            None => (cell, None),
+        },
+    };
+    let host = host.map(str::trim).filter(|h| !h.is_empty());
+    (
+        Some(component.trim().to_string()).filter(|c| !c.is_empty()),
+        host.map(str::to_string),
+    )
 }
 
 /// `pod` → `Pod`, `replicaset` → `ReplicaSet` for the kinds podmortem
@@ -525,6 +663,61 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    /// From kubernetes/kubernetes#29838 (2016, before kubectl 1.14: the
+    /// source in braces) and kubernetes/website's secret page (`kubelet,
+    /// 127.0.0.1`, its header cut after REASON as the page prints it).
+    #[test]
+    fn old_events_table_rows() {
+        let text = "LASTSEEN   FIRSTSEEN   COUNT     NAME                                KIND         SUBOBJECT                         TYPE      REASON              SOURCE                                   MESSAGE\n13m        13m         1         nginx-deployment-3392909933-1tfwp   Pod                                            Normal    Scheduled           {default-scheduler }                     Successfully assigned nginx-deployment-3392909933-1tfwp to kubernetes-minion-group-kcbf\n13m        13m         1         nginx-deployment-3392909933-1tfwp   Pod          spec.containers{nginx}            Normal    Pulling             {kubelet kubernetes-minion-group-kcbf}   pulling image \"nginx\"\n";
+        assert!(is_events_table(text));
+        let o = read_events_table(text);
+        assert_eq!((o.unread, o.events.len()), (0, 2));
+        let e = &o.events[1];
+        assert_eq!(
+            (e.object.kind.as_str(), e.object.name.as_str()),
+            ("Pod", "nginx-deployment-3392909933-1tfwp")
+        );
+        assert_eq!(
+            (e.reason.as_str(), e.message.as_str()),
+            ("Pulling", "pulling image \"nginx\"")
+        );
+        assert_eq!(e.component.as_deref(), Some("kubelet"));
+        assert_eq!(e.host.as_deref(), Some("kubernetes-minion-group-kcbf"));
+        assert_eq!(o.events[0].component.as_deref(), Some("default-scheduler"));
+        assert_eq!(o.events[0].host, None);
+        let docs = "LASTSEEN   FIRSTSEEN   COUNT     NAME            KIND      SUBOBJECT                         TYPE      REASON\n0s         0s          1         dapi-test-pod   Pod                                         Warning   InvalidEnvironmentVariableNames   kubelet, 127.0.0.1      Keys [1badkey, 2alsobad] from the EnvFrom secret default/mysecret were skipped since they are considered invalid environment variable names.\n";
+        let o = read_events_table(docs);
+        assert_eq!(o.events.len(), 1);
+        let e = &o.events[0];
+        assert_eq!(e.reason, "InvalidEnvironmentVariableNames");
+        assert_eq!(e.host.as_deref(), Some("127.0.0.1"));
+        assert!(e.message.starts_with("Keys [1badkey"));
+        // The count column counts.
+        let counted = "LASTSEEN   FIRSTSEEN   COUNT     NAME              KIND         SUBOBJECT                TYPE      REASON                  SOURCE                                  MESSAGE\n1m         2m          15        pause-7774d79b5   ReplicaSet                            Warning   FailedCreate            replicaset-controller                   Error creating: pods \"pause-7774d79b5-\" is forbidden: no providers available to validate pod request\n";
+        let o = read_events_table(counted);
+        assert_eq!(o.events[0].count, 15);
+        assert_eq!(o.events[0].object.kind, "ReplicaSet");
+    }
+
+    /// Composed: `kubectl get events -o wide` in the columns of kubectl's
+    /// event table (Last Seen, Type, Reason, Object, Subobject, Source,
+    /// Message, First Seen, Count, Name; pkg/printers/internalversion/
+    /// printers.go), with a row of kubernetes/kubernetes#72533's event.
+    #[test]
+    fn wide_events_table_rows() {
+        let text = "LAST SEEN   TYPE      REASON              OBJECT                    SUBOBJECT   SOURCE                              MESSAGE                                                   FIRST SEEN   COUNT   NAME\n4m          Warning   ContainerGCFailed   node/aks-agentpool-0                  kubelet, aks-agentpool-18316292-0   rpc error: code = Unknown desc = Cannot connect to the Docker daemon   3h34m        211     aks-agentpool-0.15a2b3c4d5e6f7a8\n";
+        assert!(is_events_table(text));
+        let o = read_events_table(text);
+        assert_eq!((o.unread, o.events.len()), (0, 1));
+        let e = &o.events[0];
+        assert_eq!((e.object.kind.as_str(), e.count), ("Node", 211));
+        assert_eq!(e.host.as_deref(), Some("aks-agentpool-18316292-0"));
+        assert_eq!(
+            e.message,
+            "rpc error: code = Unknown desc = Cannot connect to the Docker daemon"
+        );
     }
 
     /// From oomichi/try-kubernetes#129 (a deployment's events).

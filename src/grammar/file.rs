@@ -64,6 +64,12 @@ pub struct PatternDef {
     /// there.
     #[serde(default)]
     pub resolves: bool,
+    /// Set on lines that show a container or sandbox started or ended
+    /// (stopped, removed): the node's state is compared with them when no
+    /// listing says what runs (`src/state/life.rs`). Such a line feeds no
+    /// detector.
+    #[serde(default)]
+    pub life: Option<super::Life>,
     #[serde(default)]
     pub sample: Vec<SampleDef>,
     #[serde(default)]
@@ -240,6 +246,7 @@ pub fn compile_pattern(
         component: def.component.clone(),
         severity: def.severity,
         resolves: def.resolves,
+        life: def.life,
         continuation: def
             .continuation
             .as_deref()

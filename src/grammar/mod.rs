@@ -86,6 +86,17 @@ impl Grammar {
     }
 }
 
+/// What a lifecycle line (a pattern's `life`) says of the container or
+/// sandbox it names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Life {
+    /// Created and started: alive from then on.
+    Started,
+    /// Stopped or removed: dead from then on (kubelet never restarts an ID).
+    Ended,
+}
+
 /// One kind of log line.
 #[derive(Debug)]
 pub struct Pattern {
@@ -105,6 +116,8 @@ pub struct Pattern {
     /// Its lines show a pod's failure resolved (a successful stop, a new
     /// sandbox or container, a removal): see [`crate::correlate`].
     pub resolves: bool,
+    /// What its lines say of the container or sandbox they name (`life`).
+    pub life: Option<Life>,
     /// Matches the messages that continue a match of this pattern (the
     /// call trace after a hung-task report), kept as the event's context.
     pub continuation: Option<regex::bytes::Regex>,

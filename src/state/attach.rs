@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use super::compare::{self, LogLife, StateFinding};
+use super::life::LogLifecycle;
 use super::NodeState;
 use crate::grammar::Grammar;
 use crate::rank::{self, Weighing};
@@ -23,7 +24,7 @@ pub const SOURCE: &str = "node-state";
 const EVIDENCE: usize = 6;
 
 /// Reads `state` against `report` and adds what it shows.
-pub fn attach(report: &mut Report, grammar: &Grammar, state: &NodeState) {
+pub fn attach(report: &mut Report, grammar: &Grammar, state: &NodeState, lifecycle: &LogLifecycle) {
     let listed: HashSet<&str> = state.listings.iter().map(|l| l.path.as_str()).collect();
     report.skipped.retain(|s| !listed.contains(s.path.as_str()));
     report.listings = state.listings.clone();
@@ -31,7 +32,7 @@ pub fn attach(report: &mut Report, grammar: &Grammar, state: &NodeState) {
         return;
     }
     let logs = log_life(report, grammar);
-    let (found, notes) = compare::findings(state, &logs);
+    let (found, notes) = compare::findings(state, &logs, lifecycle);
     report.notes.extend(state.notes.iter().cloned());
     report.notes.extend(notes);
     let mut alone: BTreeMap<&'static str, Vec<StateFinding>> = BTreeMap::new();
@@ -183,6 +184,14 @@ fn severity(grammar: &Grammar, d: usize, f: &StateFinding) -> (Severity, usize) 
     let mut severity = levels.get(level).map_or(Severity::Low, |l| l.severity);
     if f.kind == compare::CGROUP_ORPHANS && f.of > 0 && f.count * 2 >= f.of && f.count >= 20 {
         severity = severity.raised();
+    }
+    // Life known from the logs alone is weaker evidence: one level less.
+    if f.weak {
+        severity = match severity {
+            Severity::Critical => Severity::High,
+            Severity::High => Severity::Medium,
+            _ => Severity::Low,
+        };
     }
     (severity, level)
 }

@@ -1,19 +1,20 @@
 //! State against life: which cgroups, task directories and pod directories
 //! belong to nothing alive.
 //!
-//! What is alive comes from the runtimes' own listings (a container
-//! `Running`, a sandbox `Ready`, a task `RUNNING`, a docker container `Up`).
-//! A pod is alive when a listing says so by UID, or when one of its
-//! containers' cgroups is a running container's. Without any runtime
-//! listing the logs decide what they can: an ID whose cleanup the logs show
-//! failing is dead ([`LogLife`]); nothing else is judged, and the findings
-//! say so rather than guess. A cgroup that a listing shows holding a
-//! process is alive whatever the runtimes say.
+//! What is alive is [`Life`]'s to say: the runtimes' own listings (a
+//! container `Running`, a sandbox `Ready`, a task `RUNNING`, a docker
+//! container `Up`), else the pods' status in API dumps. A pod is alive when
+//! that says so by UID, or when one of its containers' cgroups is a running
+//! container's. Without either the logs decide what they can: an ID whose
+//! cleanup the logs show failing is dead ([`LogLife`]); nothing else is
+//! judged, and the findings say so rather than guess. A cgroup that a
+//! listing shows holding a process is alive whatever else is said.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, FixedOffset};
 
+use super::life::{Basis, Life, LogLifecycle};
 use super::listing::{At, ListingKind};
 use super::paths;
 use super::NodeState;
@@ -62,81 +63,29 @@ pub struct StateFinding {
     /// What else the listings show, one sentence each.
     pub facts: Vec<String>,
     pub evidence: Vec<At>,
-}
-
-/// Who is alive, from the runtime listings.
-struct Life<'s> {
-    state: &'s NodeState,
-    /// IDs (full or truncated) of running containers and ready sandboxes.
-    running: Vec<&'s str>,
-    /// Pod UIDs alive.
-    uids: HashSet<String>,
-    /// `namespace/name` by UID, and by (possibly truncated) sandbox ID.
-    pod_names: HashMap<String, String>,
-    /// Whether any runtime listing was read.
-    judged: bool,
-    /// Whether a runtime listing gives pod UIDs.
-    knows_uids: bool,
-}
-
-impl<'s> Life<'s> {
-    fn new(state: &'s NodeState) -> Life<'s> {
-        let mut life = Life {
-            state,
-            running: Vec::new(),
-            uids: HashSet::new(),
-            pod_names: HashMap::new(),
-            judged: !state.runtime.is_empty(),
-            knows_uids: state.runtime.iter().any(|r| r.pod_uid.is_some()),
-        };
-        for r in &state.runtime {
-            if let (Some(uid), Some(pod)) = (&r.pod_uid, &r.pod) {
-                life.pod_names.insert(uid.clone(), pod.clone());
-            }
-            if r.running {
-                life.running.push(&r.id);
-                if let Some(uid) = &r.pod_uid {
-                    life.uids.insert(uid.clone());
-                }
-            }
-        }
-        life
-    }
-
-    fn alive(&self, id: &str) -> bool {
-        self.running
-            .iter()
-            .any(|r| id.starts_with(r) || r.starts_with(id))
-    }
-
-    /// The pod a container belongs to, by the runtime listing that names it.
-    fn pod_of(&self, id: &str) -> Option<String> {
-        let r = self
-            .state
-            .runtime
-            .iter()
-            .find(|r| !r.sandbox && (id.starts_with(r.id.as_str()) || r.id.starts_with(id)))?;
-        r.pod.clone().or_else(|| {
-            let sandbox = r.pod_id.as_deref()?;
-            self.state
-                .runtime
-                .iter()
-                .find(|s| {
-                    s.sandbox && (s.id.starts_with(sandbox) || sandbox.starts_with(s.id.as_str()))
-                })
-                .and_then(|s| s.pod.clone())
-        })
-    }
+    /// Judged on the logs' lifecycle alone (weaker evidence: its severity
+    /// is one level less).
+    pub weak: bool,
 }
 
 /// Every state finding, and notes on what could not be judged.
-pub fn findings(state: &NodeState, logs: &LogLife) -> (Vec<StateFinding>, Vec<String>) {
-    let life = Life::new(state);
+pub fn findings(
+    state: &NodeState,
+    logs: &LogLife,
+    lifecycle: &LogLifecycle,
+) -> (Vec<StateFinding>, Vec<String>) {
+    let life = Life::new(state, lifecycle);
     let mut notes = Vec::new();
     let mut out = Vec::new();
     let cgroup_live_uids = cgroups(state, &life, &mut out, &mut notes);
     task_dirs(state, &life, logs, &mut out, &mut notes);
     pod_dirs(state, &life, logs, &cgroup_live_uids, &mut out, &mut notes);
+    if let Some(fact) = life.basis_fact() {
+        for f in &mut out {
+            f.facts.push(fact.clone());
+            f.weak = life.basis == Basis::Logs;
+        }
+    }
     (out, notes)
 }
 
@@ -157,6 +106,7 @@ fn cgroups(
         }
     }
     let busy = |i: usize| state.paths[i].has_procs == Some(true);
+    let unjudged = |i: usize| busy(i) || life.too_new(state.paths[i].mtime);
     let mut live_uids: HashSet<String> = life.uids.clone();
     for ((_, uid, container), &i) in &seen {
         let live = container.as_deref().is_some_and(|id| life.alive(id)) || busy(i);
@@ -173,22 +123,28 @@ fn cgroups(
     let mut per_controller: BTreeMap<&str, (usize, usize, Vec<usize>)> = BTreeMap::new();
     let mut pod_uids = BTreeSet::new();
     let mut containers = BTreeSet::new();
-    if !seen.is_empty() && !life.judged {
+    if !seen.is_empty() && !life.judged() {
         notes.push(format!(
-            "{} pod and container cgroups are listed but no runtime listing (crictl, ctr, docker) says what runs: cgroup orphans not judged",
+            "{} pod and container cgroups are listed but no runtime listing (crictl, ctr, docker) nor pods' status says what runs: cgroup orphans not judged",
             seen.len()
         ));
     }
+    let mut out_of_scope = BTreeSet::new();
     for ((controller, uid, container), &i) in &seen {
         let slot = per_controller.entry(controller).or_default();
         slot.1 += 1;
-        if !life.judged || busy(i) {
+        if !life.judged() || unjudged(i) {
+            continue;
+        }
+        if life.basis == Basis::Pods && !life.judges_pod(uid) {
+            out_of_scope.insert(uid.as_str());
             continue;
         }
         let orphan = match container {
-            Some(id) => !life.alive(id),
+            Some(id) => life.dead(id, Some(uid)),
             None => {
-                (life.knows_uids || listed_children.contains(uid.as_str()))
+                life.judges_pod(uid)
+                    && (life.knows_uids || listed_children.contains(uid.as_str()))
                     && !live_uids.contains(uid)
             }
         };
@@ -204,6 +160,12 @@ fn cgroups(
                 }
             }
         }
+    }
+    if !out_of_scope.is_empty() {
+        notes.push(format!(
+            "{} pods have cgroups but are not in the pods' status dumps, which cover one namespace: their cgroups not judged",
+            out_of_scope.len()
+        ));
     }
     let mut evidence = Vec::new();
     let mut facts = Vec::new();
@@ -246,6 +208,7 @@ fn cgroups(
             newest: None,
             facts,
             evidence,
+            weak: false,
         });
     }
     live_uids
@@ -333,7 +296,7 @@ fn task_dirs(
     if dirs.is_empty() {
         return;
     }
-    if !life.judged && logs.dead_containers.is_empty() {
+    if !life.judged() && logs.dead_containers.is_empty() {
         notes.push(format!(
             "{} containerd task directories are listed but no runtime listing says what runs: residue not judged",
             dirs.len()
@@ -343,14 +306,15 @@ fn task_dirs(
     let total = dirs.len();
     for (id, (i, listed)) in dirs {
         let entry = &state.paths[i];
-        let dead = if life.judged {
-            !life.alive(&id)
+        let dead = if life.judged() {
+            life.dead(&id, None)
+                || (life.basis == Basis::Logs && logs.dead_containers.contains(&id))
         } else {
             logs.dead_containers.contains(&id)
         };
         let taken = state.taken_of(entry.at.listing);
         let age = entry.mtime.zip(taken).map(|(m, t)| (t - m).num_seconds());
-        if !dead || age.is_some_and(|a| a < GRACE_S) {
+        if !dead || age.is_some_and(|a| a < GRACE_S) || life.too_new(entry.mtime) {
             continue;
         }
         let mut facts = Vec::new();
@@ -395,6 +359,7 @@ fn task_dirs(
             newest: entry.mtime,
             facts,
             evidence,
+            weak: false,
         });
     }
 }
@@ -443,7 +408,13 @@ fn pod_dirs(
     let total = dirs.len();
     for (uid, (entry, volumes)) in dirs {
         let dead = if judged {
+            // A pod dump of one namespace judges its own pods only; the
+            // logs' lifecycle judges no pod.
             !live_uids.contains(&uid)
+                && match life.basis {
+                    Basis::Pods | Basis::Logs => life.judges_pod(&uid),
+                    Basis::Runtime | Basis::Unknown => true,
+                }
         } else {
             logs.dead_pods.contains(&uid)
         };
@@ -501,6 +472,7 @@ fn pod_dirs(
             newest: first.mtime,
             facts,
             evidence,
+            weak: false,
         });
     }
 }

@@ -13,8 +13,10 @@
 //! - [`listing`] knows each tool's output by its content and reads it;
 //!   [`runtime`] the runtime tables and JSON; [`paths`] what a path stands
 //!   for;
-//! - [`compare`] sets state against life (what the runtimes list as
-//!   running) and finds orphans and residue;
+//! - [`life`] says who is alive: the runtimes' listings, else the pods'
+//!   status the API server recorded (`kubectl get pods -o json`,
+//!   troubleshoot's `pods/<ns>.json`), read here beside the listings;
+//! - [`compare`] sets state against life and finds orphans and residue;
 //! - [`attach`] turns them into findings of the report, joined with the log
 //!   findings of the same containers, pods or chain, worded by
 //!   `grammars/state.toml`;
@@ -28,6 +30,7 @@
 pub mod attach;
 pub mod collect;
 pub mod compare;
+pub mod life;
 pub mod listing;
 pub mod paths;
 pub mod runtime;
@@ -75,6 +78,11 @@ pub struct NodeState {
     pub taken: Option<DateTime<FixedOffset>>,
     /// Listings read only in part, and why.
     pub notes: Vec<String>,
+    /// Pods as the API server saw them, from the pods' status dumps among
+    /// the sources: who runs where no runtime listing says.
+    pub pods: Vec<life::PodLife>,
+    /// The pod dumps read: their path and when they were taken.
+    pub pod_dumps: Vec<(String, Option<DateTime<FixedOffset>>)>,
 }
 
 impl NodeState {
@@ -164,16 +172,27 @@ fn read_found(found: Found<'_>, state: &mut NodeState) {
         return;
     }
     let sniffed = String::from_utf8_lossy(&head);
-    if listing::recognize(&sniffed).is_none() {
+    let listed = listing::recognize(&sniffed).is_some();
+    let pods = if listed {
+        None
+    } else {
+        life::pods_syntax(&head)
+    };
+    if pods.is_none() && !listed {
         return;
     }
+    let cap = if pods.is_some() {
+        crate::cluster::MAX_BYTES
+    } else {
+        MAX_LISTING
+    };
     let mut rest = head;
     // A read error or the size cap keeps what came before, with a note.
-    match reader.take(MAX_LISTING).read_to_end(&mut rest) {
-        Ok(_) if rest.len() as u64 >= MAX_LISTING => state.notes.push(format!(
+    match reader.take(cap).read_to_end(&mut rest) {
+        Ok(_) if rest.len() as u64 >= cap => state.notes.push(format!(
             "{}: listing read up to its first {} MiB only",
             name,
-            MAX_LISTING >> 20
+            cap >> 20
         )),
         Ok(_) => {}
         Err(e) => state.notes.push(format!(
@@ -183,7 +202,12 @@ fn read_found(found: Found<'_>, state: &mut NodeState) {
         )),
     }
     let text = String::from_utf8_lossy(&rest);
-    state.read_text(&name, &text, modified);
+    match pods {
+        Some(syntax) => life::read_pods(state, &name, syntax, &text, modified),
+        None => {
+            state.read_text(&name, &text, modified);
+        }
+    }
 }
 
 /// A file time as an instant; `None` for one chrono cannot hold (an
