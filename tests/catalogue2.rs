@@ -170,3 +170,31 @@ fn node_object_conditions_join_the_log_conditions_on_one_timeline() {
         && c["abnormal"] == false
         && c["sources"] == serde_json::json!(["kubernetes.node_condition_cleared"])));
 }
+
+#[test]
+fn npd_condition_changes_are_counted_with_their_kernel_kind_and_timed() {
+    // NPD's log of its KernelDeadlock condition (v0.8.13+ message), with no
+    // kernel log beside it; composed as grammars/npd.toml's samples.
+    let line = "May  1 11:05:04 worker-7 node-problem-detector[2345]: I0501 11:05:04.112233    2345 log_monitor.go:159] New status generated: &{Source:kernel-monitor Events:[{Severity:warn Timestamp:2023-05-01 11:05:03 +0800 CST Reason:DockerHung Message:Node condition KernelDeadlock is now: True, reason: DockerHung, message: \"task docker:4242 blocked for more than 120 seconds.\"}] Conditions:[{Type:KernelDeadlock Status:True Transition:2023-05-01 11:05:03 +0800 CST Reason:DockerHung Message:task docker:4242 blocked for more than 120 seconds.}]}\n";
+    let report = report_on_cst_log(line);
+    assert!(
+        incidents(&report)
+            .iter()
+            .any(|i| kinds(i).contains(&"kernel_hung_task")),
+        "{report:#}"
+    );
+    let deadlock = report["conditions"]
+        .as_array()
+        .expect("conditions")
+        .iter()
+        .find(|c| c["condition"] == "KernelDeadlock")
+        .unwrap_or_else(|| panic!("{report:#}"));
+    assert_eq!(deadlock["status"], "True");
+    assert_eq!(deadlock["abnormal"], true);
+    assert_eq!(deadlock["reason"], "DockerHung");
+    assert_eq!(deadlock["from"], "2023-05-01T11:05:04.112233+08:00");
+    assert_eq!(
+        deadlock["sources"],
+        serde_json::json!(["npd.kernel_deadlock"])
+    );
+}
