@@ -30,12 +30,16 @@ pub enum Role {
     /// and lines naming only the PID (a hung task) then name the container
     /// ([`IdResolver`]).
     Pid,
+    /// An image reference (`registry/repo:tag`, `repo@sha256:…`): a
+    /// detector `per = "image"` counts a pull failure once per image, with
+    /// the pods that hit it. Never joins entities: many pods share an image.
+    Image,
 }
 
 impl Role {
     pub const NAMES: &'static str =
-        "container, pod, pod_name, namespace, pod_uid, workload, node, pid";
-    const ALL: [Role; 8] = [
+        "container, pod, pod_name, namespace, pod_uid, workload, node, pid, image";
+    const ALL: [Role; 9] = [
         Role::Container,
         Role::Pod,
         Role::PodName,
@@ -44,6 +48,7 @@ impl Role {
         Role::Workload,
         Role::Node,
         Role::Pid,
+        Role::Image,
     ];
 
     pub fn name(self) -> &'static str {
@@ -56,6 +61,7 @@ impl Role {
             Role::Workload => "workload",
             Role::Node => "node",
             Role::Pid => "pid",
+            Role::Image => "image",
         }
     }
 
@@ -71,6 +77,7 @@ impl Role {
             Role::Workload => &["workload"],
             Role::Node => &["node"],
             Role::Pid => &["pid"],
+            Role::Image => &["image"],
         }
     }
 
@@ -93,6 +100,8 @@ pub enum Entity {
     Node(String),
     /// `<host>:<pid>`: PIDs are per host.
     Pid(String),
+    /// An image reference as the line spells it.
+    Image(String),
 }
 
 impl Entity {
@@ -103,7 +112,9 @@ impl Entity {
             | (Entity::Pod(v), Role::Pod)
             | (Entity::PodUid(v), Role::PodUid) => Some(v),
             (Entity::PodName(v), Role::PodName | Role::Workload) => Some(v),
-            (Entity::Node(v), Role::Node) | (Entity::Pid(v), Role::Pid) => Some(v),
+            (Entity::Node(v), Role::Node)
+            | (Entity::Pid(v), Role::Pid)
+            | (Entity::Image(v), Role::Image) => Some(v),
             _ => None,
         }
     }
@@ -130,6 +141,7 @@ pub fn entities_of(fields: &[(Role, &str)], host: Option<&str>) -> Vec<Entity> {
             Role::Workload => workload_pod(value).map(Entity::PodName),
             Role::Pid => (!value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()))
                 .then(|| Entity::Pid(format!("{}:{value}", host.unwrap_or_default()))),
+            Role::Image => image_ref(value).map(Entity::Image),
             Role::Namespace | Role::Node => None,
         })
         .collect();
@@ -170,6 +182,12 @@ pub fn container_id(raw: &str) -> Option<String> {
     };
     let ok = (12..=64).contains(&bare.len()) && bare.bytes().all(|b| b.is_ascii_hexdigit());
     ok.then(|| bare.to_ascii_lowercase())
+}
+
+/// An image reference: no spaces or quotes, not empty.
+fn image_ref(raw: &str) -> Option<String> {
+    let ok = !raw.is_empty() && !raw.bytes().any(|b| b.is_ascii_whitespace() || b == b'"');
+    ok.then(|| raw.to_string())
 }
 
 fn pod_ref(raw: &str) -> Option<String> {
@@ -359,9 +377,14 @@ pub struct EntityGraph {
 }
 
 impl EntityGraph {
-    /// Records that one line named all of `entities`.
+    /// Records that one line named all of `entities`. An image is no
+    /// identity of a pod: pods that pull one image stay apart.
     pub fn link(&mut self, entities: &[Entity]) {
-        let ids: Vec<usize> = entities.iter().map(|e| self.node(e)).collect();
+        let ids: Vec<usize> = entities
+            .iter()
+            .filter(|e| !matches!(e, Entity::Image(_)))
+            .map(|e| self.node(e))
+            .collect();
         for pair in ids.windows(2) {
             self.union(pair[0], pair[1]);
         }
@@ -595,6 +618,25 @@ mod tests {
         assert!(pod.is_some());
         assert_eq!(graph.group(&Entity::Container(SANDBOX.into())), pod);
         assert_eq!(graph.group(&Entity::Container(CONTAINER.into())), pod);
+    }
+
+    #[test]
+    fn pods_that_pull_one_image_stay_apart() {
+        let image = "registry.example.com/team/app:v2.3.9";
+        let mut graph = EntityGraph::default();
+        for pod in ["default/app-1", "default/app-2"] {
+            let line = entities_of(&[(Role::Pod, pod), (Role::Image, image)], None);
+            assert!(line.contains(&Entity::Image(image.into())));
+            graph.link(&line);
+        }
+        assert!(graph.group(&Entity::Image(image.into())).is_none());
+        assert_ne!(
+            graph.group(&Entity::Pod("default/app-1".into())),
+            graph.group(&Entity::Pod("default/app-2".into()))
+        );
+        // A quoted or empty capture is no image.
+        assert!(entities_of(&[(Role::Image, "")], None).is_empty());
+        assert!(entities_of(&[(Role::Image, "a\"b")], None).is_empty());
     }
 
     #[test]

@@ -36,6 +36,7 @@ pub const FILES: &[(&str, &str)] = &[
         "kubernetes.toml",
         include_str!("../../grammars/kubernetes.toml"),
     ),
+    ("npd.toml", include_str!("../../grammars/npd.toml")),
     (
         "process_limits.toml",
         include_str!("../../grammars/process_limits.toml"),

@@ -266,7 +266,24 @@ fn incident(rules: &RuleSet, analysis: &Analysis, cluster: &Cluster) -> (Inciden
         }
     }
     let steps: Vec<String> = advice.iter().map(Advice::line).collect();
-    let subject = if cluster.pods.is_empty() {
+    // An image's incident lists the pods its lines name (no entity group
+    // holds them: pods sharing an image stay apart).
+    let pods: Vec<String> = match (&lead.entity, cluster.pods.is_empty()) {
+        (Entity::Image(_), true) => incident_events
+            .iter()
+            .flat_map(|&e| events[e].entities.iter())
+            .filter_map(|e| match e {
+                Entity::Pod(p) => Some(p.clone()),
+                _ => None,
+            })
+            .collect::<BTreeSet<String>>()
+            .into_iter()
+            .collect(),
+        _ => cluster.pods.clone(),
+    };
+    let subject = if let (Entity::Image(_), false) = (&lead.entity, pods.is_empty()) {
+        format!("{}; pods {}", describe(&lead.entity), pods.join(", "))
+    } else if cluster.pods.is_empty() {
         describe(&lead.entity)
     } else {
         format!("pod {}", cluster.pods.join(", "))
@@ -314,7 +331,7 @@ fn incident(rules: &RuleSet, analysis: &Analysis, cluster: &Cluster) -> (Inciden
             })
             .collect(),
         hosts: hosts.into_iter().collect(),
-        pods: cluster.pods.clone(),
+        pods,
         containers: containers.into_iter().collect(),
         findings: findings
             .iter()
@@ -479,6 +496,7 @@ fn describe(e: &Entity) -> String {
         Entity::PodUid(u) => format!("pod uid {u}"),
         Entity::Node(n) => format!("node {n}"),
         Entity::Pid(p) => format!("process {p}"),
+        Entity::Image(i) => format!("image {i}"),
     }
 }
 
