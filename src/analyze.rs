@@ -111,8 +111,21 @@ pub fn run_with_progress(rules: &RuleSet, options: &Options, progress: Progress<
         crate::scan::Framing::Cluster(_) => api::Side::Neither,
         _ => api::Side::Node,
     };
-    for (i, note) in api::shifts(&events, &side, &|e| graph.group(e)) {
-        contexts[i].notes.push(note);
+    let mut reread = false;
+    for shift in api::shifts(&events, &side, &|e| graph.group(e)) {
+        let ctx = &mut contexts[shift.input];
+        let corrected =
+            ctx.zone_from == Provenance::Fallback && ctx.shift_east(shift.seconds).is_some();
+        if corrected {
+            for e in events.iter_mut().filter(|e| e.input == shift.input) {
+                e.time = e.time.shifted_east(shift.seconds);
+            }
+            reread = true;
+        }
+        ctx.notes.push(shift.note(corrected));
+    }
+    if reread {
+        events.sort_unstable_by_key(|e| (e.time, e.input, e.line, e.pattern));
     }
     let outside = keep_within(&mut events, options.since, options.until);
 

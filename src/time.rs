@@ -130,6 +130,19 @@ pub enum Axis {
 }
 
 impl EventTime {
+    /// The same local reading `seconds` further east: an earlier instant.
+    /// Other axes and absurd offsets stay as they are.
+    pub fn shifted_east(self, seconds: i64) -> EventTime {
+        let EventTime::Wall(t) = self else {
+            return self;
+        };
+        i32::try_from(i64::from(t.offset().local_minus_utc()) + seconds)
+            .ok()
+            .and_then(FixedOffset::east_opt)
+            .and_then(|o| o.from_local_datetime(&t.naive_local()).single())
+            .map_or(self, EventTime::Wall)
+    }
+
     pub fn axis(&self) -> Axis {
         match *self {
             EventTime::Wall(_) => Axis::Wall,
@@ -527,6 +540,9 @@ pub enum Provenance {
     /// The zone other inputs of the same host (or run) revealed.
     OtherInputs,
     Fallback,
+    /// The offset the Kubernetes API's times of the same events showed
+    /// ([`api`]).
+    Api,
 }
 
 /// The year and zone of one input, fixed once the input has been read.
@@ -578,6 +594,27 @@ pub struct Overrides {
 }
 
 impl TimeContext {
+    /// Reads this input's local times `seconds` further east from now on
+    /// (see [`api`]), as one fixed offset: a shift names no zone, so no
+    /// rules. `None`, and nothing changed, when the offset would be absurd.
+    pub fn shift_east(&mut self, seconds: i64) -> Option<()> {
+        let east = |o: FixedOffset| {
+            i32::try_from(i64::from(o.local_minus_utc()) + seconds)
+                .ok()
+                .and_then(FixedOffset::east_opt)
+        };
+        let zones: Option<Vec<(u64, FixedOffset)>> = self
+            .zones
+            .iter()
+            .map(|&(line, o)| Some((line, east(o)?)))
+            .collect();
+        self.offset = east(self.offset)?;
+        self.zones = zones?;
+        self.rules = None;
+        self.zone_from = Provenance::Api;
+        Some(())
+    }
+
     /// Decides year, zone and boot time for one input.
     ///
     /// The zone is the most common local-vs-instant difference among the

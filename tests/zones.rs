@@ -405,11 +405,35 @@ fn api_event_times_show_a_node_log_read_in_the_wrong_zone() {
             .unwrap();
         kubelet.1.iter().find(|n| n.contains("API")).cloned()
     };
+    // Nothing stated the file's zone: its lines are read again at +08:00.
     let shifted = note(&["--year", "2023"]).expect("a note on kubelet.log");
     assert!(
-        shifted.contains("+08:00") && shifted.contains("3 cases"),
+        shifted.contains("+08:00") && shifted.contains("3 cases") && shifted.contains("read again"),
         "{shifted}"
     );
+    let report = common::json_report(&["--year", "2023", root], None);
+    let input = report["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["path"].as_str().unwrap().ends_with("kubelet.log"))
+        .unwrap();
+    assert_eq!(input["zone_from"], "api");
+    let stop = report["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["findings"].as_array().unwrap())
+        .find(|f| f["kind"] == "kubelet_stop_deadline")
+        .unwrap();
+    let first = stop["first_seen"].as_str().unwrap();
+    assert!(
+        first.starts_with("2023-05-01T11:03:37") && first.ends_with("+08:00"),
+        "{first}"
+    );
+    // A zone the user gave is kept: the note says it looks wrong.
+    let kept = note(&["--year", "2023", "--tz", "UTC"]).expect("a note on kubelet.log");
+    assert!(kept.contains("looks wrong"), "{kept}");
     // Read in the right zone, the lines and the API agree: no note.
     assert_eq!(note(&["--year", "2023", "--tz", "Asia/Shanghai"]), None);
 }

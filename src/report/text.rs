@@ -367,6 +367,7 @@ fn provenance(p: crate::time::Provenance) -> &'static str {
         crate::time::Provenance::Logs => "the logs",
         crate::time::Provenance::OtherInputs => "the other inputs",
         crate::time::Provenance::Fallback => "file time and local zone",
+        crate::time::Provenance::Api => "the Kubernetes API's times of the same events",
     }
 }
 

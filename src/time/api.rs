@@ -14,8 +14,14 @@
 //! event has a counterpart at zero shift (lines that agree with the API
 //! clock outweigh any shift). A pod whose lines repeat all day has
 //! counterparts at every shift, zero among them: it can hide a shift,
-//! never invent one. The zone is not changed: the API's times say how far
-//! off it is, not which zone the node used.
+//! never invent one.
+//!
+//! What the shift changes is the caller's choice (src/analyze.rs): an
+//! input whose zone nothing stated (read in the analyst's zone) is read
+//! again at the API's offset, since the API is the only witness; a zone
+//! the user or the logs gave is kept and the note says it looks wrong
+//! (a node clock off by whole hours looks the same, and the user knows
+//! which it is).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -47,15 +53,46 @@ pub enum Side {
     Neither,
 }
 
-/// Notes, by input, for the inputs whose lines are shifted from the API's
-/// times of the same pods; `side` tells which events are which, `group`
+/// How far one input's lines sit from the API's times of the same pods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shift {
+    pub input: usize,
+    /// Seconds the input's instants are later than the API's: the offset
+    /// its local readings lack.
+    pub seconds: i64,
+    /// API events that agree on it.
+    pub pairs: usize,
+}
+
+impl Shift {
+    /// The input's note: the shift, and whether its lines were read again
+    /// at the API's offset.
+    pub fn note(&self, corrected: bool) -> String {
+        let q = self.seconds;
+        let sign = if q < 0 { "-" } else { "+" };
+        let (h, m) = (q.abs() / 3600, q.abs() % 3600 / 60);
+        let then = if corrected {
+            "nothing stated its zone, so its local times were read again that much east"
+        } else {
+            "the zone its lines were read in looks wrong by that much (see --tz)"
+        };
+        format!(
+            "its lines about pods the API server also recorded sit {sign}{h:02}:{m:02} from the \
+             API's (UTC) times in {} cases: {then}",
+            self.pairs
+        )
+    }
+}
+
+/// The inputs whose lines are shifted from the API's times of the same
+/// pods, in input order; `side` tells which events are which, `group`
 /// the pod an entity belongs to (the entity graph's group: a container ID
 /// a node line names and the pod an API event names are one).
 pub fn shifts(
     events: &[Event],
     side: &dyn Fn(&Event) -> Side,
     group: &dyn Fn(&Entity) -> Option<usize>,
-) -> Vec<(usize, String)> {
+) -> Vec<Shift> {
     let key = |e: &Entity| match e {
         Entity::Pod(_) | Entity::PodName(_) | Entity::PodUid(_) | Entity::Container(_) => group(e),
         _ => None,
@@ -110,22 +147,19 @@ pub fn shifts(
             votes.entry(input).or_default().push(shifts);
         }
     }
-    let mut notes: Vec<(usize, String)> = votes
+    let mut found: Vec<Shift> = votes
         .into_iter()
-        .filter_map(|(input, sets)| Some((input, shift(&sets)?)))
-        .map(|(input, (q, n))| {
-            let sign = if q < 0 { "-" } else { "+" };
-            let (h, m) = (q.abs() / 3600, q.abs() % 3600 / 60);
-            let note = format!(
-                "its lines about pods the API server also recorded sit {sign}{h:02}:{m:02} from the \
-                 API's (UTC) times in {n} cases: the zone its lines were read in looks wrong by that \
-                 much (see --tz)"
-            );
-            (input, note)
+        .filter_map(|(input, sets)| {
+            let (seconds, pairs) = shift(&sets)?;
+            Some(Shift {
+                input,
+                seconds,
+                pairs,
+            })
         })
         .collect();
-    notes.sort();
-    notes
+    found.sort_unstable_by_key(|s| s.input);
+    found
 }
 
 /// The shift (seconds) the API events agree on, with how many agree: each
