@@ -121,35 +121,26 @@ pub struct NodeArgs {
 }
 
 impl NodeArgs {
-    /// `analyze` on the fetched files, with this command's output options.
-    pub fn analyze_args(&self, paths: Vec<PathBuf>) -> AnalyzeArgs {
-        AnalyzeArgs {
-            read: ReadArgs {
-                paths,
-                year: None,
-                tz: None,
-                boot_time: None,
-                threads: None,
-                quiet: true,
-                redact: self.redact,
-                redact_pods: self.redact_pods,
-            },
-            format: self.format,
-            fail_on: self.fail_on,
-            grammars: None,
-            fleet: FleetArgs {
-                fleet_min: 2,
-                fleet_window: "24h".to_string(),
-            },
-            merge_window: "30m".to_string(),
-            since: None,
-            until: None,
-            baseline: None,
-            suppress: None,
-            color: ColorArg {
-                color: ColorChoice::Auto,
-            },
+    /// `analyze` on the fetched files, with this command's output options
+    /// and `analyze`'s own defaults for the rest (parsed by clap, so they
+    /// are written once, on [`AnalyzeArgs`]). `paths` must not be empty.
+    pub fn analyze_args(&self, paths: Vec<PathBuf>) -> Result<AnalyzeArgs> {
+        #[derive(Parser)]
+        struct Analyze {
+            #[command(flatten)]
+            args: AnalyzeArgs,
         }
+        let argv = ["analyze".into(), "--quiet".into()]
+            .into_iter()
+            .chain(paths.into_iter().map(PathBuf::into_os_string));
+        let mut args = Analyze::try_parse_from(argv)
+            .context("the fetched logs as analyze's arguments")?
+            .args;
+        args.read.redact = self.redact;
+        args.read.redact_pods = self.redact_pods;
+        args.format = self.format;
+        args.fail_on = self.fail_on;
+        Ok(args)
     }
 }
 

@@ -85,7 +85,7 @@ fn fetch_and_analyze(args: &NodeArgs, dir: &Path, out: &mut dyn Write) -> Result
             args.name
         );
     }
-    crate::cli::analyze(args.analyze_args(fetched), out)
+    crate::cli::analyze(args.analyze_args(fetched)?, out)
 }
 
 /// The body of `kubectl get --raw PATH`, or why not.
