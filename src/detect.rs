@@ -45,11 +45,11 @@ pub struct Event {
     /// The whole line (or journal message), for evidence.
     pub text: TextRef,
     /// The lines that continued it (a hung task's call trace).
-    pub context: Vec<String>,
+    pub context: crate::scan::Context,
     /// How many occurrences the line stands for (issue 17: a Kubernetes
     /// event's `count`, from its pattern's `count` capture); 1 for a log
     /// line.
-    pub weight: u64,
+    pub weight: u32,
 }
 
 /// A detector's conclusion about one entity over one stretch of time.
@@ -353,9 +353,9 @@ fn occurrences(burst: &[usize], events: &[Event]) -> Vec<(EventTime, u64)> {
             same_instant(&e.time, &p.time) && !patterns_in_current.contains(&e.pattern)
         });
         match starts.last_mut() {
-            Some(last) if continues => last.1 = last.1.max(e.weight),
+            Some(last) if continues => last.1 = last.1.max(u64::from(e.weight)),
             _ => {
-                starts.push((e.time, e.weight.max(1)));
+                starts.push((e.time, u64::from(e.weight.max(1))));
                 patterns_in_current.clear();
             }
         }

@@ -132,10 +132,40 @@ pub struct RawEvent {
     pub text: TextRef,
     /// The messages that continued it (a pattern's `continuation`: the
     /// call trace after a hung-task report).
-    pub context: Vec<String>,
+    pub context: Context,
     /// How many occurrences it stands for: its pattern's `count` capture,
-    /// else 1.
-    pub weight: u64,
+    /// else 1 (a count past `u32::MAX` stays there).
+    pub weight: u32,
+}
+
+/// The lines that continued an event: almost always none, so an empty one
+/// is a null pointer (8 bytes an event, where a `Vec` takes 24: a log
+/// whose every line matches holds millions of events).
+#[derive(Clone, Debug, Default)]
+// The box is the point: a thin pointer, where `Vec` is three words.
+#[allow(clippy::box_collection)]
+pub struct Context(Option<Box<Vec<String>>>);
+
+impl Context {
+    pub fn push(&mut self, line: String) {
+        self.0.get_or_insert_with(Box::default).push(line);
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |lines| lines.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, String> {
+        self.0.as_deref().map_or([].iter(), |lines| lines.iter())
+    }
+
+    pub fn to_vec(&self) -> Vec<String> {
+        self.iter().cloned().collect()
+    }
 }
 
 /// A line of a `resolves` pattern (a pod's failure over): only its time
@@ -434,8 +464,10 @@ impl ScanOutput {
                 host: host.as_deref().map(|h| self.shared.host(h)),
                 message_hash: hasher.finish(),
                 text: self.texts.push(text),
-                context: Vec::new(),
-                weight: m.count.unwrap_or(1).max(1),
+                context: Context::default(),
+                weight: m
+                    .count
+                    .map_or(1, |c| u32::try_from(c).unwrap_or(u32::MAX).max(1)),
             };
             self.events.push(event);
             if rules.grammar.patterns[m.pattern].continuation.is_some() {

@@ -398,7 +398,7 @@ fn finding_report(rules: &RuleSet, analysis: &Analysis, f: &Finding) -> FindingR
                 relative: RelativeTime::of(events[e].time),
                 level: events[e].level,
                 text: analysis.texts[events[e].input].get(events[e].text),
-                context: events[e].context.clone(),
+                context: events[e].context.to_vec(),
             })
             .collect(),
     }
