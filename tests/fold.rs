@@ -33,6 +33,25 @@ fn log(containers: usize) -> String {
     lines.join("\n") + "\n"
 }
 
+/// The report on `log` in `format`, read as the field report's node was.
+fn report_in(format: &str, log: &str) -> String {
+    let file = temp_log(log.as_bytes());
+    let out = podmortem(
+        &[
+            "analyze",
+            "--year",
+            "2023",
+            "--tz",
+            "+08:00",
+            "--format",
+            format,
+            file.path().to_str().unwrap(),
+        ],
+        None,
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 fn incidents(report: &serde_json::Value) -> &Vec<serde_json::Value> {
     report["incidents"].as_array().unwrap()
 }
@@ -80,19 +99,7 @@ fn past_ten_they_are_one_incident_naming_every_container() {
 
 #[test]
 fn the_text_report_counts_what_a_fold_stands_for() {
-    let file = temp_log(log(30).as_bytes());
-    let out = podmortem(
-        &[
-            "analyze",
-            "--year",
-            "2023",
-            "--tz",
-            "+08:00",
-            file.path().to_str().unwrap(),
-        ],
-        None,
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = report_in("text", &log(30));
     let low = text
         .lines()
         .find(|l| l.contains("and 29 more like it on this node"))
@@ -102,23 +109,12 @@ fn the_text_report_counts_what_a_fold_stands_for() {
 
 #[test]
 fn html_and_markdown_say_what_a_fold_stands_for() {
-    let file = temp_log(log(60).as_bytes());
-    let path = file.path().to_str().unwrap();
-    let run = |format: &str| {
-        let out = podmortem(
-            &[
-                "analyze", "--year", "2023", "--tz", "+08:00", "--format", format, path,
-            ],
-            None,
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
-    let html = run("html");
+    let html = report_in("html", &log(60));
     assert!(
         html.contains("stands for 60 low incidents alike on this host (60 times, 60 lines in all)")
     );
     assert!(html.contains("folded ×60</span>"), "{html}");
-    let markdown = run("markdown");
+    let markdown = report_in("markdown", &log(60));
     assert!(
         markdown.contains("folded: 60 incidents, 60 times in all"),
         "{markdown}"
@@ -138,21 +134,7 @@ fn a_markdown_row_names_ten_pods_of_a_fold() {
     let lines: Vec<String> = (0..15)
         .flat_map(|n| [crash_loop(n, 0), crash_loop(n, 5), crash_loop(n, 10)])
         .collect();
-    let file = temp_log((lines.join("\n") + "\n").as_bytes());
-    let out = podmortem(
-        &[
-            "analyze",
-            "--year",
-            "2023",
-            "--tz",
-            "+08:00",
-            "--format",
-            "markdown",
-            file.path().to_str().unwrap(),
-        ],
-        None,
-    );
-    let markdown = String::from_utf8(out.stdout).unwrap();
+    let markdown = report_in("markdown", &(lines.join("\n") + "\n"));
     let row = markdown
         .lines()
         .find(|l| l.contains("more like it on this node"))

@@ -232,23 +232,29 @@ pub fn read_events_table(text: &str) -> Objects {
 }
 
 /// One row of a table of `layout`, if it has its shape.
+/// The object a row's `kind/name` column names (`pod/web-0`); a bare name
+/// is of no known kind.
+fn object(namespace: Option<String>, column: &str) -> ObjectRef {
+    let (kind, name) = match column.split_once('/') {
+        Some((k, n)) => (kind_name(k), n.to_string()),
+        None => (String::new(), column.to_string()),
+    };
+    ObjectRef {
+        kind,
+        namespace,
+        name,
+        uid: None,
+    }
+}
+
 fn event_row(layout: Layout, line: &str) -> Option<ClusterEvent> {
     let s = shapes();
     let text = |c: &regex::Captures<'_>, n: usize| c.get(n).map(|m| m.as_str().to_string());
     match layout {
         Layout::Current => {
             let c = s.table_row.captures(line)?;
-            let (kind, name) = match c[5].split_once('/') {
-                Some((k, n)) => (kind_name(k), n.to_string()),
-                None => (String::new(), c[5].to_string()),
-            };
             Some(ClusterEvent {
-                object: ObjectRef {
-                    kind,
-                    namespace: text(&c, 1),
-                    name,
-                    uid: None,
-                },
+                object: object(text(&c, 1), &c[5]),
                 kind: c[3].to_string(),
                 reason: c[4].to_string(),
                 message: c[6].to_string(),
@@ -277,18 +283,9 @@ fn event_row(layout: Layout, line: &str) -> Option<ClusterEvent> {
         }
         Layout::Wide => {
             let c = s.wide_row.captures(line)?;
-            let (kind, name) = match c[5].split_once('/') {
-                Some((k, n)) => (kind_name(k), n.to_string()),
-                None => (String::new(), c[5].to_string()),
-            };
             let (component, host) = source(&c[7]);
             Some(ClusterEvent {
-                object: ObjectRef {
-                    kind,
-                    namespace: text(&c, 1),
-                    name,
-                    uid: None,
-                },
+                object: object(text(&c, 1), &c[5]),
                 kind: c[3].to_string(),
                 reason: c[4].to_string(),
                 message: c[8].to_string(),
