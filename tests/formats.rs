@@ -12,7 +12,6 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 use std::process::Output;
 
 use common::{hostile_dockerd_log, json_report, podmortem, snapshot, temp_log, SEED};
@@ -616,20 +615,7 @@ fn sarif_has_a_rule_per_detector_and_a_result_per_finding() {
 fn sarif_locates_archive_entries_under_the_archive() {
     let dir = tempfile::tempdir().unwrap();
     let bundle = dir.path().join("bundle.tar.gz");
-    let gz = flate2::write::GzEncoder::new(
-        std::fs::File::create(&bundle).unwrap(),
-        flate2::Compression::fast(),
-    );
-    let mut tar = tar::Builder::new(gz);
-    let seed = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(SEED)).unwrap();
-    let mut header = tar::Header::new_gnu();
-    header.set_size(seed.len() as u64);
-    header.set_mode(0o644);
-    header.set_mtime(1_683_532_800); // 2023-05-08
-    header.set_cksum();
-    tar.append_data(&mut header, "var/log/messages", seed.as_slice())
-        .unwrap();
-    tar.into_inner().unwrap().finish().unwrap();
+    common::seed_bundle(&bundle, Some(1_683_532_800)); // 2023-05-08
     let bundle = bundle.to_str().unwrap();
     let sarif = sarif_of(&[bundle]);
     let results = check_sarif(&sarif, &kinds());

@@ -473,19 +473,7 @@ fn the_schemas_reject_broken_output() {
 fn files_inside_archives_are_relative_uris_under_the_archive() {
     let dir = tempfile::tempdir().unwrap();
     let archive = dir.path().join("node1.tar.gz");
-    let gz = flate2::write::GzEncoder::new(
-        std::fs::File::create(&archive).unwrap(),
-        flate2::Compression::fast(),
-    );
-    let mut tar = tar::Builder::new(gz);
-    let seed = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(SEED)).unwrap();
-    let mut header = tar::Header::new_gnu();
-    header.set_size(seed.len() as u64);
-    header.set_mode(0o644);
-    header.set_cksum();
-    tar.append_data(&mut header, "var/log/messages", seed.as_slice())
-        .unwrap();
-    tar.into_inner().unwrap().finish().unwrap();
+    common::seed_bundle(&archive, None);
     let out = Command::new(env!("CARGO_BIN_EXE_podmortem"))
         .args(["analyze", "--format", "sarif", "node1.tar.gz"])
         .current_dir(dir.path())

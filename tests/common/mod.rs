@@ -149,3 +149,24 @@ pub fn hostile_dockerd_log(hostile: &str) -> tempfile::NamedTempFile {
         .collect();
     temp_log(lines.as_bytes())
 }
+
+/// Writes the seed log as `var/log/messages` in a gzipped tar at `archive`
+/// (a node's bundle), with the entry's mtime when given.
+pub fn seed_bundle(archive: &std::path::Path, mtime: Option<u64>) {
+    let gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(archive).unwrap(),
+        flate2::Compression::fast(),
+    );
+    let mut tar = tar::Builder::new(gz);
+    let seed = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(SEED)).unwrap();
+    let mut header = tar::Header::new_gnu();
+    header.set_size(seed.len() as u64);
+    header.set_mode(0o644);
+    if let Some(mtime) = mtime {
+        header.set_mtime(mtime);
+    }
+    header.set_cksum();
+    tar.append_data(&mut header, "var/log/messages", seed.as_slice())
+        .unwrap();
+    tar.into_inner().unwrap().finish().unwrap();
+}
