@@ -10,7 +10,7 @@ use chrono::{DateTime, FixedOffset};
 
 use crate::correlate::{correlate, Resolutions};
 use crate::detect::{detect, Event};
-use crate::entity::{Entity, EntityGraph, IdResolver, Mentions};
+use crate::entity::{Entity, EntityGraph, IdResolver, Mentions, Name};
 use crate::input::{self, InputScan, NotRead, Progress, Source};
 use crate::matcher::RuleSet;
 use crate::report::{
@@ -301,7 +301,7 @@ fn event_records(
                 .entities
                 .iter()
                 .filter_map(|x| match x {
-                    Entity::Container(id) => Some(id.clone()),
+                    Entity::Container(id) => Some(id.to_string()),
                     _ => None,
                 })
                 .collect();
@@ -311,7 +311,7 @@ fn event_records(
                 .filter_map(|x| graph.group(x))
                 .flat_map(|g| groups[&g].iter())
                 .filter_map(|x| match x {
-                    Entity::Pod(p) => Some(p.clone()),
+                    Entity::Pod(p) => Some(p.to_string()),
                     _ => None,
                 })
                 .collect();
@@ -426,7 +426,7 @@ fn gather_links(scans: &mut [InputScan], rules: &RuleSet) {
         .flat_map(|s| distinct_sets(&s.output))
         .flat_map(|set| set.iter());
     let mentions = Mentions::new(named.filter_map(|e| match e {
-        Entity::Container(id) => Some(id.as_str()),
+        Entity::Container(id) => Some(&**id),
         _ => None,
     }));
     if mentions.is_empty() {
@@ -447,26 +447,30 @@ fn resolver(scans: &[InputScan]) -> IdResolver {
     let mut resolver = id_resolver(scans);
     let lines = scans
         .iter()
-        .flat_map(|s| distinct_sets(&s.output).chain(s.output.links.iter().map(Vec::as_slice)));
+        .flat_map(|s| distinct_sets(&s.output).chain(s.output.links.iter().map(|l| &l[..])));
     resolver.learn_owners(lines);
     resolver
 }
 
 fn id_resolver(scans: &[InputScan]) -> IdResolver {
     // Distinct IDs: a stop loop names its container on every line.
-    let seen: BTreeSet<&str> = scans
+    let seen: BTreeSet<&Name> = scans
         .iter()
         .flat_map(|s| distinct_sets(&s.output).flat_map(|set| set.iter()))
-        .chain(scans.iter().flat_map(|s| s.output.links.iter().flatten()))
+        .chain(
+            scans
+                .iter()
+                .flat_map(|s| s.output.links.iter().flat_map(|l| l.iter())),
+        )
         .filter_map(|e| match e {
-            Entity::Container(id) => Some(id.as_str()),
+            Entity::Container(id) => Some(id),
             _ => None,
         })
         .collect();
-    let first = IdResolver::new(seen.iter().copied());
+    let first = IdResolver::new(seen.iter().map(|&id| id.clone()));
     let mut unresolved: Vec<String> = seen
         .iter()
-        .filter(|id| id.len() < 64 && first.resolve(id).len() < 64)
+        .filter(|id| id.len() < 64 && first.full_of(id).is_none())
         .map(|id| id.to_string())
         .collect();
     unresolved.sort_unstable();
@@ -475,7 +479,11 @@ fn id_resolver(scans: &[InputScan]) -> IdResolver {
         return first;
     }
     let found = input::find_full_ids(scans.iter().filter_map(|s| s.path.as_deref()), &unresolved);
-    IdResolver::new(seen.into_iter().chain(found.iter().map(String::as_str)))
+    IdResolver::new(
+        seen.into_iter()
+            .cloned()
+            .chain(found.iter().map(|id| Name::from(id.as_str()))),
+    )
 }
 
 /// The entity sets an input's events name, each once (events share them).

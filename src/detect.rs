@@ -160,9 +160,9 @@ pub fn detect(rules: &RuleSet, events: &[Event], graph: &EntityGraph) -> Vec<Fin
 /// the entity graph ties that to one `namespace/name`.
 fn subject(per: &[Role], event: &Event, pods: &PodIndex) -> Option<Entity> {
     per.iter().find_map(|&role| match role {
-        Role::Node => Some(Entity::Node(
-            event.host.as_deref().unwrap_or(UNKNOWN_HOST).to_string(),
-        )),
+        Role::Node => Some(Entity::Node(Arc::from(
+            event.host.as_deref().unwrap_or(UNKNOWN_HOST),
+        ))),
         Role::Pod => event
             .entities
             .iter()

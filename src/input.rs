@@ -297,7 +297,7 @@ pub fn read_links(
     framing: Framing,
     rules: &RuleSet,
     mentions: &Mentions,
-) -> HashSet<Vec<Entity>> {
+) -> HashSet<std::sync::Arc<[Entity]>> {
     let mut links = HashSet::new();
     if let Ok(mut file) = File::open(path) {
         in_parallel(

@@ -32,7 +32,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::entity::{entities_of, Entity, Mentions};
+use crate::entity::{entities_of, Entity, Mentions, Names};
 pub use texts::{TextRef, Texts};
 
 use crate::format::{
@@ -200,7 +200,7 @@ pub struct ScanOutput {
     /// or ended (a pattern's `life`).
     pub lifecycle: Vec<(crate::grammar::Life, Arc<[Entity]>)>,
     /// Distinct sets of entities that one record named together.
-    pub links: HashSet<Vec<Entity>>,
+    pub links: HashSet<Arc<[Entity]>>,
     pub time: TimeSamples,
     /// Hosts named by envelopes (a handful per input).
     pub hosts: Vec<String>,
@@ -215,28 +215,23 @@ pub struct ScanOutput {
     shared: Shared,
 }
 
-/// Hosts and entity sets, each allocated once per input.
+/// Hosts, entity values and entity sets, each allocated once per input.
 #[derive(Debug, Default)]
 struct Shared {
-    hosts: HashSet<Arc<str>>,
+    names: Names,
     sets: HashSet<Arc<[Entity]>>,
 }
 
 impl Shared {
     fn host(&mut self, host: &str) -> Arc<str> {
-        if let Some(known) = self.hosts.get(host) {
-            return known.clone();
-        }
-        let new: Arc<str> = Arc::from(host);
-        self.hosts.insert(new.clone());
-        new
+        self.names.get(host)
     }
 
     fn set(&mut self, entities: &[Entity]) -> Arc<[Entity]> {
         if let Some(known) = self.sets.get(entities) {
             return known.clone();
         }
-        let new: Arc<[Entity]> = Arc::from(entities);
+        let new: Arc<[Entity]> = entities.iter().map(|e| self.names.entity(e)).collect();
         self.sets.insert(new.clone());
         new
     }
@@ -302,7 +297,10 @@ impl ScanOutput {
         for chunk in next.chunks {
             self.add_chunk(chunk);
         }
-        self.links.extend(next.links);
+        for link in next.links {
+            let shared = self.shared.set(&link);
+            self.links.insert(shared);
+        }
         self.time.append(next.time, base);
         for v in next.versions {
             self.note_version(v);
@@ -355,6 +353,14 @@ impl ScanOutput {
             Some(last) if last.len() < CHUNK_EVENTS => last.extend(events),
             _ if events.is_empty() => {}
             _ => self.chunks.push(events),
+        }
+    }
+
+    /// Keeps the entities `m` names together, as one shared set.
+    fn link(&mut self, m: &Match<'_>, host: Option<&str>) {
+        if let Some(link) = link_of(m, host) {
+            let shared = self.shared.set(&link);
+            self.links.insert(shared);
         }
     }
 
@@ -431,7 +437,7 @@ impl ScanOutput {
                 continue;
             }
             if !rules.feeds_detector(m.pattern) {
-                self.links.extend(link_of(&m, host.as_deref()));
+                self.link(&m, host.as_deref());
                 continue;
             }
             let pattern = &rules.grammar.patterns[m.pattern];
@@ -439,12 +445,12 @@ impl ScanOutput {
                 let entities = self.shared.set(&entities_of(&m.entities, host.as_deref()));
                 self.lifecycle.push((life, entities));
                 if !pattern.resolves {
-                    self.links.extend(link_of(&m, host.as_deref()));
+                    self.link(&m, host.as_deref());
                     continue;
                 }
             }
             if rules.grammar.patterns[m.pattern].resolves {
-                self.links.extend(link_of(&m, host.as_deref()));
+                self.link(&m, host.as_deref());
                 let entities = self.shared.set(&entities_of(&m.entities, host.as_deref()));
                 self.resolutions.push(Resolution {
                     line,
@@ -677,8 +683,8 @@ pub fn scan_links(
     framing: Framing,
     rules: &RuleSet,
     mentions: &Mentions,
-) -> HashSet<Vec<Entity>> {
-    let links_in = |envelope: &Envelope<'_>| -> Vec<Vec<Entity>> {
+) -> HashSet<Arc<[Entity]>> {
+    let links_in = |envelope: &Envelope<'_>| -> Vec<Arc<[Entity]>> {
         if !mentions.in_line(&envelope.message) {
             return Vec::new();
         }
@@ -731,9 +737,9 @@ fn candidate_lines<'p>(piece: &'p [u8], rules: &'p RuleSet) -> impl Iterator<Ite
 }
 
 /// The entities a link pattern's match joins, if it names at least two.
-fn link_of(m: &Match<'_>, host: Option<&str>) -> Option<Vec<Entity>> {
+fn link_of(m: &Match<'_>, host: Option<&str>) -> Option<Arc<[Entity]>> {
     let entities = entities_of(&m.entities, host);
-    (entities.len() > 1).then_some(entities)
+    (entities.len() > 1).then(|| entities.into())
 }
 
 /// A line without its `\r`, cut to [`MAX_LINE`]; and whether it was cut.

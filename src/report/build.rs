@@ -205,7 +205,7 @@ fn incident(rules: &RuleSet, analysis: &Analysis, cluster: &Cluster) -> (Inciden
         .iter()
         .flat_map(|&e| events[e].entities.iter())
         .filter_map(|e| match e {
-            Entity::Container(id) => Some(id.clone()),
+            Entity::Container(id) => Some(id.to_string()),
             _ => None,
         })
         .collect();
@@ -273,7 +273,7 @@ fn incident(rules: &RuleSet, analysis: &Analysis, cluster: &Cluster) -> (Inciden
             .iter()
             .flat_map(|&e| events[e].entities.iter())
             .filter_map(|e| match e {
-                Entity::Pod(p) => Some(p.clone()),
+                Entity::Pod(p) => Some(p.to_string()),
                 _ => None,
             })
             .collect::<BTreeSet<String>>()
