@@ -8,6 +8,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use crate::thin::Thin;
+
 /// The entity a named regex capture stands for. Grammar captures use these
 /// names; any other capture name is kept as a plain field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -91,6 +93,10 @@ impl Role {
 /// that name one container hold one copy of its ID between them (a node
 /// log names hundreds of thousands of containers over a month; issue 10).
 pub type Name = Arc<str>;
+
+/// The entities one line named together, shared by the events, links and
+/// lifecycle lines that name the same (one word an event: [`Thin`]).
+pub type EntitySet = Thin<[Entity]>;
 
 /// One thing on the node that findings can be about.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -28,11 +28,11 @@ mod texts;
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::entity::{entities_of, Entity, Mentions, Names};
+use crate::entity::{entities_of, Entity, EntitySet, Mentions, Names};
+use crate::thin::Thin;
 pub use texts::{TextRef, Texts};
 
 use crate::format::{
@@ -122,8 +122,8 @@ pub struct RawEvent {
     /// analyzed, on its input's axis of lines.
     pub stamp: Option<Stamp>,
     pub level: Option<Level>,
-    pub host: Option<Arc<str>>,
-    pub entities: Arc<[Entity]>,
+    pub host: Option<Thin<str>>,
+    pub entities: EntitySet,
     /// A hash of what the program wrote: the same in every envelope, so the
     /// same event read from two collections of one node's logs is
     /// recognized.
@@ -175,7 +175,7 @@ impl Context {
 pub struct Resolution {
     pub line: u64,
     pub stamp: Option<Stamp>,
-    pub entities: Arc<[Entity]>,
+    pub entities: EntitySet,
 }
 
 /// What scanning a buffer produced.
@@ -198,9 +198,9 @@ pub struct ScanOutput {
     pub resolutions: Vec<Resolution>,
     /// The entities of the lines that show a container or sandbox started
     /// or ended (a pattern's `life`).
-    pub lifecycle: Vec<(crate::grammar::Life, Arc<[Entity]>)>,
+    pub lifecycle: Vec<(crate::grammar::Life, EntitySet)>,
     /// Distinct sets of entities that one record named together.
-    pub links: HashSet<Arc<[Entity]>>,
+    pub links: HashSet<EntitySet>,
     pub time: TimeSamples,
     /// Hosts named by envelopes (a handful per input).
     pub hosts: Vec<String>,
@@ -218,20 +218,26 @@ pub struct ScanOutput {
 /// Hosts, entity values and entity sets, each allocated once per input.
 #[derive(Debug, Default)]
 struct Shared {
+    hosts: HashSet<Thin<str>>,
     names: Names,
-    sets: HashSet<Arc<[Entity]>>,
+    sets: HashSet<EntitySet>,
 }
 
 impl Shared {
-    fn host(&mut self, host: &str) -> Arc<str> {
-        self.names.get(host)
+    fn host(&mut self, host: &str) -> Thin<str> {
+        if let Some(known) = self.hosts.get(host) {
+            return known.clone();
+        }
+        let new = Thin::from(host);
+        self.hosts.insert(new.clone());
+        new
     }
 
-    fn set(&mut self, entities: &[Entity]) -> Arc<[Entity]> {
+    fn set(&mut self, entities: &[Entity]) -> EntitySet {
         if let Some(known) = self.sets.get(entities) {
             return known.clone();
         }
-        let new: Arc<[Entity]> = entities.iter().map(|e| self.names.entity(e)).collect();
+        let new: EntitySet = entities.iter().map(|e| self.names.entity(e)).collect();
         self.sets.insert(new.clone());
         new
     }
@@ -298,7 +304,7 @@ impl ScanOutput {
             self.add_chunk(chunk);
         }
         for link in next.links {
-            let shared = self.shared.set(&link);
+            let shared = self.shared.set(&link[..]);
             self.links.insert(shared);
         }
         self.time.append(next.time, base);
@@ -683,8 +689,8 @@ pub fn scan_links(
     framing: Framing,
     rules: &RuleSet,
     mentions: &Mentions,
-) -> HashSet<Arc<[Entity]>> {
-    let links_in = |envelope: &Envelope<'_>| -> Vec<Arc<[Entity]>> {
+) -> HashSet<EntitySet> {
+    let links_in = |envelope: &Envelope<'_>| -> Vec<EntitySet> {
         if !mentions.in_line(&envelope.message) {
             return Vec::new();
         }
@@ -737,7 +743,7 @@ fn candidate_lines<'p>(piece: &'p [u8], rules: &'p RuleSet) -> impl Iterator<Ite
 }
 
 /// The entities a link pattern's match joins, if it names at least two.
-fn link_of(m: &Match<'_>, host: Option<&str>) -> Option<Arc<[Entity]>> {
+fn link_of(m: &Match<'_>, host: Option<&str>) -> Option<EntitySet> {
     let entities = entities_of(&m.entities, host);
     (entities.len() > 1).then(|| entities.into())
 }

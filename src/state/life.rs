@@ -33,7 +33,7 @@ use regex::bytes::Regex;
 
 use super::{paths, NodeState};
 use crate::cluster::{self, Syntax};
-use crate::entity::{Entity, Name};
+use crate::entity::{Entity, EntitySet, Name};
 use crate::grammar::Life as Said;
 
 /// What the logs' lifecycle lines say: the full IDs of containers and
@@ -47,7 +47,7 @@ pub struct LogLifecycle {
 impl LogLifecycle {
     /// From the lifecycle lines of every input (a pattern's `life`, with
     /// the entities its line names).
-    pub fn of<'l>(lines: impl Iterator<Item = &'l (Said, std::sync::Arc<[Entity]>)>) -> Self {
+    pub fn of<'l>(lines: impl Iterator<Item = &'l (Said, EntitySet)>) -> Self {
         let mut out = LogLifecycle::default();
         for (said, entities) in lines {
             for e in entities.iter() {
