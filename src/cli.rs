@@ -520,24 +520,33 @@ pub(crate) fn analyze(args: AnalyzeArgs, out: &mut dyn Write) -> Result<u8> {
     )
 }
 
-/// `podmortem merge`: each report read, checked and folded in turn.
+/// `podmortem merge`: the reports read in parallel, then checked and
+/// folded in the order given; the merged JSON report is written as it is
+/// read again, the other formats from the whole report
+/// ([`report::merge`]).
 fn merge(args: MergeArgs, out: &mut dyn Write) -> Result<u8> {
+    use rayon::prelude::*;
     let fleet = args.fleet.options()?;
+    let parts: Vec<Result<report::merge::skim::Part>> = args
+        .reports
+        .par_iter()
+        .map(|path| report::merge::skim::read(path))
+        .collect();
     let mut merge = report::merge::Merge::default();
-    for path in &args.reports {
-        let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
-        let one: Report = serde_json::from_slice(&bytes).with_context(|| {
-            format!(
-                "{}: not a podmortem JSON report (`analyze --format json`)",
-                path.display()
-            )
-        })?;
+    for (path, part) in args.reports.iter().zip(parts) {
         merge
-            .add(one)
+            .add(path.clone(), part?)
             .map_err(anyhow::Error::msg)
             .with_context(|| format!("{}", path.display()))?;
     }
-    let report = merge.finish(fleet);
+    let merged = merge.finish(fleet);
+    if args.format == OutputFormat::Json {
+        merged.write_json(out)?;
+        out.flush()?;
+        let failing = args.fail_on.is_some_and(|level| merged.fails(level));
+        return Ok(status(&merged.report, failing));
+    }
+    let report = merged.into_report()?;
     let rules = load_rules(None)?;
     print_report(
         &report,
@@ -789,9 +798,14 @@ fn report_errors(report: &Report) {
 /// 2 when nothing could be read, 1 when an incident reaches `--fail-on`,
 /// else 0.
 fn exit_code(report: &Report, fail_on: Option<Severity>) -> u8 {
+    let failing = fail_on.is_some_and(|level| report.incidents.iter().any(|i| i.fails(level)));
+    status(report, failing)
+}
+
+/// [`exit_code`], once whether an incident fails the run is known.
+fn status(report: &Report, failing: bool) -> u8 {
     if report.inputs.is_empty() && !report.errors.is_empty() {
         return 2;
     }
-    let failing = fail_on.is_some_and(|level| report.incidents.iter().any(|i| i.fails(level)));
     u8::from(failing)
 }

@@ -364,9 +364,11 @@ fn children_usage() -> (i64, f64) {
 
 /// `podmortem merge` over many per-host reports of 50 incidents each,
 /// made from one real per-host report (its incident copied with 50 kinds
-/// and times per host). `PODMORTEM_MERGE_REPORTS` sets how many (200 by
-/// default, for a debug build); the README's figure is this test in
-/// release with 10,000.
+/// and times per host) and printed as `analyze --format json` prints.
+/// `PODMORTEM_MERGE_REPORTS` sets how many (200 by default, for a debug
+/// build); the README's figure is this test in release with 10,000.
+/// `PODMORTEM_MERGE_KEEP=DIR` writes the reports into DIR and keeps them,
+/// to time `podmortem merge DIR/*.json` on its own.
 #[test]
 fn merging_many_reports_keeps_up() {
     let reports: usize = std::env::var("PODMORTEM_MERGE_REPORTS")
@@ -374,8 +376,11 @@ fn merging_many_reports_keeps_up() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(200);
     const PER_REPORT: usize = 50;
-    let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("node-a.messages");
+    let temp = tempfile::tempdir().unwrap();
+    let kept = std::env::var_os("PODMORTEM_MERGE_KEEP").map(PathBuf::from);
+    let dir = kept.as_deref().unwrap_or(temp.path());
+    std::fs::create_dir_all(dir).unwrap();
+    let log = temp.path().join("node-a.messages");
     std::fs::write(&log, messages("node-a", "19.03.15", Some(10))).unwrap();
     let template = analyze_json(&[log], &[]);
     let incident = template["incidents"][0].clone();
@@ -398,8 +403,10 @@ fn merging_many_reports_keeps_up() {
                 i
             })
             .collect();
-        let path = dir.path().join(format!("{host}.json"));
-        std::fs::write(&path, serde_json::to_vec(&report).unwrap()).unwrap();
+        let path = dir.join(format!("{host}.json"));
+        // Through the report type: its fields in the order analyze prints.
+        let report: podmortem::report::Report = serde_json::from_value(report).unwrap();
+        std::fs::write(&path, serde_json::to_vec_pretty(&report).unwrap()).unwrap();
         paths.push(path);
     }
     let bytes: u64 = paths.iter().map(|p| p.metadata().unwrap().len()).sum();
