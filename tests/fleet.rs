@@ -349,97 +349,37 @@ fn every_report_validates_against_the_committed_schema() {
     assert!(!validator.is_valid(&broken));
 }
 
-/// The children waited for so far: their largest resident size (KiB) and
-/// their CPU time (user and system, seconds).
-fn children_usage() -> (i64, f64) {
-    // SAFETY: getrusage only writes the struct it is given.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    assert_eq!(
-        unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) },
-        0
-    );
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    (usage.ru_maxrss, secs(usage.ru_utime) + secs(usage.ru_stime))
-}
-
-/// `podmortem merge` over many per-host reports of 50 incidents each,
-/// made from one real per-host report (its incident copied with 50 kinds
-/// and times per host) and printed as `analyze --format json` prints.
-/// `PODMORTEM_MERGE_REPORTS` sets how many (200 by default, for a debug
-/// build); the README's figure is this test in release with 10,000.
-/// `PODMORTEM_MERGE_KEEP=DIR` writes the reports into DIR and keeps them,
-/// to time `podmortem merge DIR/*.json` on its own.
+/// `analyze --each` analyzes the hosts one at a time and merges their
+/// reports: the report of one run over all of them, with no host's
+/// events held beside another's.
 #[test]
-fn merging_many_reports_keeps_up() {
-    let reports: usize = std::env::var("PODMORTEM_MERGE_REPORTS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(200);
-    const PER_REPORT: usize = 50;
-    let temp = tempfile::tempdir().unwrap();
-    let kept = std::env::var_os("PODMORTEM_MERGE_KEEP").map(PathBuf::from);
-    let dir = kept.as_deref().unwrap_or(temp.path());
-    std::fs::create_dir_all(dir).unwrap();
-    let log = temp.path().join("node-a.messages");
-    std::fs::write(&log, messages("node-a", "19.03.15", Some(10))).unwrap();
-    let template = analyze_json(&[log], &[]);
-    let incident = template["incidents"][0].clone();
-    let mut paths = Vec::with_capacity(reports);
-    for r in 0..reports {
-        let host = format!("node-{r:05}");
-        let mut report = template.clone();
-        report["inputs"][0]["hosts"] = serde_json::json!([host]);
-        report["inputs"][0]["path"] = format!("/{host}/var/log/messages").into();
-        report["host_versions"][0]["host"] = host.clone().into();
-        report["incidents"] = (0..PER_REPORT)
-            .map(|k| {
-                let mut i = incident.clone();
-                i["rank"] = (k + 1).into();
-                i["kind"] = format!("kind_{k:02}").into();
-                i["hosts"] = serde_json::json!([host]);
-                let minute = (r + k) % 60;
-                i["first_seen"] = format!("2023-05-02T{:02}:{minute:02}:06+08:00", k % 24).into();
-                i["last_seen"] = format!("2023-05-02T{:02}:{minute:02}:44+08:00", k % 24).into();
-                i
-            })
-            .collect();
-        let path = dir.join(format!("{host}.json"));
-        // Through the report type: its fields in the order analyze prints.
-        let report: podmortem::report::Report = serde_json::from_value(report).unwrap();
-        std::fs::write(&path, serde_json::to_vec_pretty(&report).unwrap()).unwrap();
-        paths.push(path);
+fn analyzing_each_host_apart_gives_the_report_of_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = fleet_logs(dir.path());
+    let whole = analyze_json(&paths, &[]);
+    let each = analyze_json(&paths, &["--each"]);
+    check_fleet_incident(&each);
+    for key in ["fleet", "incidents", "host_versions", "inputs", "errors"] {
+        assert_eq!(each[key], whole[key], "{key}");
     }
-    let bytes: u64 = paths.iter().map(|p| p.metadata().unwrap().len()).sum();
-    let (_, cpu_before) = children_usage();
-    let started = std::time::Instant::now();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_podmortem"))
-        .args(["merge", "--format", "json"])
-        .args(&paths)
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .unwrap();
-    let elapsed = started.elapsed();
-    assert_eq!(out.status.code(), Some(0));
-    let (rss_kib, cpu_after) = children_usage();
-    let rss_mib = rss_kib / 1024;
-    let merged: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(
-        merged["incidents"].as_array().unwrap().len(),
-        reports * PER_REPORT
-    );
-    let fleet = merged["fleet"].as_array().unwrap();
-    assert_eq!(fleet.len(), PER_REPORT, "one fleet incident per kind");
-    assert!(fleet
-        .iter()
-        .all(|f| f["hosts"].as_array().unwrap().len() == reports));
-    eprintln!(
-        "merged {reports} reports x {PER_REPORT} incidents ({:.1} MB of JSON) in {:.2} s \
-         ({:.2} s CPU), peak RSS {rss_mib} MiB",
-        bytes as f64 / 1e6,
-        elapsed.as_secs_f64(),
-        cpu_after - cpu_before
-    );
-    if reports >= 10_000 && !cfg!(debug_assertions) {
-        assert!(elapsed.as_secs_f64() < 10.0, "{elapsed:?}");
+    for key in ["events", "lines", "bytes", "findings"] {
+        assert_eq!(each["stats"][key], whole["stats"][key], "{key}");
     }
+    // The text report too, but for the time the runs took.
+    let text = |extra: &[&str]| {
+        let mut args = vec![
+            "analyze", "--year", "2023", "--tz", "+08:00", "--color", "never",
+        ];
+        args.extend_from_slice(extra);
+        args.extend(paths.iter().map(|p| p.to_str().unwrap()));
+        let out = podmortem(&args, None);
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.contains(" MB/s") && !l.contains(" ms"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(text(&["--each"]), text(&[]));
 }

@@ -35,8 +35,8 @@ pub struct Merge {
     /// The reports read, with the index of their first input in the
     /// merged `inputs`.
     files: Vec<(PathBuf, usize)>,
-    /// Every incident, with its report (index into `files`); `related`
-    /// holds indices into this list until the ranks are known.
+    /// Every incident, with its report (index into `files`); its rank and
+    /// `related` hold indices into this list until the ranks are known.
     incidents: Vec<(u32, Skimmed)>,
     /// Per-host incidents with their index into `incidents` as rank.
     sightings: Vec<Sighting>,
@@ -93,6 +93,7 @@ impl Merge {
         let Part {
             mut report,
             incidents,
+            sightings,
             hosts,
         } = part;
         if report.schema_version == 0 || report.schema_version > SCHEMA_VERSION {
@@ -118,16 +119,18 @@ impl Merge {
         self.hosts.extend(hosts);
         let file = self.files.len() as u32;
         self.files.push((path, input_base));
+        self.sightings.extend(sightings.into_iter().map(|mut s| {
+            s.rank = index.get(&s.rank).copied().unwrap_or(unknown);
+            s
+        }));
         for mut incident in incidents {
-            if let Some(mut s) = incident.sighting.take() {
-                s.rank = index.get(&s.rank).copied().unwrap_or(unknown);
-                self.sightings.push(s);
-            }
             incident.related = incident
                 .related
                 .iter()
                 .filter_map(|r| index.get(r).copied())
                 .collect();
+            // Until ranked, its rank is its index among all incidents.
+            incident.rank = self.incidents.len();
             self.incidents.push((file, incident));
         }
         for event in &mut report.events {
@@ -162,25 +165,24 @@ impl Merge {
             notes: _,
         } = self;
         report.host_versions = versions.into_iter().collect();
-        let mut order: Vec<usize> = (0..incidents.len()).collect();
-        order.sort_by(|&a, &b| {
-            let (a, b) = (&incidents[a].1, &incidents[b].1);
+        // Ranked as one analyze ranks (score, then the earlier, then by
+        // title), in the order read when all are equal; sorted in place.
+        let mut ranked = incidents;
+        ranked.sort_unstable_by(|(_, a), (_, b)| {
             b.score
                 .total_cmp(&a.score)
                 .then_with(|| a.first_seen.cmp(&b.first_seen))
                 .then_with(|| a.title.cmp(&b.title))
+                .then_with(|| a.rank.cmp(&b.rank))
         });
         // Index before the ranking → rank.
-        let mut rank = vec![0; order.len()];
-        for (position, &i) in order.iter().enumerate() {
-            rank[i] = position + 1;
-        }
-        let mut slots: Vec<Option<(u32, Skimmed)>> = incidents.into_iter().map(Some).collect();
-        let mut ranked: Vec<(u32, Skimmed)> =
-            order.iter().filter_map(|&i| slots[i].take()).collect();
-        // `related` held indices before the ranking.
+        let mut rank = vec![0; ranked.len()];
         for (position, (_, incident)) in ranked.iter_mut().enumerate() {
+            rank[incident.rank] = position + 1;
             incident.rank = position + 1;
+        }
+        // `related` held indices before the ranking.
+        for (_, incident) in &mut ranked {
             for r in &mut incident.related {
                 *r = rank_of(&rank, *r);
             }

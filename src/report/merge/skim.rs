@@ -27,6 +27,9 @@ pub struct Part {
     pub report: Report,
     /// Its incidents, in the report's order.
     pub incidents: Vec<Skimmed>,
+    /// Its incidents' sightings for fleet grouping, with the report's
+    /// ranks.
+    pub sightings: Vec<Sighting>,
     /// Every host it knows (inputs, versions, incidents).
     pub hosts: std::collections::BTreeSet<String>,
 }
@@ -51,8 +54,6 @@ pub struct Skimmed {
     pub title: Box<str>,
     pub severity: Severity,
     pub suppressed: bool,
-    /// Its sighting for fleet grouping, with the report's rank.
-    pub sighting: Option<Sighting>,
 }
 
 /// How `to_writer_pretty` opens and closes an incident inside a report:
@@ -108,6 +109,7 @@ pub fn parse(bytes: &[u8]) -> serde_json::Result<Part> {
     let mut hosts = fleet::hosts(&report);
     let base = bytes.as_ptr() as usize;
     let mut incidents = Vec::with_capacity(raw_incidents.len());
+    let mut sightings = Vec::new();
     for raw in raw_incidents {
         let text = raw.get();
         let skim: Skim = serde_json::from_str(text)?;
@@ -125,23 +127,25 @@ pub fn parse(bytes: &[u8]) -> serde_json::Result<Part> {
                     || f.evidence.iter().any(|e| e.relative.is_some())
             });
         hosts.extend(skim.hosts.iter().cloned());
-        let sighting = input_hosts.sighting(Facts {
-            kind: &skim.kind,
-            finding_kinds: skim.findings.iter().map(|f| f.kind.as_str()).collect(),
-            evidence_files: skim
-                .findings
-                .iter()
-                .flat_map(|f| &f.evidence)
-                .map(|e| e.file.as_str())
-                .collect(),
-            hosts: &skim.hosts,
-            relative: skim.first_relative.is_some() || skim.last_relative.is_some(),
-            first_seen: &skim.first_seen,
-            last_seen: &skim.last_seen,
-            severity: skim.severity,
-            rank,
-            components: skim.versions.iter().map(|v| v.component.as_str()).collect(),
-        });
+        sightings.extend(
+            input_hosts.sighting(Facts {
+                kind: &skim.kind,
+                finding_kinds: skim.findings.iter().map(|f| f.kind.as_str()).collect(),
+                evidence_files: skim
+                    .findings
+                    .iter()
+                    .flat_map(|f| &f.evidence)
+                    .map(|e| e.file.as_str())
+                    .collect(),
+                hosts: &skim.hosts,
+                relative: skim.first_relative.is_some() || skim.last_relative.is_some(),
+                first_seen: &skim.first_seen,
+                last_seen: &skim.last_seen,
+                severity: skim.severity,
+                rank,
+                components: skim.versions.iter().map(|v| v.component.as_str()).collect(),
+            }),
+        );
         let len = u32::try_from(text.len())
             .map_err(|_| de::Error::custom("an incident of 4 GiB or more"))?;
         incidents.push(Skimmed {
@@ -157,12 +161,12 @@ pub fn parse(bytes: &[u8]) -> serde_json::Result<Part> {
             title: skim.title.into(),
             severity: skim.severity,
             suppressed: skim.suppressed.is_some(),
-            sighting,
         });
     }
     Ok(Part {
         report,
         incidents,
+        sightings,
         hosts,
     })
 }
