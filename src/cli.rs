@@ -568,24 +568,26 @@ pub(crate) fn analyze(args: AnalyzeArgs, out: &mut dyn Write) -> Result<u8> {
     )
 }
 
-/// `podmortem merge`: the reports read in parallel, then checked and
-/// folded in the order given; the merged JSON report is written as it is
+/// `podmortem merge`: the reports read in parallel, a batch at a time,
+/// then checked and folded in the order given; the merged JSON report is written as it is
 /// read again, the other formats from the whole report
 /// ([`report::merge`]).
 fn merge(args: MergeArgs, out: &mut dyn Write) -> Result<u8> {
     use rayon::prelude::*;
     let fleet = args.fleet.options()?;
-    let parts: Vec<Result<report::merge::skim::Part>> = args
-        .reports
-        .par_iter()
-        .map(|path| report::merge::skim::read(path))
-        .collect();
     let mut merge = report::merge::Merge::default();
-    for (path, part) in args.reports.iter().zip(parts) {
-        merge
-            .add(path.clone(), part?)
-            .map_err(anyhow::Error::msg)
-            .with_context(|| format!("{}", path.display()))?;
+    // A batch at a time: what is skimmed is folded before the next is read.
+    for batch in args.reports.chunks(256) {
+        let parts: Vec<Result<report::merge::skim::Part>> = batch
+            .par_iter()
+            .map(|path| report::merge::skim::read(path))
+            .collect();
+        for (path, part) in batch.iter().zip(parts) {
+            merge
+                .add(path.clone(), part?)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("{}", path.display()))?;
+        }
     }
     let merged = merge.finish(fleet);
     let rules = load_rules(None)?;
