@@ -383,3 +383,62 @@ fn analyzing_each_host_apart_gives_the_report_of_one_run() {
     };
     assert_eq!(text(&["--each"]), text(&[]));
 }
+
+/// The merged JSON is written from the reports' bytes; the other formats
+/// print the report built whole. Both must be the same report: with a
+/// report printed compact (read whole, printed anew) and one timed on its
+/// input's own clock (its input index shifted), the JSON written equals
+/// the built report printed.
+#[test]
+fn the_merged_json_written_from_the_reports_is_the_built_report_printed() {
+    use podmortem::report::{fleet::FleetOptions, json, merge};
+    let dir = tempfile::tempdir().unwrap();
+    let reports = per_host_reports(&fleet_logs(dir.path()));
+    // Composed: a kernel OOM kill with seconds since boot only.
+    let dmesg = dir.path().join("dmesg.txt");
+    std::fs::write(
+        &dmesg,
+        "[ 8123.456789] Memory cgroup out of memory: Killed process 4242 (java) \
+         total-vm:4000000kB, anon-rss:2000000kB, file-rss:0kB, shmem-rss:0kB, UID:0 \
+         pgtables:5000kB oom_score_adj:999\n",
+    )
+    .unwrap();
+    let untimed = dir.path().join("dmesg.json");
+    let report = json_report(&[dmesg.to_str().unwrap()], None);
+    assert!(report["incidents"][0]["first_relative"].is_object());
+    std::fs::write(&untimed, serde_json::to_vec_pretty(&report).unwrap()).unwrap();
+    let compact = dir.path().join("compact.json");
+    let report: Value = serde_json::from_slice(&std::fs::read(&reports[1]).unwrap()).unwrap();
+    std::fs::write(&compact, serde_json::to_vec(&report).unwrap()).unwrap();
+    let paths = [reports[0].clone(), untimed, compact, reports[2].clone()];
+    let merged = || {
+        let mut m = merge::Merge::default();
+        for p in &paths {
+            m.add(p.clone(), merge::skim::read(p).unwrap()).unwrap();
+        }
+        m.finish(FleetOptions::default())
+    };
+    let mut written = Vec::new();
+    merged().write_json(&mut written).unwrap();
+    let mut printed = Vec::new();
+    json::print(&merged().into_report().unwrap(), &mut printed).unwrap();
+    assert_eq!(
+        String::from_utf8(written.clone()).unwrap(),
+        String::from_utf8(printed).unwrap()
+    );
+    // The untimed incident's times point at its input in the merged inputs.
+    let written: Value = serde_json::from_slice(&written).unwrap();
+    let oom = written["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["first_relative"].is_object())
+        .unwrap();
+    let input = oom["first_relative"]["input"].as_u64().unwrap() as usize;
+    assert_eq!(input, 1, "after the first report's one input");
+    assert_eq!(
+        written["inputs"][input]["path"],
+        dmesg.to_str().unwrap(),
+        "{oom:#}"
+    );
+}
