@@ -28,11 +28,11 @@ mod texts;
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::entity::{entities_of, Entity, Mentions};
+use crate::entity::{entities_of, Entity, EntitySet, Mentions, Names};
+use crate::thin::Thin;
 pub use texts::{TextRef, Texts};
 
 use crate::format::{
@@ -122,8 +122,8 @@ pub struct RawEvent {
     /// analyzed, on its input's axis of lines.
     pub stamp: Option<Stamp>,
     pub level: Option<Level>,
-    pub host: Option<Arc<str>>,
-    pub entities: Arc<[Entity]>,
+    pub host: Option<Thin<str>>,
+    pub entities: EntitySet,
     /// A hash of what the program wrote: the same in every envelope, so the
     /// same event read from two collections of one node's logs is
     /// recognized.
@@ -175,7 +175,7 @@ impl Context {
 pub struct Resolution {
     pub line: u64,
     pub stamp: Option<Stamp>,
-    pub entities: Arc<[Entity]>,
+    pub entities: EntitySet,
 }
 
 /// What scanning a buffer produced.
@@ -198,9 +198,9 @@ pub struct ScanOutput {
     pub resolutions: Vec<Resolution>,
     /// The entities of the lines that show a container or sandbox started
     /// or ended (a pattern's `life`).
-    pub lifecycle: Vec<(crate::grammar::Life, Arc<[Entity]>)>,
+    pub lifecycle: Vec<(crate::grammar::Life, EntitySet)>,
     /// Distinct sets of entities that one record named together.
-    pub links: HashSet<Vec<Entity>>,
+    pub links: HashSet<EntitySet>,
     pub time: TimeSamples,
     /// Hosts named by envelopes (a handful per input).
     pub hosts: Vec<String>,
@@ -215,28 +215,29 @@ pub struct ScanOutput {
     shared: Shared,
 }
 
-/// Hosts and entity sets, each allocated once per input.
+/// Hosts, entity values and entity sets, each allocated once per input.
 #[derive(Debug, Default)]
 struct Shared {
-    hosts: HashSet<Arc<str>>,
-    sets: HashSet<Arc<[Entity]>>,
+    hosts: HashSet<Thin<str>>,
+    names: Names,
+    sets: HashSet<EntitySet>,
 }
 
 impl Shared {
-    fn host(&mut self, host: &str) -> Arc<str> {
+    fn host(&mut self, host: &str) -> Thin<str> {
         if let Some(known) = self.hosts.get(host) {
             return known.clone();
         }
-        let new: Arc<str> = Arc::from(host);
+        let new = Thin::from(host);
         self.hosts.insert(new.clone());
         new
     }
 
-    fn set(&mut self, entities: &[Entity]) -> Arc<[Entity]> {
+    fn set(&mut self, entities: &[Entity]) -> EntitySet {
         if let Some(known) = self.sets.get(entities) {
             return known.clone();
         }
-        let new: Arc<[Entity]> = Arc::from(entities);
+        let new: EntitySet = entities.iter().map(|e| self.names.entity(e)).collect();
         self.sets.insert(new.clone());
         new
     }
@@ -302,7 +303,10 @@ impl ScanOutput {
         for chunk in next.chunks {
             self.add_chunk(chunk);
         }
-        self.links.extend(next.links);
+        for link in next.links {
+            let shared = self.shared.set(&link[..]);
+            self.links.insert(shared);
+        }
         self.time.append(next.time, base);
         for v in next.versions {
             self.note_version(v);
@@ -355,6 +359,14 @@ impl ScanOutput {
             Some(last) if last.len() < CHUNK_EVENTS => last.extend(events),
             _ if events.is_empty() => {}
             _ => self.chunks.push(events),
+        }
+    }
+
+    /// Keeps the entities `m` names together, as one shared set.
+    fn link(&mut self, m: &Match<'_>, host: Option<&str>) {
+        if let Some(link) = link_of(m, host) {
+            let shared = self.shared.set(&link);
+            self.links.insert(shared);
         }
     }
 
@@ -430,21 +442,21 @@ impl ScanOutput {
                 });
                 continue;
             }
-            if !rules.feeds_detector(m.pattern) {
-                self.links.extend(link_of(&m, host.as_deref()));
-                continue;
-            }
             let pattern = &rules.grammar.patterns[m.pattern];
             if let Some(life) = pattern.life {
                 let entities = self.shared.set(&entities_of(&m.entities, host.as_deref()));
                 self.lifecycle.push((life, entities));
                 if !pattern.resolves {
-                    self.links.extend(link_of(&m, host.as_deref()));
+                    self.link(&m, host.as_deref());
                     continue;
                 }
             }
+            if !rules.feeds_detector(m.pattern) {
+                self.link(&m, host.as_deref());
+                continue;
+            }
             if rules.grammar.patterns[m.pattern].resolves {
-                self.links.extend(link_of(&m, host.as_deref()));
+                self.link(&m, host.as_deref());
                 let entities = self.shared.set(&entities_of(&m.entities, host.as_deref()));
                 self.resolutions.push(Resolution {
                     line,
@@ -677,40 +689,71 @@ pub fn scan_links(
     framing: Framing,
     rules: &RuleSet,
     mentions: &Mentions,
-) -> HashSet<Vec<Entity>> {
-    let links_in = |envelope: &Envelope<'_>| -> Vec<Vec<Entity>> {
+) -> HashSet<EntitySet> {
+    later_pass(buf, framing, rules, |envelope, host| {
         if !mentions.in_line(&envelope.message) {
             return Vec::new();
         }
         let matches = rules.matches(Stage::Links, &envelope.message);
-        let host = envelope.host.as_deref().map(String::from_utf8_lossy);
+        matches.iter().filter_map(|m| link_of(m, host)).collect()
+    })
+    .into_iter()
+    .collect()
+}
+
+/// The lifecycle pass over a buffer: what the records that match a
+/// lifecycle pattern (a pattern's `life`) say started or ended, with the
+/// entities they name, in order. Only node state judged on the logs needs
+/// it (state/life.rs).
+pub fn scan_lifecycle(
+    buf: &[u8],
+    framing: Framing,
+    rules: &RuleSet,
+) -> Vec<(crate::grammar::Life, EntitySet)> {
+    later_pass(buf, framing, rules, |envelope, host| {
+        let matches = rules.matches(Stage::Links, &envelope.message);
         matches
             .iter()
-            .filter_map(|m| link_of(m, host.as_deref()))
+            .filter_map(|m| {
+                let life = rules.grammar.patterns[m.pattern].life?;
+                Some((life, EntitySet::from(entities_of(&m.entities, host))))
+            })
             .collect()
+    })
+}
+
+/// A pass after the first: what `found` takes from each record (with its
+/// host) that holds a literal of a [`Stage::Links`] pattern, in order.
+/// Nothing is counted: the first pass did.
+fn later_pass<T: Send>(
+    buf: &[u8],
+    framing: Framing,
+    rules: &RuleSet,
+    found: impl Fn(&Envelope<'_>, Option<&str>) -> Vec<T> + Sync,
+) -> Vec<T> {
+    let found = |envelope: &Envelope<'_>| {
+        let host = envelope.host.as_deref().map(String::from_utf8_lossy);
+        found(envelope, host.as_deref())
     };
     match framing {
         Framing::Lines(format) => split_pieces(buf, PIECE)
             .par_iter()
-            .map(|piece| {
-                let mut links = HashSet::new();
-                for line in candidate_lines(piece, rules) {
-                    if let Framed::Record(envelope) = format.frame(line) {
-                        links.extend(links_in(&envelope));
-                    }
-                }
-                links
+            .flat_map_iter(|piece| {
+                candidate_lines(piece, rules)
+                    .filter_map(|line| match format.frame(line) {
+                        Framed::Record(envelope) => Some(found(&envelope)),
+                        _ => None,
+                    })
+                    .flatten()
+                    .collect::<Vec<T>>()
             })
-            .reduce(HashSet::new, |mut all, more| {
-                all.extend(more);
-                all
-            }),
+            .collect(),
         Framing::Entries(entries) => entries
             .entries(buf)
             .filter_map(|entry| entry.envelope)
-            .flat_map(|envelope| links_in(&envelope))
+            .flat_map(|envelope| found(&envelope))
             .collect(),
-        Framing::Cluster(_) => HashSet::new(),
+        Framing::Cluster(_) => Vec::new(),
     }
 }
 
@@ -731,9 +774,9 @@ fn candidate_lines<'p>(piece: &'p [u8], rules: &'p RuleSet) -> impl Iterator<Ite
 }
 
 /// The entities a link pattern's match joins, if it names at least two.
-fn link_of(m: &Match<'_>, host: Option<&str>) -> Option<Vec<Entity>> {
+fn link_of(m: &Match<'_>, host: Option<&str>) -> Option<EntitySet> {
     let entities = entities_of(&m.entities, host);
-    (entities.len() > 1).then_some(entities)
+    (entities.len() > 1).then(|| entities.into())
 }
 
 /// A line without its `\r`, cut to [`MAX_LINE`]; and whether it was cut.

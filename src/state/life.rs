@@ -33,21 +33,21 @@ use regex::bytes::Regex;
 
 use super::{paths, NodeState};
 use crate::cluster::{self, Syntax};
-use crate::entity::Entity;
+use crate::entity::{Entity, EntitySet, Name};
 use crate::grammar::Life as Said;
 
 /// What the logs' lifecycle lines say: the full IDs of containers and
 /// sandboxes started, and of those that ended.
 #[derive(Debug, Default)]
 pub struct LogLifecycle {
-    pub started: HashSet<String>,
-    pub ended: HashSet<String>,
+    pub started: HashSet<Name>,
+    pub ended: HashSet<Name>,
 }
 
 impl LogLifecycle {
     /// From the lifecycle lines of every input (a pattern's `life`, with
     /// the entities its line names).
-    pub fn of<'l>(lines: impl Iterator<Item = &'l (Said, std::sync::Arc<[Entity]>)>) -> Self {
+    pub fn of<'l>(lines: impl Iterator<Item = &'l (Said, EntitySet)>) -> Self {
         let mut out = LogLifecycle::default();
         for (said, entities) in lines {
             for e in entities.iter() {
@@ -65,6 +65,18 @@ impl LogLifecycle {
     fn is_empty(&self) -> bool {
         self.started.is_empty() && self.ended.is_empty()
     }
+}
+
+/// Whether `state` has something to judge and no listing nor pods' status
+/// that says who is alive: then, and only then, the logs' lifecycle lines
+/// are read (a later pass over the files, since they are routine lines).
+pub fn needs_logs(state: &NodeState) -> bool {
+    !state.paths.is_empty() && !knows_life(state)
+}
+
+/// Whether a runtime listing or a running pod's status says who is alive.
+fn knows_life(state: &NodeState) -> bool {
+    !state.runtime.is_empty() || state.pods.iter().any(|p| p.running)
 }
 
 /// A pod as a status dump shows it.
@@ -204,10 +216,9 @@ pub struct Life<'s> {
 
 impl<'s> Life<'s> {
     pub fn new(state: &'s NodeState, logs: &'s LogLifecycle) -> Life<'s> {
-        let pods_alive = state.pods.iter().any(|p| p.running);
         let basis = if !state.runtime.is_empty() {
             Basis::Runtime
-        } else if pods_alive {
+        } else if knows_life(state) {
             Basis::Pods
         } else if !logs.is_empty() {
             Basis::Logs
@@ -234,12 +245,12 @@ impl<'s> Life<'s> {
             ended: Vec::new(),
         };
         if basis == Basis::Logs {
-            life.ended.extend(logs.ended.iter().map(String::as_str));
+            life.ended.extend(logs.ended.iter().map(|id| &**id));
             life.running.extend(
                 logs.started
                     .iter()
                     .filter(|id| !logs.ended.contains(*id))
-                    .map(String::as_str),
+                    .map(|id| &**id),
             );
         }
         for r in &state.runtime {
