@@ -237,6 +237,12 @@ pub struct AnalyzeArgs {
     /// optional expiry): marked, shown, not failing the run.
     #[arg(long, value_name = "FILE")]
     pub suppress: Option<PathBuf>,
+    /// Analyze each PATH on its own (one node's bundle, directory or log
+    /// each) and merge their reports as `podmortem merge` does: memory
+    /// holds one node's analysis at a time, not every node's events. The
+    /// logs of one node must then be one PATH.
+    #[arg(long)]
+    pub each: bool,
     #[command(flatten)]
     pub fleet: FleetArgs,
     #[command(flatten)]
@@ -495,14 +501,56 @@ pub(crate) fn analyze(args: AnalyzeArgs, out: &mut dyn Write) -> Result<u8> {
             .map_err(anyhow::Error::msg)
             .context("--baseline")?,
     };
+    let today = Local::now().date_naive();
+    if args.each && options.sources.len() > 1 {
+        if matches!(options.since, Some(TimeBound::Before(_)))
+            || matches!(options.until, Some(TimeBound::Before(_)))
+        {
+            bail!("--each: give --since and --until as times (a duration counts back from the newest event of all inputs)");
+        }
+        let mut merge = report::merge::Merge::default();
+        let mut expired = std::collections::BTreeSet::new();
+        let dir = tempfile::tempdir().context("--each: no temporary directory")?;
+        for (i, source) in options.sources.iter().enumerate() {
+            let one = Options {
+                sources: vec![source.clone()],
+                ..options.clone()
+            };
+            let mut report = run_showing_progress(&rules, &one, args.read.quiet);
+            report_errors(&report);
+            for e in suppress::apply(&mut report, &rules_file, &baseline, today) {
+                expired.insert(e.reason.clone());
+            }
+            // Written as `--format json` prints it and merged from there:
+            // what is held of it from now on is what a merge holds.
+            let path = dir.path().join(format!("{i}.json"));
+            let mut file = std::io::BufWriter::new(
+                std::fs::File::create(&path).with_context(|| format!("{}", path.display()))?,
+            );
+            report::json::print(&report, &mut file)?;
+            file.flush()?;
+            drop(report);
+            merge
+                .add(path.clone(), report::merge::skim::read(&path)?)
+                .map_err(anyhow::Error::msg)?;
+        }
+        for reason in expired {
+            eprintln!("podmortem: suppress rule expired, no longer applied: {reason}");
+        }
+        let merged = merge.finish(fleet);
+        return print_merged(
+            merged,
+            &rules,
+            Some(&args.read),
+            args.format,
+            args.fail_on,
+            args.color.color,
+            out,
+        );
+    }
     let mut report = run_showing_progress(&rules, &options, args.read.quiet);
     report_errors(&report);
-    for expired in suppress::apply(
-        &mut report,
-        &rules_file,
-        &baseline,
-        Local::now().date_naive(),
-    ) {
+    for expired in suppress::apply(&mut report, &rules_file, &baseline, today) {
         eprintln!(
             "podmortem: suppress rule expired, no longer applied: {}",
             expired.reason
@@ -520,33 +568,64 @@ pub(crate) fn analyze(args: AnalyzeArgs, out: &mut dyn Write) -> Result<u8> {
     )
 }
 
-/// `podmortem merge`: each report read, checked and folded in turn.
+/// `podmortem merge`: the reports read in parallel, a batch at a time,
+/// then checked and folded in the order given; the merged JSON report is written as it is
+/// read again, the other formats from the whole report
+/// ([`report::merge`]).
 fn merge(args: MergeArgs, out: &mut dyn Write) -> Result<u8> {
+    use rayon::prelude::*;
     let fleet = args.fleet.options()?;
     let mut merge = report::merge::Merge::default();
-    for path in &args.reports {
-        let bytes = std::fs::read(path).with_context(|| format!("{}", path.display()))?;
-        let one: Report = serde_json::from_slice(&bytes).with_context(|| {
-            format!(
-                "{}: not a podmortem JSON report (`analyze --format json`)",
-                path.display()
-            )
-        })?;
-        merge
-            .add(one)
-            .map_err(anyhow::Error::msg)
-            .with_context(|| format!("{}", path.display()))?;
+    // A batch at a time: what is skimmed is folded before the next is read.
+    for batch in args.reports.chunks(256) {
+        let parts: Vec<Result<report::merge::skim::Part>> = batch
+            .par_iter()
+            .map(|path| report::merge::skim::read(path))
+            .collect();
+        for (path, part) in batch.iter().zip(parts) {
+            merge
+                .add(path.clone(), part?)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("{}", path.display()))?;
+        }
     }
-    let report = merge.finish(fleet);
+    let merged = merge.finish(fleet);
     let rules = load_rules(None)?;
-    print_report(
-        &report,
+    print_merged(
+        merged,
         &rules,
+        None,
         args.format,
         args.fail_on,
         args.color.color,
         out,
     )
+}
+
+/// Prints a merge in `format`: JSON as it is read again from the reports,
+/// the other formats (and a redacted report, whose pseudonyms are numbered
+/// over the whole) from the whole report.
+fn print_merged(
+    merged: report::merge::Merged,
+    rules: &RuleSet,
+    read: Option<&ReadArgs>,
+    format: OutputFormat,
+    fail_on: Option<Severity>,
+    color: ColorChoice,
+    out: &mut dyn Write,
+) -> Result<u8> {
+    let redact = read.is_some_and(|r| r.redact);
+    if format == OutputFormat::Json && !redact {
+        merged.write_json(out)?;
+        out.flush()?;
+        let failing = fail_on.is_some_and(|level| merged.fails(level));
+        return Ok(status(&merged.report, failing));
+    }
+    let mut report = merged.into_report()?;
+    if let Some(read) = read {
+        read.redact(&mut report);
+    }
+    print_report(&report, rules, format, fail_on, color, out)
 }
 
 /// Prints a report in `format`; the exit code `--fail-on` asks for.
@@ -789,9 +868,14 @@ fn report_errors(report: &Report) {
 /// 2 when nothing could be read, 1 when an incident reaches `--fail-on`,
 /// else 0.
 fn exit_code(report: &Report, fail_on: Option<Severity>) -> u8 {
+    let failing = fail_on.is_some_and(|level| report.incidents.iter().any(|i| i.fails(level)));
+    status(report, failing)
+}
+
+/// [`exit_code`], once whether an incident fails the run is known.
+fn status(report: &Report, failing: bool) -> u8 {
     if report.inputs.is_empty() && !report.errors.is_empty() {
         return 2;
     }
-    let failing = fail_on.is_some_and(|level| report.incidents.iter().any(|i| i.fails(level)));
     u8::from(failing)
 }

@@ -349,90 +349,96 @@ fn every_report_validates_against_the_committed_schema() {
     assert!(!validator.is_valid(&broken));
 }
 
-/// The children waited for so far: their largest resident size (KiB) and
-/// their CPU time (user and system, seconds).
-fn children_usage() -> (i64, f64) {
-    // SAFETY: getrusage only writes the struct it is given.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    assert_eq!(
-        unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) },
-        0
-    );
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    (usage.ru_maxrss, secs(usage.ru_utime) + secs(usage.ru_stime))
+/// `analyze --each` analyzes the hosts one at a time and merges their
+/// reports: the report of one run over all of them, with no host's
+/// events held beside another's.
+#[test]
+fn analyzing_each_host_apart_gives_the_report_of_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = fleet_logs(dir.path());
+    let whole = analyze_json(&paths, &[]);
+    let each = analyze_json(&paths, &["--each"]);
+    check_fleet_incident(&each);
+    for key in ["fleet", "incidents", "host_versions", "inputs", "errors"] {
+        assert_eq!(each[key], whole[key], "{key}");
+    }
+    for key in ["events", "lines", "bytes", "findings"] {
+        assert_eq!(each["stats"][key], whole["stats"][key], "{key}");
+    }
+    // The text report too, but for the time the runs took.
+    let text = |extra: &[&str]| {
+        let mut args = vec![
+            "analyze", "--year", "2023", "--tz", "+08:00", "--color", "never",
+        ];
+        args.extend_from_slice(extra);
+        args.extend(paths.iter().map(|p| p.to_str().unwrap()));
+        let out = podmortem(&args, None);
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.contains(" MB/s") && !l.contains(" ms"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(text(&["--each"]), text(&[]));
 }
 
-/// `podmortem merge` over many per-host reports of 50 incidents each,
-/// made from one real per-host report (its incident copied with 50 kinds
-/// and times per host). `PODMORTEM_MERGE_REPORTS` sets how many (200 by
-/// default, for a debug build); the README's figure is this test in
-/// release with 10,000.
+/// The merged JSON is written from the reports' bytes; the other formats
+/// print the report built whole. Both must be the same report: with a
+/// report printed compact (read whole, printed anew) and one timed on its
+/// input's own clock (its input index shifted), the JSON written equals
+/// the built report printed.
 #[test]
-fn merging_many_reports_keeps_up() {
-    let reports: usize = std::env::var("PODMORTEM_MERGE_REPORTS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(200);
-    const PER_REPORT: usize = 50;
+fn the_merged_json_written_from_the_reports_is_the_built_report_printed() {
+    use podmortem::report::{fleet::FleetOptions, json, merge};
     let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("node-a.messages");
-    std::fs::write(&log, messages("node-a", "19.03.15", Some(10))).unwrap();
-    let template = analyze_json(&[log], &[]);
-    let incident = template["incidents"][0].clone();
-    let mut paths = Vec::with_capacity(reports);
-    for r in 0..reports {
-        let host = format!("node-{r:05}");
-        let mut report = template.clone();
-        report["inputs"][0]["hosts"] = serde_json::json!([host]);
-        report["inputs"][0]["path"] = format!("/{host}/var/log/messages").into();
-        report["host_versions"][0]["host"] = host.clone().into();
-        report["incidents"] = (0..PER_REPORT)
-            .map(|k| {
-                let mut i = incident.clone();
-                i["rank"] = (k + 1).into();
-                i["kind"] = format!("kind_{k:02}").into();
-                i["hosts"] = serde_json::json!([host]);
-                let minute = (r + k) % 60;
-                i["first_seen"] = format!("2023-05-02T{:02}:{minute:02}:06+08:00", k % 24).into();
-                i["last_seen"] = format!("2023-05-02T{:02}:{minute:02}:44+08:00", k % 24).into();
-                i
-            })
-            .collect();
-        let path = dir.path().join(format!("{host}.json"));
-        std::fs::write(&path, serde_json::to_vec(&report).unwrap()).unwrap();
-        paths.push(path);
-    }
-    let bytes: u64 = paths.iter().map(|p| p.metadata().unwrap().len()).sum();
-    let (_, cpu_before) = children_usage();
-    let started = std::time::Instant::now();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_podmortem"))
-        .args(["merge", "--format", "json"])
-        .args(&paths)
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .unwrap();
-    let elapsed = started.elapsed();
-    assert_eq!(out.status.code(), Some(0));
-    let (rss_kib, cpu_after) = children_usage();
-    let rss_mib = rss_kib / 1024;
-    let merged: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reports = per_host_reports(&fleet_logs(dir.path()));
+    // Composed: a kernel OOM kill with seconds since boot only.
+    let dmesg = dir.path().join("dmesg.txt");
+    std::fs::write(
+        &dmesg,
+        "[ 8123.456789] Memory cgroup out of memory: Killed process 4242 (java) \
+         total-vm:4000000kB, anon-rss:2000000kB, file-rss:0kB, shmem-rss:0kB, UID:0 \
+         pgtables:5000kB oom_score_adj:999\n",
+    )
+    .unwrap();
+    let untimed = dir.path().join("dmesg.json");
+    let report = json_report(&[dmesg.to_str().unwrap()], None);
+    assert!(report["incidents"][0]["first_relative"].is_object());
+    std::fs::write(&untimed, serde_json::to_vec_pretty(&report).unwrap()).unwrap();
+    let compact = dir.path().join("compact.json");
+    let report: Value = serde_json::from_slice(&std::fs::read(&reports[1]).unwrap()).unwrap();
+    std::fs::write(&compact, serde_json::to_vec(&report).unwrap()).unwrap();
+    let paths = [reports[0].clone(), untimed, compact, reports[2].clone()];
+    let merged = || {
+        let mut m = merge::Merge::default();
+        for p in &paths {
+            m.add(p.clone(), merge::skim::read(p).unwrap()).unwrap();
+        }
+        m.finish(FleetOptions::default())
+    };
+    let mut written = Vec::new();
+    merged().write_json(&mut written).unwrap();
+    let mut printed = Vec::new();
+    json::print(&merged().into_report().unwrap(), &mut printed).unwrap();
     assert_eq!(
-        merged["incidents"].as_array().unwrap().len(),
-        reports * PER_REPORT
+        String::from_utf8(written.clone()).unwrap(),
+        String::from_utf8(printed).unwrap()
     );
-    let fleet = merged["fleet"].as_array().unwrap();
-    assert_eq!(fleet.len(), PER_REPORT, "one fleet incident per kind");
-    assert!(fleet
+    // The untimed incident's times point at its input in the merged inputs.
+    let written: Value = serde_json::from_slice(&written).unwrap();
+    let oom = written["incidents"]
+        .as_array()
+        .unwrap()
         .iter()
-        .all(|f| f["hosts"].as_array().unwrap().len() == reports));
-    eprintln!(
-        "merged {reports} reports x {PER_REPORT} incidents ({:.1} MB of JSON) in {:.2} s \
-         ({:.2} s CPU), peak RSS {rss_mib} MiB",
-        bytes as f64 / 1e6,
-        elapsed.as_secs_f64(),
-        cpu_after - cpu_before
+        .find(|i| i["first_relative"].is_object())
+        .unwrap();
+    let input = oom["first_relative"]["input"].as_u64().unwrap() as usize;
+    assert_eq!(input, 1, "after the first report's one input");
+    assert_eq!(
+        written["inputs"][input]["path"],
+        dmesg.to_str().unwrap(),
+        "{oom:#}"
     );
-    if reports >= 10_000 && !cfg!(debug_assertions) {
-        assert!(elapsed.as_secs_f64() < 10.0, "{elapsed:?}");
-    }
 }

@@ -22,7 +22,7 @@ use chrono::{DateTime, FixedOffset};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{HostVersion, Report};
+use super::{HostVersion, InputSummary, Report};
 use crate::severity::Severity;
 
 /// What decides a fleet incident (`--fleet-min`, `--fleet-window`).
@@ -220,59 +220,108 @@ pub fn hosts(report: &Report) -> BTreeSet<String> {
 /// A report's incidents with a wall-clock time and a host, their ranks
 /// passed through `rank` (a merge renumbers them).
 pub fn sightings(report: &Report, rank: impl Fn(usize) -> usize) -> Vec<Sighting> {
-    // The host of each input that names exactly one; none for a path that
-    // two inputs of different hosts share (a merged report's
-    // /var/log/messages of many nodes).
-    let mut input_host: BTreeMap<&str, Option<&str>> = BTreeMap::new();
-    for i in &report.inputs {
-        let host = match i.hosts.as_slice() {
-            [one] => Some(one.as_str()),
-            _ => None,
-        };
-        input_host
-            .entry(i.path.as_str())
-            .and_modify(|seen| {
-                if *seen != host {
-                    *seen = None;
-                }
-            })
-            .or_insert(host);
-    }
+    let input_hosts = InputHosts::of(&report.inputs);
     report
         .incidents
         .iter()
-        .filter(|i| i.first_relative.is_none() && i.last_relative.is_none())
         .filter_map(|i| {
-            let first = DateTime::parse_from_rfc3339(&i.first_seen).ok()?;
-            let last = DateTime::parse_from_rfc3339(&i.last_seen).ok()?;
-            let hosts = if i.hosts.is_empty() {
-                let from_inputs: Option<BTreeSet<&str>> = i
+            input_hosts.sighting(Facts {
+                kind: &i.kind,
+                finding_kinds: i.findings.iter().map(|f| f.kind.as_str()).collect(),
+                evidence_files: i
                     .findings
                     .iter()
                     .flat_map(|f| &f.evidence)
-                    .map(|e| input_host.get(e.file.as_str()).copied().flatten())
-                    .collect();
-                from_inputs?.into_iter().map(str::to_string).collect()
-            } else {
-                i.hosts.clone()
-            };
-            if hosts.is_empty() {
-                return None;
-            }
-            Some(Sighting {
-                kind: i.kind.clone(),
-                finding_kinds: i.findings.iter().map(|f| f.kind.clone()).collect(),
-                hosts,
-                first,
-                last,
-                first_seen: i.first_seen.clone(),
-                last_seen: i.last_seen.clone(),
+                    .map(|e| e.file.as_str())
+                    .collect(),
+                hosts: &i.hosts,
+                relative: i.first_relative.is_some() || i.last_relative.is_some(),
+                first_seen: &i.first_seen,
+                last_seen: &i.last_seen,
                 severity: i.severity,
                 rank: rank(i.rank),
-                components: i.versions.iter().map(|v| v.component.clone()).collect(),
+                components: i.versions.iter().map(|v| v.component.as_str()).collect(),
             })
         })
         .collect()
+}
+
+/// What fleet grouping reads of one per-host incident, whether it was
+/// built whole (analyze) or skimmed from a report's JSON (merge).
+pub struct Facts<'a> {
+    pub kind: &'a str,
+    pub finding_kinds: Vec<&'a str>,
+    /// The inputs its evidence was read from.
+    pub evidence_files: Vec<&'a str>,
+    pub hosts: &'a [String],
+    /// Whether its first or last time is on its input's own clock.
+    pub relative: bool,
+    pub first_seen: &'a str,
+    pub last_seen: &'a str,
+    pub severity: Severity,
+    pub rank: usize,
+    pub components: Vec<&'a str>,
+}
+
+/// The host of each input path that names exactly one; none for a path
+/// that two inputs of different hosts share (a merged report's
+/// /var/log/messages of many nodes).
+pub struct InputHosts<'a>(BTreeMap<&'a str, Option<&'a str>>);
+
+impl<'a> InputHosts<'a> {
+    pub fn of(inputs: &'a [InputSummary]) -> InputHosts<'a> {
+        let mut input_host: BTreeMap<&str, Option<&str>> = BTreeMap::new();
+        for i in inputs {
+            let host = match i.hosts.as_slice() {
+                [one] => Some(one.as_str()),
+                _ => None,
+            };
+            input_host
+                .entry(i.path.as_str())
+                .and_modify(|seen| {
+                    if *seen != host {
+                        *seen = None;
+                    }
+                })
+                .or_insert(host);
+        }
+        InputHosts(input_host)
+    }
+
+    /// The incident as a sighting: none when it has no wall-clock time or
+    /// no host (neither its lines nor all its inputs name one).
+    pub fn sighting(&self, i: Facts) -> Option<Sighting> {
+        if i.relative {
+            return None;
+        }
+        let first = DateTime::parse_from_rfc3339(i.first_seen).ok()?;
+        let last = DateTime::parse_from_rfc3339(i.last_seen).ok()?;
+        let hosts = if i.hosts.is_empty() {
+            let from_inputs: Option<BTreeSet<&str>> = i
+                .evidence_files
+                .iter()
+                .map(|file| self.0.get(file).copied().flatten())
+                .collect();
+            from_inputs?.into_iter().map(str::to_string).collect()
+        } else {
+            i.hosts.to_vec()
+        };
+        if hosts.is_empty() {
+            return None;
+        }
+        Some(Sighting {
+            kind: i.kind.to_string(),
+            finding_kinds: i.finding_kinds.iter().map(|k| k.to_string()).collect(),
+            hosts,
+            first,
+            last,
+            first_seen: i.first_seen.to_string(),
+            last_seen: i.last_seen.to_string(),
+            severity: i.severity,
+            rank: i.rank,
+            components: i.components.iter().map(|c| c.to_string()).collect(),
+        })
+    }
 }
 
 /// Groups sightings of one kind that follow each other within the window
@@ -289,6 +338,20 @@ pub fn group(
         by_kind.entry(s.kind.as_str()).or_default().push(s);
     }
     let inventory = inventory(versions);
+    // Per kind, the hosts with it anywhere (in a group or not): not clean.
+    let mut touched: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for s in sightings {
+        let kinds: BTreeSet<&str> = std::iter::once(s.kind.as_str())
+            .chain(s.finding_kinds.iter().map(String::as_str))
+            .collect();
+        for kind in kinds {
+            touched
+                .entry(kind)
+                .or_default()
+                .extend(s.hosts.iter().map(String::as_str));
+        }
+    }
+    let none = BTreeSet::new();
     let window = chrono::Duration::seconds(options.window_s);
     let mut out = Vec::new();
     for (kind, mut list) in by_kind {
@@ -307,7 +370,8 @@ pub fn group(
                 .flat_map(|s| s.hosts.iter().map(String::as_str))
                 .collect();
             if hit.len() >= options.min_hosts.max(2) {
-                out.push(incident(kind, members, sightings, fleet, &inventory));
+                let touched = touched.get(kind).unwrap_or(&none);
+                out.push(incident(kind, members, touched, fleet, &inventory));
             }
             start = end;
         }
@@ -347,7 +411,7 @@ fn inventory(versions: &[HostVersion]) -> Inventory<'_> {
 fn incident(
     kind: &str,
     members: &[&Sighting],
-    all: &[Sighting],
+    touched: &BTreeSet<&str>,
     fleet: &BTreeSet<String>,
     inventory: &Inventory,
 ) -> FleetIncident {
@@ -357,12 +421,6 @@ fn incident(
             per_host.entry(h).or_default().push(s);
         }
     }
-    // Hosts with the kind anywhere (in the group or not) are not clean.
-    let touched: BTreeSet<&str> = all
-        .iter()
-        .filter(|s| s.kind == kind || s.finding_kinds.iter().any(|k| k == kind))
-        .flat_map(|s| s.hosts.iter().map(String::as_str))
-        .collect();
     let clean: Vec<String> = fleet
         .iter()
         .filter(|h| !touched.contains(h.as_str()))

@@ -1,31 +1,49 @@
 //! `podmortem merge`: JSON reports made anywhere (one per node, by a
 //! DaemonSet or an Indexed Job) folded into one report, without reading a
-//! log again. Reports are added one at a time, so that only the merged
-//! report and the one being read are held; fleet incidents are then found
-//! by the same [`fleet::group`] an analyze over all the logs runs, on the
-//! per-host incidents and versions the reports carry.
+//! log again. Fleet incidents are found by the same [`fleet::group`] an
+//! analyze over all the logs runs, on the per-host incidents and versions
+//! the reports carry.
 //!
 //! What changes in the merge: incidents are ranked anew over all reports
 //! (by score, as one analyze ranks them) and `related` follows the new
 //! ranks; relative times point into the merged `inputs`; stats and
 //! `ignored` add up; notes are kept once each. Fleet incidents of the
 //! reports read are dropped and found again over the whole.
+//!
+//! How it scales: each report is read once ([`skim`], in parallel), and of
+//! its incidents only what ranking and grouping need is kept (a few hundred
+//! bytes each, [`skim::Skimmed`]) with where each lies in its file; the
+//! merged JSON report is then written incident by incident from the
+//! reports' files ([`emit`]), so that memory follows the number of
+//! incidents, not their size, and no incident text is held. The other
+//! formats print from a whole report, built by [`Merged::into_report`].
 
-use std::collections::{BTreeSet, HashMap};
+pub mod emit;
+pub mod skim;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::PathBuf;
 
 use super::fleet::{self, FleetOptions, Sighting};
-use super::{HostVersion, Incident, RelativeTime, Report, Stats, SCHEMA_VERSION};
+use super::{HostVersion, RelativeTime, Report, Stats, SCHEMA_VERSION};
+use skim::{Part, Skimmed};
 
 /// Reports folded so far.
-#[derive(Debug)]
 pub struct Merge {
+    /// Everything but the incidents.
     report: Report,
-    /// Per-host incidents with their index into `report.incidents` as
-    /// rank, until the ranks are known.
+    /// The reports read, with the index of their first input in the
+    /// merged `inputs`.
+    files: Vec<(PathBuf, usize)>,
+    /// Every incident, with its report (index into `files`); its rank and
+    /// `related` hold indices into this list until the ranks are known.
+    incidents: Vec<(u32, Skimmed)>,
+    /// Per-host incidents with their index into `incidents` as rank.
     sightings: Vec<Sighting>,
     hosts: BTreeSet<String>,
     /// Every version fact, once.
     versions: BTreeSet<HostVersion>,
+    notes: HashSet<String>,
 }
 
 impl Default for Merge {
@@ -48,16 +66,36 @@ impl Default for Merge {
                 redacted: false,
                 conditions: Vec::new(),
             },
+            files: Vec::new(),
+            incidents: Vec::new(),
             sightings: Vec::new(),
             hosts: BTreeSet::new(),
             versions: BTreeSet::new(),
+            notes: HashSet::new(),
         }
     }
 }
 
+/// The merge, ranked: what is written as the merged report.
+pub struct Merged {
+    /// The merged report without its incidents.
+    pub report: Report,
+    files: Vec<(PathBuf, usize)>,
+    /// The incidents in rank order (rank = position + 1), with `related`
+    /// as ranks.
+    ranked: Vec<(u32, Skimmed)>,
+}
+
 impl Merge {
-    /// Adds one report; refuses one of a schema this build does not know.
-    pub fn add(&mut self, mut report: Report) -> Result<(), String> {
+    /// Adds one report read from `path`; refuses one of a schema this build
+    /// does not know.
+    pub fn add(&mut self, path: PathBuf, part: Part) -> Result<(), String> {
+        let Part {
+            mut report,
+            incidents,
+            sightings,
+            hosts,
+        } = part;
         if report.schema_version == 0 || report.schema_version > SCHEMA_VERSION {
             return Err(format!(
                 "schema_version {} (this podmortem reads 1 to {SCHEMA_VERSION})",
@@ -70,26 +108,30 @@ impl Merge {
         // Condition periods are per host: each report's are kept as they are.
         merged.conditions.append(&mut report.conditions);
         let input_base = merged.inputs.len();
-        let base = merged.incidents.len();
+        let base = self.incidents.len();
         // Rank → index into the merged incidents.
-        let index: HashMap<usize, usize> = report
-            .incidents
+        let index: HashMap<usize, usize> = incidents
             .iter()
             .enumerate()
             .map(|(i, incident)| (incident.rank, base + i))
             .collect();
         let unknown = usize::MAX;
-        self.hosts.extend(fleet::hosts(&report));
-        self.sightings.extend(fleet::sightings(&report, |rank| {
-            index.get(&rank).copied().unwrap_or(unknown)
+        self.hosts.extend(hosts);
+        let file = self.files.len() as u32;
+        self.files.push((path, input_base));
+        self.sightings.extend(sightings.into_iter().map(|mut s| {
+            s.rank = index.get(&s.rank).copied().unwrap_or(unknown);
+            s
         }));
-        for incident in &mut report.incidents {
+        for mut incident in incidents {
             incident.related = incident
                 .related
                 .iter()
                 .filter_map(|r| index.get(r).copied())
                 .collect();
-            shift_inputs(incident, input_base);
+            // Until ranked, its rank is its index among all incidents.
+            incident.rank = self.incidents.len();
+            self.incidents.push((file, incident));
         }
         for event in &mut report.events {
             shift(&mut event.relative, input_base);
@@ -99,12 +141,11 @@ impl Merge {
         merged.skipped.append(&mut report.skipped);
         merged.bundles.append(&mut report.bundles);
         merged.ignored += report.ignored;
-        merged.incidents.append(&mut report.incidents);
         merged.listings.append(&mut report.listings);
         merged.events.append(&mut report.events);
         self.versions.extend(report.host_versions);
         for note in report.notes {
-            if !merged.notes.contains(&note) {
+            if self.notes.insert(note.clone()) {
                 merged.notes.push(note);
             }
         }
@@ -112,36 +153,36 @@ impl Merge {
         Ok(())
     }
 
-    /// The merged report, ranked, with its fleet incidents.
-    pub fn finish(self, options: FleetOptions) -> Report {
+    /// The merge ranked, with its fleet incidents.
+    pub fn finish(self, options: FleetOptions) -> Merged {
         let Merge {
             mut report,
+            files,
+            incidents,
             mut sightings,
             hosts,
             versions,
+            notes: _,
         } = self;
         report.host_versions = versions.into_iter().collect();
-        let mut order: Vec<usize> = (0..report.incidents.len()).collect();
-        {
-            let incidents = &report.incidents;
-            order.sort_by(|&a, &b| {
-                let (a, b) = (&incidents[a], &incidents[b]);
-                b.score
-                    .total_cmp(&a.score)
-                    .then_with(|| a.first_seen.cmp(&b.first_seen))
-                    .then_with(|| a.title.cmp(&b.title))
-            });
-        }
+        // Ranked as one analyze ranks (score, then the earlier, then by
+        // title), in the order read when all are equal; sorted in place.
+        let mut ranked = incidents;
+        ranked.sort_unstable_by(|(_, a), (_, b)| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.first_seen.cmp(&b.first_seen))
+                .then_with(|| a.title.cmp(&b.title))
+                .then_with(|| a.rank.cmp(&b.rank))
+        });
         // Index before the ranking → rank.
-        let mut rank = vec![0; order.len()];
-        for (position, &i) in order.iter().enumerate() {
-            rank[i] = position + 1;
-        }
-        let mut slots: Vec<Option<Incident>> = report.incidents.drain(..).map(Some).collect();
-        report.incidents = order.iter().filter_map(|&i| slots[i].take()).collect();
-        // `related` held indices before the ranking.
-        for (position, incident) in report.incidents.iter_mut().enumerate() {
+        let mut rank = vec![0; ranked.len()];
+        for (position, (_, incident)) in ranked.iter_mut().enumerate() {
+            rank[incident.rank] = position + 1;
             incident.rank = position + 1;
+        }
+        // `related` held indices before the ranking.
+        for (_, incident) in &mut ranked {
             for r in &mut incident.related {
                 *r = rank_of(&rank, *r);
             }
@@ -156,7 +197,21 @@ impl Merge {
                 .round()
                 / 10.0;
         report.fleet = fleet::group(&sightings, &hosts, &report.host_versions, options);
-        report
+        Merged {
+            report,
+            files,
+            ranked,
+        }
+    }
+}
+
+impl Merged {
+    /// The exit status `--fail-on` asks for, as the whole report would
+    /// give (see `cli::exit_code`).
+    pub fn fails(&self, level: crate::severity::Severity) -> bool {
+        self.ranked
+            .iter()
+            .any(|(_, i)| i.severity >= level && !i.suppressed)
     }
 }
 
@@ -168,22 +223,6 @@ fn rank_of(rank: &[usize], index: usize) -> usize {
 fn shift(t: &mut Option<RelativeTime>, base: usize) {
     if let Some(t) = t {
         t.input += base;
-    }
-}
-
-/// Points an incident's relative times at the merged inputs.
-fn shift_inputs(incident: &mut Incident, base: usize) {
-    shift(&mut incident.first_relative, base);
-    shift(&mut incident.last_relative, base);
-    for f in &mut incident.findings {
-        shift(&mut f.first_relative, base);
-        shift(&mut f.last_relative, base);
-        for e in &mut f.evidence {
-            shift(&mut e.relative, base);
-        }
-    }
-    for t in &mut incident.timeline {
-        shift(&mut t.relative, base);
     }
 }
 

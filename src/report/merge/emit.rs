@@ -1,0 +1,241 @@
+//! Writing a merge. The merged JSON report is written as `analyze --format
+//! json` prints one, but incident by incident: each is read again from its
+//! report's file (the byte range [`super::skim`] kept) and, when it was
+//! printed as `analyze` prints one, copied with only its `rank` and
+//! `related` rewritten; otherwise (a report printed compact, an incident
+//! with times relative to an input, whose index moves) it is read whole,
+//! changed and printed. Incidents are rendered in parallel, a chunk at a
+//! time, so that memory holds one chunk of text, never the report's.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use rayon::prelude::*;
+
+use super::skim::{Skimmed, CLOSE, OPEN};
+use super::{shift, Merged};
+use crate::report::{Incident, Report};
+
+/// Incidents rendered at once: ~10 MB of text at 10 KB an incident.
+const CHUNK: usize = 1024;
+
+/// How the report without incidents prints their place: the only key at
+/// depth 1 followed by an empty array (a key's line starts with its
+/// indentation, and a string holds no raw newline).
+const EMPTY: &[u8] = b"\n  \"incidents\": []";
+
+impl Merged {
+    /// Writes the merged report as JSON, as [`crate::report::json::print`]
+    /// would print [`Merged::into_report`], without building it: the
+    /// report without incidents is printed, and they are written in their
+    /// place as the printing passes it.
+    pub fn write_json(&self, out: &mut dyn Write) -> Result<()> {
+        let mut splice = Splice {
+            out: &mut *out,
+            merged: self,
+            matched: 0,
+            done: self.ranked.is_empty(),
+            stage: Vec::new(),
+        };
+        serde_json::to_writer_pretty(&mut splice, &self.report)?;
+        splice.flush()?;
+        if !splice.done {
+            bail!("the merged report has no place for its incidents");
+        }
+        Ok(writeln!(out)?)
+    }
+
+    /// The incidents, in rank order, as they sit in the report's array
+    /// (without its brackets).
+    fn write_incidents(&self, out: &mut dyn Write) -> Result<()> {
+        let workers = rayon::current_num_threads().max(1) * 4;
+        // Reused from chunk to chunk: no fresh pages for each.
+        let mut buffers: Vec<Vec<u8>> = vec![Vec::new(); workers];
+        let mut separator = 1;
+        for chunk in self.ranked.chunks(CHUNK) {
+            let run = chunk.len().div_ceil(workers);
+            buffers
+                .par_iter_mut()
+                .zip(chunk.par_chunks(run))
+                .map(|(buffer, incidents)| {
+                    buffer.clear();
+                    for (file, incident) in incidents {
+                        buffer.extend_from_slice(b",\n    ");
+                        self.json_into(*file, incident, buffer)?;
+                    }
+                    Ok(())
+                })
+                .collect::<Result<()>>()?;
+            for buffer in &buffers[..chunk.len().div_ceil(run)] {
+                // The first incident has no comma before it.
+                out.write_all(&buffer[std::mem::take(&mut separator)..])?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The whole merged report, every incident read and built (for the
+    /// printers that need it: text, Markdown, HTML, JUnit, SARIF).
+    pub fn into_report(self) -> Result<Report> {
+        let incidents: Vec<Result<Incident>> = self
+            .ranked
+            .par_iter()
+            .map(|(file, incident)| self.incident(*file, incident))
+            .collect();
+        let mut report = self.report;
+        report.incidents = incidents.into_iter().collect::<Result<_>>()?;
+        Ok(report)
+    }
+
+    /// One incident as it is printed inside the merged JSON report,
+    /// added to `text`.
+    fn json_into(&self, file: u32, skimmed: &Skimmed, text: &mut Vec<u8>) -> Result<()> {
+        if !skimmed.verbatim {
+            let whole = serde_json::to_vec_pretty(&self.incident(file, skimmed)?)?;
+            indent_into(&whole, 4, text);
+            return Ok(());
+        }
+        let (path, _) = &self.files[file as usize];
+        READ.with_borrow_mut(|bytes| {
+            read_range(path, skimmed, bytes)?;
+            if !(bytes.starts_with(OPEN.as_bytes()) && bytes.ends_with(CLOSE.as_bytes())) {
+                bail!("{}: changed while it was merged", path.display());
+            }
+            let rank = skimmed.rank.to_string();
+            let mut related = Vec::new();
+            indent_into(
+                &serde_json::to_vec_pretty(&skimmed.related)?,
+                6,
+                &mut related,
+            );
+            let mut spans = [
+                (skimmed.rank_at, rank.as_bytes()),
+                (skimmed.related_at, related.as_slice()),
+            ];
+            spans.sort_by_key(|((start, _), _)| *start);
+            let mut from = 0;
+            for ((start, end), with) in spans {
+                text.extend_from_slice(&bytes[from..start as usize]);
+                text.extend_from_slice(with);
+                from = end as usize;
+            }
+            text.extend_from_slice(&bytes[from..]);
+            Ok(())
+        })
+    }
+
+    /// One incident read whole from its report, its rank, `related` and
+    /// relative times those of the merge.
+    fn incident(&self, file: u32, skimmed: &Skimmed) -> Result<Incident> {
+        let (path, input_base) = &self.files[file as usize];
+        let mut incident: Incident = READ.with_borrow_mut(|bytes| {
+            read_range(path, skimmed, bytes)?;
+            serde_json::from_slice(bytes)
+                .with_context(|| format!("{}: changed while it was merged", path.display()))
+        })?;
+        incident.rank = skimmed.rank;
+        incident.related = skimmed.related.clone();
+        shift_inputs(&mut incident, *input_base);
+        Ok(incident)
+    }
+}
+
+thread_local! {
+    /// Each worker's buffer for the incident it reads.
+    static READ: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The bytes of one incident in its report's file, into `bytes`.
+fn read_range(path: &Path, skimmed: &Skimmed, bytes: &mut Vec<u8>) -> Result<()> {
+    bytes.resize(skimmed.len as usize, 0);
+    let mut file = File::open(path).with_context(|| format!("{}", path.display()))?;
+    file.seek(SeekFrom::Start(skimmed.offset))?;
+    file.read_exact(bytes)
+        .with_context(|| format!("{}: changed while it was merged", path.display()))
+}
+
+/// Pretty JSON printed at depth 0, added to `out` indented by `by` spaces
+/// to sit deeper (a string holds no raw newline: every newline starts a
+/// line).
+fn indent_into(text: &[u8], by: usize, out: &mut Vec<u8>) {
+    for line in text.split_inclusive(|&b| b == b'\n') {
+        out.extend_from_slice(line);
+        if line.ends_with(b"\n") {
+            out.extend(std::iter::repeat_n(b' ', by));
+        }
+    }
+}
+
+/// Passes a printed report through, writing the incidents into the
+/// empty array that stands for them ([`EMPTY`]).
+struct Splice<'a> {
+    out: &'a mut dyn Write,
+    merged: &'a Merged,
+    /// How much of [`EMPTY`] the last bytes were: held back until known.
+    matched: usize,
+    done: bool,
+    stage: Vec<u8>,
+}
+
+impl Write for Splice<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.done {
+            return self.out.write(buf);
+        }
+        for (i, &b) in buf.iter().enumerate() {
+            if b == EMPTY[self.matched] {
+                self.matched += 1;
+                if self.matched == EMPTY.len() {
+                    // Up to the `[`, the incidents, then the closing line.
+                    self.stage.extend_from_slice(&EMPTY[..EMPTY.len() - 1]);
+                    self.out.write_all(&self.stage)?;
+                    self.stage.clear();
+                    self.merged
+                        .write_incidents(self.out)
+                        .map_err(std::io::Error::other)?;
+                    self.out.write_all(b"\n  ]")?;
+                    self.done = true;
+                    self.matched = 0;
+                    self.out.write_all(&buf[i + 1..])?;
+                    return Ok(buf.len());
+                }
+                continue;
+            }
+            if self.matched > 0 {
+                self.stage.extend_from_slice(&EMPTY[..self.matched]);
+                self.matched = usize::from(b == EMPTY[0]);
+                if self.matched == 1 {
+                    continue;
+                }
+            }
+            self.stage.push(b);
+        }
+        self.out.write_all(&self.stage)?;
+        self.stage.clear();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.write_all(&EMPTY[..self.matched])?;
+        self.matched = 0;
+        self.out.flush()
+    }
+}
+
+/// Points an incident's relative times at the merged inputs.
+fn shift_inputs(incident: &mut Incident, base: usize) {
+    shift(&mut incident.first_relative, base);
+    shift(&mut incident.last_relative, base);
+    for f in &mut incident.findings {
+        shift(&mut f.first_relative, base);
+        shift(&mut f.last_relative, base);
+        for e in &mut f.evidence {
+            shift(&mut e.relative, base);
+        }
+    }
+    for t in &mut incident.timeline {
+        shift(&mut t.relative, base);
+    }
+}
