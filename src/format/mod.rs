@@ -35,6 +35,7 @@ pub mod prefix;
 pub mod rfc5424;
 pub mod syslog;
 pub mod unframed;
+pub mod wrap;
 
 use std::borrow::Cow;
 
@@ -265,6 +266,9 @@ pub fn parse_payload(msg: &[u8]) -> Payload {
 pub struct InputFormat {
     primary: Option<usize>,
     prefix: prefix::Prefix,
+    /// The terminal width its records were wrapped at, if they were
+    /// ([`wrap`]).
+    wrap: wrap::Width,
 }
 
 impl InputFormat {
@@ -272,6 +276,7 @@ impl InputFormat {
     pub const UNKNOWN: InputFormat = InputFormat {
         primary: None,
         prefix: prefix::Prefix::NONE,
+        wrap: wrap::Width::NONE,
     };
 
     /// The line format of [`LINE_FORMATS`] called `name`, without prefix:
@@ -281,6 +286,7 @@ impl InputFormat {
         Some(InputFormat {
             primary: Some(LINE_FORMATS.iter().position(|f| f.name == name)?),
             prefix: prefix::Prefix::NONE,
+            wrap: wrap::Width::NONE,
         })
     }
 
@@ -299,7 +305,21 @@ impl InputFormat {
     /// What was inferred about the lines besides their format
     /// (`grep -n prefix stripped`).
     pub fn notes(self) -> Vec<&'static str> {
-        self.prefix.layers().map(prefix::Layer::note).collect()
+        let mut notes: Vec<&'static str> = self.prefix.layers().map(prefix::Layer::note).collect();
+        if self.wrap.columns().is_some() {
+            notes.push("terminal-wrapped records rejoined");
+        }
+        notes
+    }
+
+    /// The terminal width the input's records were wrapped at ([`wrap`]).
+    pub fn wrap(self) -> wrap::Width {
+        self.wrap
+    }
+
+    /// Whether `line` frames as a record.
+    pub fn is_record(&self, line: &[u8]) -> bool {
+        matches!(self.frame(line), Framed::Record(_))
     }
 
     /// Frames one line (without its newline): in the input's format, else in
@@ -359,14 +379,21 @@ impl InputFormat {
 }
 
 /// Neither data nor errors: empty lines, journalctl's `-- Boot …` / `-- Logs
-/// begin …` separators, grep's `--` between context groups, and what is
-/// left of a pasted quote on an empty line (`>`).
+/// begin …` separators and `journalctl -x`'s catalog text under a record
+/// (`-- Subject: …` before systemd 246, `░░ Subject: …` since), grep's `--`
+/// between context groups, and what is left of a pasted quote on an empty
+/// line (`>`).
 #[inline]
 fn is_blank(line: &[u8]) -> bool {
     line.iter()
         .all(|b| b.is_ascii_whitespace() || matches!(b, b'>' | b'*' | b'-' | b'|'))
         || line.starts_with(b"-- ")
+        || line.starts_with(CATALOG)
 }
+
+/// What `journalctl -x` puts before each line of catalog text since systemd
+/// 246 (two U+2591 LIGHT SHADE).
+const CATALOG: &[u8] = "\u{2591}\u{2591}".as_bytes();
 
 /// One line after framing.
 #[derive(Debug, PartialEq, Eq)]
@@ -462,6 +489,18 @@ pub fn detect(sample: &[u8]) -> InputFormat {
 /// kernel patterns) recognizes one of them, so that a config file of
 /// `key: value` lines is not taken for the kernel's.
 pub fn detect_with(sample: &[u8], is_kernel: &dyn Fn(&[u8]) -> bool) -> InputFormat {
+    let mut format = detect_lines(sample, is_kernel);
+    let consecutive: Vec<&[u8]> = sample
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .take(SAMPLE_LINES)
+        .collect();
+    format.wrap = wrap::Width::learn(&consecutive, &|l| format.is_record(l));
+    format
+}
+
+/// [`detect_with`] but for the wrap width.
+fn detect_lines(sample: &[u8], is_kernel: &dyn Fn(&[u8]) -> bool) -> InputFormat {
     let lines: Vec<&[u8]> = sample
         .split(|&b| b == b'\n')
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
@@ -492,6 +531,7 @@ pub fn detect_with(sample: &[u8], is_kernel: &dyn Fn(&[u8]) -> bool) -> InputFor
         return InputFormat {
             primary: LINE_FORMATS.iter().position(|f| f.name == UNTIMED_KERNEL),
             prefix: prefix::Prefix::NONE,
+            wrap: wrap::Width::NONE,
         };
     }
     chosen.format
@@ -521,6 +561,7 @@ fn best_format(lines: &[&[u8]], prefix: prefix::Prefix) -> Candidate {
         format: InputFormat {
             primary: (best > 0).then(|| counts.iter().position(|&n| n == best).unwrap_or(0)),
             prefix,
+            wrap: wrap::Width::NONE,
         },
         read,
     }
@@ -562,6 +603,9 @@ May  2 00:10:24 ecs-prod-003 dockerd: time="2023-05-02T00:10:24.148458112+08:00"
         assert_eq!(f.frame(b"   goroutine 1 [running]:"), Framed::Unparsed);
         assert_eq!(f.frame(b"  "), Framed::Blank);
         assert_eq!(f.frame(b"-- Boot 4f2a --"), Framed::Blank);
+        // Real: hzyitc/armbian-onecloud#94 (`journalctl -xe`, systemd 247).
+        assert_eq!(f.frame("░░ Subject: Unit failed".as_bytes()), Framed::Blank);
+        assert_eq!(f.frame("░░ ".as_bytes()), Framed::Blank);
         assert_eq!(InputFormat::UNKNOWN.frame(first), Framed::Unparsed);
     }
 
