@@ -611,8 +611,10 @@ fn scan_piece(piece: &[u8], format: InputFormat, rules: &RuleSet, stage: Stage) 
     let mut out = ScanOutput::default();
     let mut hits = rules.candidates(stage, piece).peekable();
     let mut last_record: Option<(u64, Cow<'_, [u8]>)> = None;
-    // Records a terminal wrapped come back whole (format::wrap).
-    for whole in format::wrap::lines(piece, format.wrap(), |l| format.is_record(l)) {
+    // Records a terminal wrapped, or written on two lines, come back whole
+    // (format::wrap).
+    let wrapped = format.wrap();
+    for whole in format::wrap::lines(piece, wrapped, format::is_header, |l| format.is_record(l)) {
         // Hits before this line belong to lines already handled.
         while hits.next_if(|&h| h < whole.start).is_some() {}
         let candidate = hits.peek().is_some_and(|&h| h < whole.end);

@@ -33,8 +33,10 @@ pub mod logrus_json;
 pub mod logrus_tty;
 pub mod prefix;
 pub mod rfc5424;
+pub mod status;
 pub mod syslog;
 pub mod unframed;
+pub mod wall;
 pub mod wrap;
 
 use std::borrow::Cow;
@@ -97,6 +99,12 @@ impl std::fmt::Debug for LineFormat {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name)
     }
+}
+
+/// Whether `line` is the header of a record whose text follows on the next
+/// lines ([`wall`], [`status`]): [`wrap::lines`] joins them.
+pub fn is_header(line: &[u8]) -> bool {
+    wall::is_header(line) || status::is_header(line)
 }
 
 /// Every line format, in the order ties in detection are broken and a line
@@ -164,6 +172,14 @@ pub const LINE_FORMATS: &[LineFormat] = &[
     LineFormat {
         name: cloud::NAME,
         parse: cloud::parse,
+    },
+    LineFormat {
+        name: wall::NAME,
+        parse: wall::parse,
+    },
+    LineFormat {
+        name: status::NAME,
+        parse: status::parse,
     },
     // Last, and never tried on other inputs' lines: it reads any text.
     LineFormat {
@@ -779,6 +795,21 @@ May  2 00:10:24 ecs-prod-003 dockerd: time="2023-05-02T00:10:24.148458112+08:00"
                 // (tests/fixtures/cloud).
                 r#"{"labels": {"host": "ecs-prod-003", "job": "systemd-journal", "unit": "kubelet.service"}, "line": "E0501 11:03:37.635343    4568 remote_runtime.go:276] \"StopContainer from runtime service failed\"", "timestamp": "2023-05-01T11:03:56.000000+08:00"}"#,
                 r#"{"@timestamp":"2023-05-01T02:48:02.000Z","_HOSTNAME":"ecs-prod-003","_SYSTEMD_UNIT":"dockerd.service","SYSLOG_IDENTIFIER":"dockerd","_TRANSPORT":"stdout","PRIORITY":"6","MESSAGE":"time=\"2023-05-01T10:48:02.621505552+08:00\" level=info msg=\"Container a9acd5210705 failed to exit within 10 seconds of kill - trying direct SIGKILL\""}"#,
+            ],
+        ),
+        (
+            wall::NAME,
+            &[
+                // Real: radiasoft/devops#141, header alone and with its body.
+                "Message from syslogd@fnl9b at Mar 22 21:40:42 ...",
+                "Message from syslogd@fnl9b at Mar 22 21:40:42 ...  kernel:unregister_netdevice: waiting for lo to become free. Usage count = 1",
+            ],
+        ),
+        (
+            status::NAME,
+            &[
+                // Real: docker/for-linux#646.
+                "● docker.service - Docker Application Container Engine",
             ],
         ),
         (

@@ -86,10 +86,19 @@ pub struct Line<'p> {
     pub physical: u64,
 }
 
-/// The lines of `piece`, wrapped records joined when `width` is known;
-/// `is_record` as for [`Width::learn`].
-pub fn lines<'p, F>(piece: &'p [u8], width: Width, is_record: F) -> impl Iterator<Item = Line<'p>>
+/// The lines of `piece`, wrapped records joined when `width` is known, and
+/// a header's body joined to it when `is_header` says a line is one (a
+/// format that writes a record's header and its text on separate lines:
+/// syslogd's broadcast, [`super::wall`]; `systemctl status`,
+/// [`super::status`]); `is_record` as for [`Width::learn`].
+pub fn lines<'p, H, F>(
+    piece: &'p [u8],
+    width: Width,
+    is_header: H,
+    is_record: F,
+) -> impl Iterator<Item = Line<'p>>
 where
+    H: Fn(&[u8]) -> bool,
     F: Fn(&[u8]) -> bool,
 {
     let mut pos = 0usize;
@@ -106,6 +115,10 @@ where
             text: Cow::Borrowed(first),
             physical: 1,
         };
+        if is_header(first) {
+            join_body(piece, &mut pos, &mut line, &is_record);
+            return Some(line);
+        }
         let Some(w) = width.columns() else {
             return Some(line);
         };
@@ -131,6 +144,36 @@ where
         }
         Some(line)
     })
+}
+
+/// Appends to a header record its body: the next line, then the indented
+/// lines after it, none blank nor a record of its own, one blank between.
+fn join_body<'p>(
+    piece: &'p [u8],
+    pos: &mut usize,
+    line: &mut Line<'p>,
+    is_record: &dyn Fn(&[u8]) -> bool,
+) {
+    if !is_record(&line.text) {
+        return;
+    }
+    while *pos < piece.len() && line.physical <= MAX_CONTINUATIONS {
+        let (next_start, next_end) = physical(piece, *pos);
+        let next = strip_cr(&piece[next_start..next_end]);
+        let indented = next.first().is_some_and(u8::is_ascii_whitespace);
+        if next.iter().all(u8::is_ascii_whitespace)
+            || (line.physical > 1 && !indented)
+            || is_record(next)
+        {
+            return;
+        }
+        let text = line.text.to_mut();
+        text.push(b' ');
+        text.extend_from_slice(next);
+        line.end = next_end;
+        line.physical += 1;
+        *pos = next_end + 1;
+    }
 }
 
 /// Whether `next` can be the rest of a wrapped record: it starts at column
@@ -170,6 +213,10 @@ mod tests {
         line.starts_with(b"Feb ") || line.starts_with(b"Sep ")
     }
 
+    fn no_header(_: &[u8]) -> bool {
+        false
+    }
+
     fn sample(text: &str) -> Vec<&[u8]> {
         text.lines().map(str::as_bytes).collect()
     }
@@ -193,7 +240,8 @@ mod tests {
     fn wrapped_records_are_joined_and_count_their_lines() {
         let lines = sample(MOBY);
         let width = Width::learn(&lines, &is_record);
-        let joined: Vec<Line<'_>> = super::lines(MOBY.as_bytes(), width, is_record).collect();
+        let joined: Vec<Line<'_>> =
+            super::lines(MOBY.as_bytes(), width, no_header, is_record).collect();
         let physical: Vec<u64> = joined.iter().map(|l| l.physical).collect();
         assert_eq!(physical, [3, 2, 2, 1]);
         let first = String::from_utf8_lossy(&joined[0].text);
@@ -219,11 +267,48 @@ mod tests {
     fn a_blank_lost_after_a_comma_is_put_back() {
         let width = Width::learn(&sample(STARPHLEET), &is_record);
         assert_eq!(width.columns(), Some(72));
-        let joined: Vec<Line<'_>> = super::lines(STARPHLEET.as_bytes(), width, is_record).collect();
+        let joined: Vec<Line<'_>> =
+            super::lines(STARPHLEET.as_bytes(), width, no_header, is_record).collect();
         // The first line was cut by the paste (no month): its own line.
         let physical: Vec<u64> = joined.iter().map(|l| l.physical).collect();
         assert_eq!(physical, [1, 2, 2, 2, 2]);
         assert!(joined[1].text.ends_with(b"table full, dropping packet"));
+    }
+
+    #[test]
+    fn a_header_takes_the_body_on_its_next_line() {
+        // Real: radiasoft/devops#141 (syslogd's broadcast, the body indented).
+        let text = "Message from syslogd@fnl9b at Mar 22 21:40:42 ...\n kernel:unregister_netdevice: waiting for lo to become free. Usage count = 1\n\nMessage from syslogd@fnl9b at Mar 22 21:40:52 ...\n";
+        let header = |l: &[u8]| l.starts_with(b"Message from");
+        let joined: Vec<Line<'_>> =
+            super::lines(text.as_bytes(), Width::NONE, header, header).collect();
+        let physical: Vec<u64> = joined.iter().map(|l| l.physical).collect();
+        assert_eq!(physical, [2, 1, 1]);
+        assert!(joined[0].text.ends_with(
+            b"...  kernel:unregister_netdevice: waiting for lo to become free. Usage count = 1"
+        ));
+    }
+
+    #[test]
+    fn a_status_header_takes_its_indented_properties() {
+        // Real: docker/for-linux#646 (the field case, as pasted).
+        let text =
+            include_str!("../../tests/field/for-linux-646-docker-status-start-limit/status.txt");
+        let header = |l: &[u8]| l.starts_with("● ".as_bytes());
+        let record = |l: &[u8]| header(l) || l.starts_with(b"Apr ");
+        let joined: Vec<Line<'_>> =
+            super::lines(text.as_bytes(), Width::NONE, header, record).collect();
+        let block = joined
+            .iter()
+            .find(|l| l.physical > 1)
+            .expect("the status block");
+        assert_eq!(block.physical, 6);
+        let block = String::from_utf8_lossy(&block.text);
+        assert!(
+            block.contains("Active: failed (Result: start-limit-hit)"),
+            "{block}"
+        );
+        assert!(!block.contains("Apr 09"), "{block}");
     }
 
     #[test]
@@ -242,7 +327,8 @@ This is what the kernel printed all day.\n";
 
     #[test]
     fn without_a_width_every_line_is_its_own() {
-        let lines: Vec<Line<'_>> = super::lines(MOBY.as_bytes(), Width::NONE, is_record).collect();
+        let lines: Vec<Line<'_>> =
+            super::lines(MOBY.as_bytes(), Width::NONE, no_header, is_record).collect();
         assert_eq!(lines.len(), 8);
         assert!(lines
             .iter()
@@ -256,7 +342,8 @@ This is what the kernel printed all day.\n";
         let stripped: Vec<&[u8]> = lines.iter().map(|l| strip_cr(l)).collect();
         let width = Width::learn(&stripped, &is_record);
         assert_eq!(width.columns(), Some(149));
-        let joined: Vec<Line<'_>> = super::lines(text.as_bytes(), width, is_record).collect();
+        let joined: Vec<Line<'_>> =
+            super::lines(text.as_bytes(), width, no_header, is_record).collect();
         assert_eq!(joined.len(), 4);
         assert!(!joined[0].text.contains(&b'\r'));
     }
