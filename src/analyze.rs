@@ -3,14 +3,13 @@
 //! results to the report builder. Inputs that fail are recorded and skipped.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, FixedOffset};
 
 use crate::correlate::{correlate, Resolutions};
 use crate::detect::{detect, Event};
-use crate::entity::{Entity, EntityGraph, IdResolver, Mentions};
+use crate::entity::{Entity, EntityGraph, EntitySet, IdResolver, Mentions, Name};
 use crate::input::{self, InputScan, NotRead, Progress, Source};
 use crate::matcher::RuleSet;
 use crate::report::{
@@ -100,9 +99,9 @@ pub fn run_with_progress(rules: &RuleSet, options: &Options, progress: Progress<
     // Who is who is learned from every event, whatever the time window.
     let graph = entity_graph(&events, &scans, &resolver);
     // API times as a check on the nodes' zones (time/api.rs).
-    let side = |e: &Event| match scans[e.input].framing {
+    let side = |e: &Event| match scans[e.input()].framing {
         crate::scan::Framing::Cluster(_)
-            if rules.grammar.patterns[e.pattern]
+            if rules.grammar.patterns[e.pattern()]
                 .id
                 .starts_with("kubernetes.event_") =>
         {
@@ -117,7 +116,7 @@ pub fn run_with_progress(rules: &RuleSet, options: &Options, progress: Progress<
         let corrected =
             ctx.zone_from == Provenance::Fallback && ctx.shift_east(shift.seconds).is_some();
         if corrected {
-            for e in events.iter_mut().filter(|e| e.input == shift.input) {
+            for e in events.iter_mut().filter(|e| e.input() == shift.input) {
                 e.time = e.time.shifted_east(shift.seconds);
             }
             reread = true;
@@ -214,15 +213,15 @@ fn timeline(
     let mut events: Vec<Event> = Vec::with_capacity(total);
     // Raw set (by address, kept alive here so the address stays its own)
     // to its resolved set; resolved sets shared across inputs.
-    type Set = Arc<[Entity]>;
+    type Set = EntitySet;
     let mut resolved: HashMap<usize, (Set, Set)> = HashMap::new();
-    let mut shared: HashSet<Arc<[Entity]>> = HashSet::new();
+    let mut shared: HashSet<EntitySet> = HashSet::new();
     for (input, (scan, ctx)) in scans.iter_mut().zip(contexts).enumerate() {
         for chunk in scan.output.take_events() {
             for raw in chunk {
                 let time = ctx.place(raw.stamp, raw.line, input);
                 untimed += u64::from(time.wall().is_none());
-                let address = Arc::as_ptr(&raw.entities) as *const Entity as usize;
+                let address = raw.entities.address();
                 let entities = &resolved
                     .entry(address)
                     .or_insert_with(|| {
@@ -230,7 +229,7 @@ fn timeline(
                         let set = match shared.get(set.as_slice()) {
                             Some(known) => known.clone(),
                             None => {
-                                let new: Arc<[Entity]> = Arc::from(set);
+                                let new: EntitySet = EntitySet::from(set);
                                 shared.insert(new.clone());
                                 new
                             }
@@ -238,9 +237,11 @@ fn timeline(
                         (raw.entities.clone(), set)
                     })
                     .1;
+                // A grammar holds far fewer than 2^32 patterns, a run far
+                // fewer inputs.
                 events.push(Event {
-                    pattern: raw.pattern,
-                    input,
+                    pattern: raw.pattern as u32,
+                    input: input as u32,
                     line: raw.line,
                     time,
                     level: raw.level,
@@ -301,7 +302,7 @@ fn event_records(
                 .entities
                 .iter()
                 .filter_map(|x| match x {
-                    Entity::Container(id) => Some(id.clone()),
+                    Entity::Container(id) => Some(id.to_string()),
                     _ => None,
                 })
                 .collect();
@@ -311,7 +312,7 @@ fn event_records(
                 .filter_map(|x| graph.group(x))
                 .flat_map(|g| groups[&g].iter())
                 .filter_map(|x| match x {
-                    Entity::Pod(p) => Some(p.clone()),
+                    Entity::Pod(p) => Some(p.to_string()),
                     _ => None,
                 })
                 .collect();
@@ -321,17 +322,17 @@ fn event_records(
                 ts: report::when(e.time),
                 relative: report::RelativeTime::of(e.time),
                 host: e.host.as_deref().map(String::from),
-                source: rules.grammar.patterns[e.pattern].source.clone(),
-                pattern: rules.grammar.patterns[e.pattern].id.clone(),
-                kinds: uses[e.pattern]
+                source: rules.grammar.patterns[e.pattern()].source.clone(),
+                pattern: rules.grammar.patterns[e.pattern()].id.clone(),
+                kinds: uses[e.pattern()]
                     .iter()
                     .map(|&d| rules.grammar.detectors[d].kind.clone())
                     .collect(),
                 containers,
                 pods,
-                file: scans[e.input].name.clone(),
+                file: scans[e.input()].name.clone(),
                 line: e.line,
-                text: texts[e.input].get(e.text),
+                text: texts[e.input()].get(e.text),
             }
         })
         .collect()
@@ -367,11 +368,11 @@ fn drop_duplicates(events: &mut Vec<Event>, scans: &[InputScan]) -> u64 {
             type Key<'e> = (usize, u64, Result<&'e str, usize>);
             let mut first_seen: HashMap<Key<'_>, usize> = HashMap::new();
             for (k, e) in group.iter().enumerate() {
-                let whose = e.host.as_deref().or(run_host).ok_or(e.input);
+                let whose = e.host.as_deref().or(run_host).ok_or(e.input());
                 let input = *first_seen
-                    .entry((e.pattern, e.message_hash, whose))
-                    .or_insert(e.input);
-                keep[start + k] = input == e.input;
+                    .entry((e.pattern(), e.message_hash, whose))
+                    .or_insert(e.input());
+                keep[start + k] = input == e.input();
             }
         }
         start = end;
@@ -407,7 +408,7 @@ fn entity_graph(events: &[Event], scans: &[InputScan], resolver: &IdResolver) ->
     // Each shared set once, in the order the events first name it.
     let mut linked: HashSet<usize> = HashSet::new();
     for e in events {
-        if linked.insert(Arc::as_ptr(&e.entities) as *const Entity as usize) {
+        if linked.insert(e.entities.address()) {
             graph.link(&e.entities);
         }
     }
@@ -426,7 +427,7 @@ fn gather_links(scans: &mut [InputScan], rules: &RuleSet) {
         .flat_map(|s| distinct_sets(&s.output))
         .flat_map(|set| set.iter());
     let mentions = Mentions::new(named.filter_map(|e| match e {
-        Entity::Container(id) => Some(id.as_str()),
+        Entity::Container(id) => Some(&**id),
         _ => None,
     }));
     if mentions.is_empty() {
@@ -447,26 +448,30 @@ fn resolver(scans: &[InputScan]) -> IdResolver {
     let mut resolver = id_resolver(scans);
     let lines = scans
         .iter()
-        .flat_map(|s| distinct_sets(&s.output).chain(s.output.links.iter().map(Vec::as_slice)));
+        .flat_map(|s| distinct_sets(&s.output).chain(s.output.links.iter().map(|l| &l[..])));
     resolver.learn_owners(lines);
     resolver
 }
 
 fn id_resolver(scans: &[InputScan]) -> IdResolver {
     // Distinct IDs: a stop loop names its container on every line.
-    let seen: BTreeSet<&str> = scans
+    let seen: BTreeSet<&Name> = scans
         .iter()
         .flat_map(|s| distinct_sets(&s.output).flat_map(|set| set.iter()))
-        .chain(scans.iter().flat_map(|s| s.output.links.iter().flatten()))
+        .chain(
+            scans
+                .iter()
+                .flat_map(|s| s.output.links.iter().flat_map(|l| l.iter())),
+        )
         .filter_map(|e| match e {
-            Entity::Container(id) => Some(id.as_str()),
+            Entity::Container(id) => Some(id),
             _ => None,
         })
         .collect();
-    let first = IdResolver::new(seen.iter().copied());
+    let first = IdResolver::new(seen.iter().map(|&id| id.clone()));
     let mut unresolved: Vec<String> = seen
         .iter()
-        .filter(|id| id.len() < 64 && first.resolve(id).len() < 64)
+        .filter(|id| id.len() < 64 && first.full_of(id).is_none())
         .map(|id| id.to_string())
         .collect();
     unresolved.sort_unstable();
@@ -475,7 +480,11 @@ fn id_resolver(scans: &[InputScan]) -> IdResolver {
         return first;
     }
     let found = input::find_full_ids(scans.iter().filter_map(|s| s.path.as_deref()), &unresolved);
-    IdResolver::new(seen.into_iter().chain(found.iter().map(String::as_str)))
+    IdResolver::new(
+        seen.into_iter()
+            .cloned()
+            .chain(found.iter().map(|id| Name::from(id.as_str()))),
+    )
 }
 
 /// The entity sets an input's events name, each once (events share them).
@@ -483,7 +492,7 @@ fn distinct_sets(output: &ScanOutput) -> impl Iterator<Item = &[Entity]> {
     let mut seen: HashSet<usize> = HashSet::new();
     output
         .events()
-        .filter(move |e| seen.insert(Arc::as_ptr(&e.entities) as *const Entity as usize))
+        .filter(move |e| seen.insert(e.entities.address()))
         .map(|e| &*e.entities)
 }
 

@@ -122,7 +122,7 @@ pub fn correlate(
                 groups[&g]
                     .iter()
                     .filter_map(|e| match e {
-                        Entity::Pod(p) => Some(p.clone()),
+                        Entity::Pod(p) => Some(p.to_string()),
                         _ => None,
                     })
                     .collect()
@@ -223,7 +223,7 @@ fn attach_node_findings(
                 let near = start.seconds_since(&pod_end).is_some_and(|s| s <= window_s)
                     && pod_start.seconds_since(&end).is_some_and(|s| s <= window_s);
                 let pod_hosts = hosts(pod);
-                let same_host = pod_hosts.is_empty() || pod_hosts.contains(&host.as_str());
+                let same_host = pod_hosts.is_empty() || pod_hosts.contains(&&**host);
                 if !(chained && near && same_host) {
                     continue;
                 }

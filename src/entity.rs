@@ -6,6 +6,9 @@
 //! ([`EntityGraph`]): a pod with its sandbox and containers.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use crate::thin::Thin;
 
 /// The entity a named regex capture stands for. Grammar captures use these
 /// names; any other capture name is kept as a plain field.
@@ -86,22 +89,64 @@ impl Role {
     }
 }
 
+/// An entity's value, shared: the events, links, lifecycle lines and graph
+/// that name one container hold one copy of its ID between them (a node
+/// log names hundreds of thousands of containers over a month; issue 10).
+pub type Name = Arc<str>;
+
+/// The entities one line named together, shared by the events, links and
+/// lifecycle lines that name the same (one word an event: [`Thin`]).
+pub type EntitySet = Thin<[Entity]>;
+
 /// One thing on the node that findings can be about.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Entity {
     /// Lowercase hex ID: 64 characters once resolved, else as short as seen.
-    Container(String),
+    Container(Name),
     /// `namespace/name`.
-    Pod(String),
+    Pod(Name),
     /// A pod known only by name so far.
-    PodName(String),
-    PodUid(String),
+    PodName(Name),
+    PodUid(Name),
     /// A host, by the name its log envelopes give it.
-    Node(String),
+    Node(Name),
     /// `<host>:<pid>`: PIDs are per host.
-    Pid(String),
+    Pid(Name),
     /// An image reference as the line spells it.
-    Image(String),
+    Image(Name),
+}
+
+/// One shared copy of each entity value and host name an input names
+/// (see [`Name`]).
+#[derive(Debug, Default)]
+pub struct Names(HashSet<Name>);
+
+impl Names {
+    /// The shared copy of `name`.
+    pub fn get(&mut self, name: &str) -> Name {
+        if let Some(known) = self.0.get(name) {
+            return known.clone();
+        }
+        let new = Name::from(name);
+        self.0.insert(new.clone());
+        new
+    }
+
+    /// `entity`, its value the shared copy.
+    pub fn entity(&mut self, entity: &Entity) -> Entity {
+        let mut shared = entity.clone();
+        let value = match &mut shared {
+            Entity::Container(v)
+            | Entity::Pod(v)
+            | Entity::PodName(v)
+            | Entity::PodUid(v)
+            | Entity::Node(v)
+            | Entity::Pid(v)
+            | Entity::Image(v) => v,
+        };
+        *value = self.get(value);
+        shared
+    }
 }
 
 impl Entity {
@@ -131,17 +176,17 @@ pub fn entities_of(fields: &[(Role, &str)], host: Option<&str>) -> Vec<Entity> {
     let mut out: Vec<Entity> = fields
         .iter()
         .filter_map(|&(role, value)| match role {
-            Role::Container => container_id(value).map(Entity::Container),
-            Role::Pod => pod_ref(value).map(Entity::Pod),
+            Role::Container => container_id(value).map(|v| Entity::Container(v.into())),
+            Role::Pod => pod_ref(value).map(|v| Entity::Pod(v.into())),
             Role::PodName => Some(match namespace {
-                Some(ns) => Entity::Pod(format!("{ns}/{value}")),
-                None => Entity::PodName(value.to_string()),
+                Some(ns) => Entity::Pod(format!("{ns}/{value}").into()),
+                None => Entity::PodName(value.into()),
             }),
-            Role::PodUid => pod_uid(value).map(Entity::PodUid),
-            Role::Workload => workload_pod(value).map(Entity::PodName),
+            Role::PodUid => pod_uid(value).map(|v| Entity::PodUid(v.into())),
+            Role::Workload => workload_pod(value).map(|v| Entity::PodName(v.into())),
             Role::Pid => (!value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()))
-                .then(|| Entity::Pid(format!("{}:{value}", host.unwrap_or_default()))),
-            Role::Image => image_ref(value).map(Entity::Image),
+                .then(|| Entity::Pid(format!("{}:{value}", host.unwrap_or_default()).into())),
+            Role::Image => image_ref(value).map(|v| Entity::Image(v.into())),
             Role::Namespace | Role::Node => None,
         })
         .collect();
@@ -246,21 +291,18 @@ pub fn workload_pod(raw: &str) -> Option<String> {
 /// and PIDs to the container that owns them.
 #[derive(Debug, Default)]
 pub struct IdResolver {
-    full: Vec<String>,
+    full: Vec<Name>,
     /// `host:pid` → its container, learned from lines that name both (an
     /// OOM kill's `task_memcg` and `pid`, systemd killing a process of a
     /// container's scope). `None` when lines disagree — the PID was reused
     /// — so nothing is guessed.
-    owners: HashMap<String, Option<String>>,
+    owners: HashMap<Name, Option<Name>>,
 }
 
 impl IdResolver {
     /// Learns every 64-character ID among `ids`.
-    pub fn new<'a>(ids: impl Iterator<Item = &'a str>) -> IdResolver {
-        let mut full: Vec<String> = ids
-            .filter(|id| id.len() == 64)
-            .map(str::to_string)
-            .collect();
+    pub fn new(ids: impl Iterator<Item = Name>) -> IdResolver {
+        let mut full: Vec<Name> = ids.filter(|id| id.len() == 64).collect();
         full.sort_unstable();
         full.dedup();
         IdResolver {
@@ -285,7 +327,7 @@ impl IdResolver {
                     self.owners
                         .entry(pid.clone())
                         .and_modify(|known| {
-                            if known.as_deref() != Some(owner.as_str()) {
+                            if known.as_ref() != Some(&owner) {
                                 *known = None;
                             }
                         })
@@ -296,12 +338,17 @@ impl IdResolver {
     }
 
     /// The full ID `id` abbreviates, when exactly one is known; else `id`.
-    pub fn resolve(&self, id: &str) -> String {
-        let start = self.full.partition_point(|f| f.as_str() < id);
+    pub fn resolve(&self, id: &Name) -> Name {
+        self.full_of(id).unwrap_or(id).clone()
+    }
+
+    /// The one full ID known that starts with `id`.
+    pub fn full_of(&self, id: &str) -> Option<&Name> {
+        let start = self.full.partition_point(|f| &**f < id);
         let mut candidates = self.full[start..].iter().take_while(|f| f.starts_with(id));
         match (candidates.next(), candidates.next()) {
-            (Some(only), None) => only.clone(),
-            _ => id.to_string(),
+            (Some(only), None) => Some(only),
+            _ => None,
         }
     }
 
@@ -393,30 +440,26 @@ impl EntityGraph {
     /// Joins each bare pod name to the one `namespace/name` pod with that
     /// name, when there is exactly one. Call after all links are in.
     pub fn join_pod_names(&mut self) {
-        let mut pods_by_name: HashMap<String, Vec<Entity>> = HashMap::new();
+        let mut pods_by_name: HashMap<&str, Vec<&Entity>> = HashMap::new();
         for e in self.index.keys() {
             if let Entity::Pod(full) = e {
-                let name = full.split_once('/').map_or(full.as_str(), |(_, n)| n);
-                pods_by_name
-                    .entry(name.to_string())
-                    .or_default()
-                    .push(e.clone());
+                let name = full.split_once('/').map_or(&**full, |(_, n)| n);
+                pods_by_name.entry(name).or_default().push(e);
             }
         }
-        let names: Vec<Entity> = self
+        let joins: Vec<[Entity; 2]> = self
             .index
             .keys()
-            .filter(|e| matches!(e, Entity::PodName(_)))
-            .cloned()
+            .filter_map(|bare| match bare {
+                Entity::PodName(name) => match pods_by_name.get(&**name)?.as_slice() {
+                    [only] => Some([bare.clone(), Entity::clone(only)]),
+                    _ => None,
+                },
+                _ => None,
+            })
             .collect();
-        for bare in names {
-            let Entity::PodName(name) = &bare else {
-                continue;
-            };
-            if let Some([only]) = pods_by_name.get(name).map(Vec::as_slice) {
-                let only = only.clone();
-                self.link(&[bare, only]);
-            }
+        for pair in joins {
+            self.link(&pair);
         }
     }
 
@@ -525,12 +568,17 @@ mod tests {
     #[test]
     fn short_ids_resolve_to_the_unique_full_id() {
         let other = format!("a9acd5210706{}", &SANDBOX[12..]);
-        let ids = IdResolver::new([SANDBOX, CONTAINER, other.as_str()].into_iter());
-        assert_eq!(ids.resolve("a9acd5210705"), SANDBOX);
-        assert_eq!(ids.resolve("fef3e1fbee14"), CONTAINER);
+        let ids = IdResolver::new(
+            [SANDBOX, CONTAINER, other.as_str()]
+                .into_iter()
+                .map(Name::from),
+        );
+        let resolve = |id: &str| ids.resolve(&Name::from(id)).to_string();
+        assert_eq!(resolve("a9acd5210705"), SANDBOX);
+        assert_eq!(resolve("fef3e1fbee14"), CONTAINER);
         // Ambiguous prefix: both a9acd5210705… and a9acd5210706… match.
-        assert_eq!(ids.resolve("a9acd521070"), "a9acd521070");
-        assert_eq!(ids.resolve("0123456789ab"), "0123456789ab");
+        assert_eq!(resolve("a9acd521070"), "a9acd521070");
+        assert_eq!(resolve("0123456789ab"), "0123456789ab");
     }
 
     #[test]
@@ -566,7 +614,7 @@ mod tests {
         );
         let reused_a = entities_of(&[(Role::Container, CONTAINER), (Role::Pid, "77")], host);
         let reused_b = entities_of(&[(Role::Container, SANDBOX), (Role::Pid, "77")], host);
-        let mut ids = IdResolver::new([SANDBOX, CONTAINER].into_iter());
+        let mut ids = IdResolver::new([SANDBOX, CONTAINER].into_iter().map(Name::from));
         ids.learn_owners(
             [&tie, &elsewhere, &reused_a, &reused_b]
                 .into_iter()

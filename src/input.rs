@@ -24,7 +24,7 @@ use std::time::SystemTime;
 use chrono::NaiveDate;
 
 use crate::discover::{self, Bundle, Content, Found};
-use crate::entity::{Entity, Mentions};
+use crate::entity::{EntitySet, Mentions};
 use crate::matcher::{RuleSet, Stage};
 use crate::scan::{scan, scan_links, Framing, ScanOutput};
 
@@ -297,7 +297,7 @@ pub fn read_links(
     framing: Framing,
     rules: &RuleSet,
     mentions: &Mentions,
-) -> HashSet<Vec<Entity>> {
+) -> HashSet<EntitySet> {
     let mut links = HashSet::new();
     if let Ok(mut file) = File::open(path) {
         in_parallel(

@@ -37,4 +37,5 @@ pub mod scan;
 pub mod severity;
 pub mod state;
 pub mod suppress;
+pub mod thin;
 pub mod time;

@@ -28,11 +28,11 @@ mod texts;
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::entity::{entities_of, Entity, Mentions};
+use crate::entity::{entities_of, Entity, EntitySet, Mentions, Names};
+use crate::thin::Thin;
 pub use texts::{TextRef, Texts};
 
 use crate::format::{
@@ -122,8 +122,8 @@ pub struct RawEvent {
     /// analyzed, on its input's axis of lines.
     pub stamp: Option<Stamp>,
     pub level: Option<Level>,
-    pub host: Option<Arc<str>>,
-    pub entities: Arc<[Entity]>,
+    pub host: Option<Thin<str>>,
+    pub entities: EntitySet,
     /// A hash of what the program wrote: the same in every envelope, so the
     /// same event read from two collections of one node's logs is
     /// recognized.
@@ -175,7 +175,7 @@ impl Context {
 pub struct Resolution {
     pub line: u64,
     pub stamp: Option<Stamp>,
-    pub entities: Arc<[Entity]>,
+    pub entities: EntitySet,
 }
 
 /// What scanning a buffer produced.
@@ -198,9 +198,9 @@ pub struct ScanOutput {
     pub resolutions: Vec<Resolution>,
     /// The entities of the lines that show a container or sandbox started
     /// or ended (a pattern's `life`).
-    pub lifecycle: Vec<(crate::grammar::Life, Arc<[Entity]>)>,
+    pub lifecycle: Vec<(crate::grammar::Life, EntitySet)>,
     /// Distinct sets of entities that one record named together.
-    pub links: HashSet<Vec<Entity>>,
+    pub links: HashSet<EntitySet>,
     pub time: TimeSamples,
     /// Hosts named by envelopes (a handful per input).
     pub hosts: Vec<String>,
@@ -215,28 +215,29 @@ pub struct ScanOutput {
     shared: Shared,
 }
 
-/// Hosts and entity sets, each allocated once per input.
+/// Hosts, entity values and entity sets, each allocated once per input.
 #[derive(Debug, Default)]
 struct Shared {
-    hosts: HashSet<Arc<str>>,
-    sets: HashSet<Arc<[Entity]>>,
+    hosts: HashSet<Thin<str>>,
+    names: Names,
+    sets: HashSet<EntitySet>,
 }
 
 impl Shared {
-    fn host(&mut self, host: &str) -> Arc<str> {
+    fn host(&mut self, host: &str) -> Thin<str> {
         if let Some(known) = self.hosts.get(host) {
             return known.clone();
         }
-        let new: Arc<str> = Arc::from(host);
+        let new = Thin::from(host);
         self.hosts.insert(new.clone());
         new
     }
 
-    fn set(&mut self, entities: &[Entity]) -> Arc<[Entity]> {
+    fn set(&mut self, entities: &[Entity]) -> EntitySet {
         if let Some(known) = self.sets.get(entities) {
             return known.clone();
         }
-        let new: Arc<[Entity]> = Arc::from(entities);
+        let new: EntitySet = entities.iter().map(|e| self.names.entity(e)).collect();
         self.sets.insert(new.clone());
         new
     }
@@ -302,7 +303,10 @@ impl ScanOutput {
         for chunk in next.chunks {
             self.add_chunk(chunk);
         }
-        self.links.extend(next.links);
+        for link in next.links {
+            let shared = self.shared.set(&link[..]);
+            self.links.insert(shared);
+        }
         self.time.append(next.time, base);
         for v in next.versions {
             self.note_version(v);
@@ -355,6 +359,14 @@ impl ScanOutput {
             Some(last) if last.len() < CHUNK_EVENTS => last.extend(events),
             _ if events.is_empty() => {}
             _ => self.chunks.push(events),
+        }
+    }
+
+    /// Keeps the entities `m` names together, as one shared set.
+    fn link(&mut self, m: &Match<'_>, host: Option<&str>) {
+        if let Some(link) = link_of(m, host) {
+            let shared = self.shared.set(&link);
+            self.links.insert(shared);
         }
     }
 
@@ -431,7 +443,7 @@ impl ScanOutput {
                 continue;
             }
             if !rules.feeds_detector(m.pattern) {
-                self.links.extend(link_of(&m, host.as_deref()));
+                self.link(&m, host.as_deref());
                 continue;
             }
             let pattern = &rules.grammar.patterns[m.pattern];
@@ -439,12 +451,12 @@ impl ScanOutput {
                 let entities = self.shared.set(&entities_of(&m.entities, host.as_deref()));
                 self.lifecycle.push((life, entities));
                 if !pattern.resolves {
-                    self.links.extend(link_of(&m, host.as_deref()));
+                    self.link(&m, host.as_deref());
                     continue;
                 }
             }
             if rules.grammar.patterns[m.pattern].resolves {
-                self.links.extend(link_of(&m, host.as_deref()));
+                self.link(&m, host.as_deref());
                 let entities = self.shared.set(&entities_of(&m.entities, host.as_deref()));
                 self.resolutions.push(Resolution {
                     line,
@@ -677,8 +689,8 @@ pub fn scan_links(
     framing: Framing,
     rules: &RuleSet,
     mentions: &Mentions,
-) -> HashSet<Vec<Entity>> {
-    let links_in = |envelope: &Envelope<'_>| -> Vec<Vec<Entity>> {
+) -> HashSet<EntitySet> {
+    let links_in = |envelope: &Envelope<'_>| -> Vec<EntitySet> {
         if !mentions.in_line(&envelope.message) {
             return Vec::new();
         }
@@ -731,9 +743,9 @@ fn candidate_lines<'p>(piece: &'p [u8], rules: &'p RuleSet) -> impl Iterator<Ite
 }
 
 /// The entities a link pattern's match joins, if it names at least two.
-fn link_of(m: &Match<'_>, host: Option<&str>) -> Option<Vec<Entity>> {
+fn link_of(m: &Match<'_>, host: Option<&str>) -> Option<EntitySet> {
     let entities = entities_of(&m.entities, host);
-    (entities.len() > 1).then_some(entities)
+    (entities.len() > 1).then(|| entities.into())
 }
 
 /// A line without its `\r`, cut to [`MAX_LINE`]; and whether it was cut.

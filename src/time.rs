@@ -113,20 +113,20 @@ pub enum EventTime {
     Wall(DateTime<FixedOffset>),
     /// Time since the kernel booted, the boot time unknown: the axis of
     /// input `input` (one boot).
-    SinceBoot { input: usize, since: Duration },
+    SinceBoot { input: u32, since: Duration },
     /// Time since the writing process started.
-    SinceStart { input: usize, since: Duration },
+    SinceStart { input: u32, since: Duration },
     /// No time at all: only the line's place in input `input`.
-    Line { input: usize, line: u64 },
+    Line { input: u32, line: u64 },
 }
 
 /// The axis an [`EventTime`] is on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Axis {
     Wall,
-    Boot(usize),
-    Start(usize),
-    Line(usize),
+    Boot(u32),
+    Start(u32),
+    Line(u32),
 }
 
 impl EventTime {
@@ -748,6 +748,8 @@ impl TimeContext {
     /// instant when the stamp resolves to one, else its place on the
     /// input's own axis (time since boot or start, else the line).
     pub fn place(&self, stamp: Option<Stamp>, line: u64, input: usize) -> EventTime {
+        // Inputs are counted far below 2^32; events hold the index in 32 bits.
+        let input = u32::try_from(input).unwrap_or(u32::MAX);
         match stamp {
             Some(s) => match (self.resolve(s, line), s) {
                 (Some(t), _) => EventTime::Wall(t),

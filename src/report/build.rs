@@ -84,7 +84,7 @@ pub fn build(rules: &RuleSet, analysis: Analysis) -> Report {
     let notes = time_notes(&analysis.stats);
     let conditions = super::conditions::periods(
         super::conditions::from_events(rules, &analysis.events, |e| {
-            analysis.texts[e.input].get(e.text)
+            analysis.texts[e.input()].get(e.text)
         }),
         &super::conditions::finding_spans(rules, &analysis.events, &analysis.findings),
     );
@@ -195,7 +195,7 @@ fn incident(rules: &RuleSet, analysis: &Analysis, cluster: &Cluster) -> (Inciden
         .unwrap_or(lead.last(events).time);
     let sources: BTreeSet<&str> = incident_events
         .iter()
-        .map(|&e| grammar.patterns[events[e].pattern].source.as_str())
+        .map(|&e| grammar.patterns[events[e].pattern()].source.as_str())
         .collect();
     let hosts: BTreeSet<String> = incident_events
         .iter()
@@ -205,7 +205,7 @@ fn incident(rules: &RuleSet, analysis: &Analysis, cluster: &Cluster) -> (Inciden
         .iter()
         .flat_map(|&e| events[e].entities.iter())
         .filter_map(|e| match e {
-            Entity::Container(id) => Some(id.clone()),
+            Entity::Container(id) => Some(id.to_string()),
             _ => None,
         })
         .collect();
@@ -273,7 +273,7 @@ fn incident(rules: &RuleSet, analysis: &Analysis, cluster: &Cluster) -> (Inciden
             .iter()
             .flat_map(|&e| events[e].entities.iter())
             .filter_map(|e| match e {
-                Entity::Pod(p) => Some(p.clone()),
+                Entity::Pod(p) => Some(p.to_string()),
                 _ => None,
             })
             .collect::<BTreeSet<String>>()
@@ -359,7 +359,7 @@ fn finding_report(rules: &RuleSet, analysis: &Analysis, f: &Finding) -> FindingR
     let mut per_source: BTreeMap<&str, usize> = BTreeMap::new();
     for &e in &f.events {
         *per_source
-            .entry(rules.grammar.patterns[events[e].pattern].source.as_str())
+            .entry(rules.grammar.patterns[events[e].pattern()].source.as_str())
             .or_default() += 1;
     }
     let source = per_source
@@ -392,12 +392,12 @@ fn finding_report(rules: &RuleSet, analysis: &Analysis, f: &Finding) -> FindingR
         evidence: picked
             .into_iter()
             .map(|e| Evidence {
-                file: analysis.inputs[events[e].input].path.clone(),
+                file: analysis.inputs[events[e].input()].path.clone(),
                 line: events[e].line,
                 ts: when(events[e].time),
                 relative: RelativeTime::of(events[e].time),
                 level: events[e].level,
-                text: analysis.texts[events[e].input].get(events[e].text),
+                text: analysis.texts[events[e].input()].get(events[e].text),
                 context: events[e].context.to_vec(),
             })
             .collect(),

@@ -140,13 +140,13 @@ pub fn from_events(
         .collect();
     let mut out = Vec::new();
     for event in events {
-        if !stating[event.pattern] {
+        if !stating[event.pattern()] {
             continue;
         }
         let (EventTime::Wall(at), Some(host)) = (event.time, event.host.as_ref()) else {
             continue;
         };
-        let pattern = &patterns[event.pattern];
+        let pattern = &patterns[event.pattern()];
         let line = text_of(event);
         let Some(caps) = pattern.regex.captures(line.as_bytes()) else {
             continue;

@@ -167,7 +167,7 @@ impl RelativeTime {
         };
         Some(RelativeTime {
             clock: clock.to_string(),
-            input,
+            input: input as usize,
             seconds: t.relative_secs().map(|s| (s * 1e6).round() / 1e6),
             line,
         })

@@ -1,5 +1,5 @@
 //! The text of matched lines, kept out of the events: an event holds a
-//! [`TextRef`] (16 bytes) instead of its line, and the report reads back
+//! [`TextRef`] (8 bytes) instead of its line, and the report reads back
 //! the handful it shows as evidence. A log whose every line matches (2,000
 //! containers in a stop loop) would otherwise hold its whole matched text
 //! in memory until the report (issue 10). Up to [`SPILL_AT`] bytes stay in
@@ -14,11 +14,35 @@ use std::sync::Mutex;
 /// Bytes held in memory before they move to the temporary file.
 const SPILL_AT: usize = 8 * 1024 * 1024;
 
-/// Where a text is in its [`Texts`].
+/// Where a text is in its [`Texts`]: its offset and length in one word,
+/// since every event holds one. [`AT_BITS`] of offset address 16 TiB of
+/// texts; the rest of the word is the length, so a text is kept to its
+/// first [`MAX_TEXT`] bytes (lines are cut to 64 KiB before this anyway).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct TextRef {
-    at: u64,
-    len: u32,
+pub struct TextRef(u64);
+
+const AT_BITS: u32 = 44;
+const AT_MASK: u64 = (1 << AT_BITS) - 1;
+/// The longest text a [`TextRef`] spans.
+pub const MAX_TEXT: usize = (1 << (64 - AT_BITS)) - 1;
+
+impl TextRef {
+    /// `len` bytes at `at`; a store past 16 TiB yields references that
+    /// read as empty.
+    fn new(at: u64, len: usize) -> TextRef {
+        if at > AT_MASK {
+            return TextRef(AT_MASK);
+        }
+        TextRef(at | ((len.min(MAX_TEXT) as u64) << AT_BITS))
+    }
+
+    fn at(self) -> u64 {
+        self.0 & AT_MASK
+    }
+
+    fn len(self) -> usize {
+        (self.0 >> AT_BITS) as usize
+    }
 }
 
 /// An append-only store of texts.
@@ -38,13 +62,9 @@ impl Texts {
     /// Stores `text`.
     pub fn push(&mut self, text: &[u8]) -> TextRef {
         let at = self.spilled + self.memory.len() as u64;
-        // Lines are cut to scan::MAX_LINE and entries are far below 4 GiB.
-        let len = u32::try_from(text.len()).unwrap_or(u32::MAX);
-        self.memory.extend_from_slice(&text[..len as usize]);
-        if self.memory.len() >= SPILL_AT {
-            self.spill();
-        }
-        TextRef { at, len }
+        let len = text.len().min(MAX_TEXT);
+        self.extend(&text[..len]);
+        TextRef::new(at, len)
     }
 
     /// Appends `next`'s texts; a reference `r` of `next` is
@@ -74,11 +94,21 @@ impl Texts {
         base
     }
 
+    /// Spills before the bytes in memory would pass [`SPILL_AT`], so the
+    /// buffer never grows past it (a store appended to and spilled over and
+    /// over once held two and four times that).
     fn extend(&mut self, bytes: &[u8]) {
-        self.memory.extend_from_slice(bytes);
-        if self.memory.len() >= SPILL_AT {
+        if self.memory.len() + bytes.len() > SPILL_AT {
             self.spill();
         }
+        let need = self.memory.len() + bytes.len();
+        // Without a file everything stays here: plain doubling then.
+        if need > self.memory.capacity() && !self.no_file {
+            // Doubling, but never past the threshold.
+            let grown = (2 * self.memory.capacity()).clamp(need, SPILL_AT.max(need));
+            self.memory.reserve_exact(grown - self.memory.len());
+        }
+        self.memory.extend_from_slice(bytes);
     }
 
     /// Moves the bytes in memory to the file.
@@ -112,9 +142,9 @@ impl Texts {
 
     /// The text at `r`, lossily decoded; empty if the file cannot be read.
     pub fn get(&self, r: TextRef) -> String {
-        let len = r.len as usize;
-        if r.at >= self.spilled {
-            let start = usize::try_from(r.at - self.spilled).unwrap_or(usize::MAX);
+        let (at, len) = (r.at(), r.len());
+        if at >= self.spilled {
+            let start = usize::try_from(at - self.spilled).unwrap_or(usize::MAX);
             return self
                 .memory
                 .get(start..start.saturating_add(len))
@@ -127,7 +157,7 @@ impl Texts {
         let mut file = file.lock().unwrap_or_else(|e| e.into_inner());
         let mut bytes = vec![0u8; len];
         match file
-            .seek(SeekFrom::Start(r.at))
+            .seek(SeekFrom::Start(at))
             .and_then(|_| file.read_exact(&mut bytes))
         {
             Ok(()) => String::from_utf8_lossy(&bytes).into_owned(),
@@ -139,10 +169,7 @@ impl Texts {
 impl TextRef {
     /// This reference once its store was appended after `base` bytes.
     pub fn after(self, base: u64) -> TextRef {
-        TextRef {
-            at: self.at + base,
-            len: self.len,
-        }
+        TextRef::new(self.at().saturating_add(base), self.len())
     }
 }
 
@@ -172,9 +199,24 @@ mod tests {
             refs.extend(local.into_iter().map(|(i, r)| (i, r.after(base))));
         }
         assert!(all.spilled > 0, "over 8 MiB must have moved to the file");
-        assert!(all.memory.len() < SPILL_AT);
+        assert!(all.memory.capacity() <= SPILL_AT);
         for (i, r) in refs.iter().step_by(97) {
             assert_eq!(all.get(*r), line(*i));
         }
+    }
+
+    /// A reference is one word: a text past its length limit is kept cut,
+    /// and one placed past the addressable store reads as empty, never as
+    /// another text.
+    #[test]
+    fn references_pack_offset_and_length_into_a_word() {
+        assert_eq!(std::mem::size_of::<TextRef>(), 8);
+        let mut texts = Texts::default();
+        let first = texts.push(b"kernel: INFO: task dockerd:1234 blocked");
+        let long = texts.push(&vec![b'x'; MAX_TEXT + 10]);
+        assert_eq!(texts.get(first), "kernel: INFO: task dockerd:1234 blocked");
+        assert_eq!(texts.get(long).len(), MAX_TEXT);
+        assert_eq!(texts.get(first.after(AT_MASK)), "");
+        assert_eq!(texts.get(first.after(u64::MAX)), "");
     }
 }

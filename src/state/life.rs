@@ -33,21 +33,21 @@ use regex::bytes::Regex;
 
 use super::{paths, NodeState};
 use crate::cluster::{self, Syntax};
-use crate::entity::Entity;
+use crate::entity::{Entity, EntitySet, Name};
 use crate::grammar::Life as Said;
 
 /// What the logs' lifecycle lines say: the full IDs of containers and
 /// sandboxes started, and of those that ended.
 #[derive(Debug, Default)]
 pub struct LogLifecycle {
-    pub started: HashSet<String>,
-    pub ended: HashSet<String>,
+    pub started: HashSet<Name>,
+    pub ended: HashSet<Name>,
 }
 
 impl LogLifecycle {
     /// From the lifecycle lines of every input (a pattern's `life`, with
     /// the entities its line names).
-    pub fn of<'l>(lines: impl Iterator<Item = &'l (Said, std::sync::Arc<[Entity]>)>) -> Self {
+    pub fn of<'l>(lines: impl Iterator<Item = &'l (Said, EntitySet)>) -> Self {
         let mut out = LogLifecycle::default();
         for (said, entities) in lines {
             for e in entities.iter() {
@@ -234,12 +234,12 @@ impl<'s> Life<'s> {
             ended: Vec::new(),
         };
         if basis == Basis::Logs {
-            life.ended.extend(logs.ended.iter().map(String::as_str));
+            life.ended.extend(logs.ended.iter().map(|id| &**id));
             life.running.extend(
                 logs.started
                     .iter()
                     .filter(|id| !logs.ended.contains(*id))
-                    .map(String::as_str),
+                    .map(|id| &**id),
             );
         }
         for r in &state.runtime {

@@ -111,7 +111,7 @@ pub fn shifts(
         let Some(t) = e.time.wall() else { continue };
         for entity in e.entities.iter() {
             if let Some(k) = key(entity).filter(|k| api_keys.contains(k)) {
-                let times = node.entry(k).or_default().entry(e.input).or_default();
+                let times = node.entry(k).or_default().entry(e.input()).or_default();
                 times.push(t.timestamp());
             }
         }
