@@ -191,8 +191,18 @@ pub fn run_with_progress(rules: &RuleSet, options: &Options, progress: Progress<
     // Issue 14 §2 (helper `liveness`): the logs' lifecycle lines decide who
     // is alive when no listing does.
     let state = crate::state::read_sources(&options.sources);
-    let lifecycle =
-        crate::state::life::LogLifecycle::of(scans.iter().flat_map(|s| &s.output.lifecycle));
+    let mut lines: Vec<_> = scans
+        .iter()
+        .flat_map(|s| s.output.lifecycle.clone())
+        .collect();
+    if crate::state::life::needs_logs(&state) {
+        for scan in &scans {
+            if let Some(path) = &scan.path {
+                lines.extend(input::read_lifecycle(path, scan.framing, rules));
+            }
+        }
+    }
+    let lifecycle = crate::state::life::LogLifecycle::of(lines.iter());
     crate::state::attach::attach(&mut report, &rules.grammar, &state, &lifecycle);
     report
 }

@@ -17,8 +17,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::entity::{Entity, EntityGraph, EntitySet, Role};
-use crate::thin::Thin;
 use crate::scan::TextRef;
+use crate::thin::Thin;
 
 /// The node of records whose envelope names no host (raw component logs).
 const UNKNOWN_HOST: &str = "unknown host";
@@ -110,10 +110,7 @@ pub fn detect(rules: &RuleSet, events: &[Event], graph: &EntityGraph) -> Vec<Fin
             .enumerate()
             .filter(|(_, e)| detector.patterns.contains(&e.pattern()))
             .filter_map(|(i, e)| {
-                let host = e
-                    .host
-                    .as_ref()
-                    .map_or(0, Thin::address);
+                let host = e.host.as_ref().map_or(0, Thin::address);
                 let set = e.entities.address();
                 let found = known
                     .entry((set, host))

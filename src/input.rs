@@ -26,7 +26,7 @@ use chrono::NaiveDate;
 use crate::discover::{self, Bundle, Content, Found};
 use crate::entity::{EntitySet, Mentions};
 use crate::matcher::{RuleSet, Stage};
-use crate::scan::{scan, scan_links, Framing, ScanOutput};
+use crate::scan::{scan, scan_lifecycle, scan_links, Framing, ScanOutput};
 
 mod pieces;
 
@@ -299,14 +299,50 @@ pub fn read_links(
     mentions: &Mentions,
 ) -> HashSet<EntitySet> {
     let mut links = HashSet::new();
+    read_again(
+        path,
+        framing,
+        rules,
+        |framing, records| scan_links(records, framing, rules, mentions),
+        |found| links.extend(found),
+    );
+    links
+}
+
+/// The lifecycle pass over a file, when node state is judged on the logs
+/// ([`scan_lifecycle`]); a file that can no longer be read yields nothing.
+pub fn read_lifecycle(
+    path: &Path,
+    framing: Framing,
+    rules: &RuleSet,
+) -> Vec<(crate::grammar::Life, EntitySet)> {
+    let mut lines = Vec::new();
+    read_again(
+        path,
+        framing,
+        rules,
+        |framing, records| scan_lifecycle(records, framing, rules),
+        |found| lines.extend(found),
+    );
+    lines
+}
+
+/// Reads a file once more with the framing its first pass found, handing
+/// each piece to `pass` and the results, in order, to `take`.
+fn read_again<T: Send>(
+    path: &Path,
+    framing: Framing,
+    rules: &RuleSet,
+    pass: impl Fn(Framing, &[u8]) -> T + Sync,
+    take: impl FnMut(T) + Send,
+) {
     if let Ok(mut file) = File::open(path) {
         in_parallel(
             Pieces::new(&mut file, Some(rules), Some(framing), FILE_PIECE),
-            |framing, records| scan_links(records, framing, rules, mentions),
-            |found| links.extend(found),
+            pass,
+            take,
         );
     }
-    links
 }
 
 /// Another pass: the full 64-hex container IDs, anywhere in the files

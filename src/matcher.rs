@@ -78,7 +78,10 @@ impl RuleSet {
         let (literals, by_literal) = prefilter_literals(&grammar);
         // Version and resolution patterns are read in the first pass, with
         // the detectors'; so are those that state a node condition (their
-        // events feed the condition timeline, report::conditions).
+        // events feed the condition timeline, report::conditions). Lifecycle
+        // lines are routine (a kubelet writes one per container that ends):
+        // like links, a later pass reads them, and only when node state
+        // needs them (state/life.rs).
         let feeds_detector: Vec<bool> = grammar
             .detectors_of_pattern()
             .iter()
@@ -87,7 +90,6 @@ impl RuleSet {
                 !d.is_empty()
                     || p.component.is_some()
                     || p.resolves
-                    || p.life.is_some()
                     || crate::report::conditions::states_condition(&p.regex)
             })
             .collect();

@@ -442,10 +442,6 @@ impl ScanOutput {
                 });
                 continue;
             }
-            if !rules.feeds_detector(m.pattern) {
-                self.link(&m, host.as_deref());
-                continue;
-            }
             let pattern = &rules.grammar.patterns[m.pattern];
             if let Some(life) = pattern.life {
                 let entities = self.shared.set(&entities_of(&m.entities, host.as_deref()));
@@ -454,6 +450,10 @@ impl ScanOutput {
                     self.link(&m, host.as_deref());
                     continue;
                 }
+            }
+            if !rules.feeds_detector(m.pattern) {
+                self.link(&m, host.as_deref());
+                continue;
             }
             if rules.grammar.patterns[m.pattern].resolves {
                 self.link(&m, host.as_deref());
@@ -690,39 +690,70 @@ pub fn scan_links(
     rules: &RuleSet,
     mentions: &Mentions,
 ) -> HashSet<EntitySet> {
-    let links_in = |envelope: &Envelope<'_>| -> Vec<EntitySet> {
+    later_pass(buf, framing, rules, |envelope, host| {
         if !mentions.in_line(&envelope.message) {
             return Vec::new();
         }
         let matches = rules.matches(Stage::Links, &envelope.message);
-        let host = envelope.host.as_deref().map(String::from_utf8_lossy);
+        matches.iter().filter_map(|m| link_of(m, host)).collect()
+    })
+    .into_iter()
+    .collect()
+}
+
+/// The lifecycle pass over a buffer: what the records that match a
+/// lifecycle pattern (a pattern's `life`) say started or ended, with the
+/// entities they name, in order. Only node state judged on the logs needs
+/// it (state/life.rs).
+pub fn scan_lifecycle(
+    buf: &[u8],
+    framing: Framing,
+    rules: &RuleSet,
+) -> Vec<(crate::grammar::Life, EntitySet)> {
+    later_pass(buf, framing, rules, |envelope, host| {
+        let matches = rules.matches(Stage::Links, &envelope.message);
         matches
             .iter()
-            .filter_map(|m| link_of(m, host.as_deref()))
+            .filter_map(|m| {
+                let life = rules.grammar.patterns[m.pattern].life?;
+                Some((life, EntitySet::from(entities_of(&m.entities, host))))
+            })
             .collect()
+    })
+}
+
+/// A pass after the first: what `found` takes from each record (with its
+/// host) that holds a literal of a [`Stage::Links`] pattern, in order.
+/// Nothing is counted: the first pass did.
+fn later_pass<T: Send>(
+    buf: &[u8],
+    framing: Framing,
+    rules: &RuleSet,
+    found: impl Fn(&Envelope<'_>, Option<&str>) -> Vec<T> + Sync,
+) -> Vec<T> {
+    let found = |envelope: &Envelope<'_>| {
+        let host = envelope.host.as_deref().map(String::from_utf8_lossy);
+        found(envelope, host.as_deref())
     };
     match framing {
         Framing::Lines(format) => split_pieces(buf, PIECE)
             .par_iter()
-            .map(|piece| {
-                let mut links = HashSet::new();
-                for line in candidate_lines(piece, rules) {
-                    if let Framed::Record(envelope) = format.frame(line) {
-                        links.extend(links_in(&envelope));
-                    }
-                }
-                links
+            .flat_map_iter(|piece| {
+                candidate_lines(piece, rules)
+                    .filter_map(|line| match format.frame(line) {
+                        Framed::Record(envelope) => Some(found(&envelope)),
+                        _ => None,
+                    })
+                    .flatten()
+                    .collect::<Vec<T>>()
             })
-            .reduce(HashSet::new, |mut all, more| {
-                all.extend(more);
-                all
-            }),
+            .collect(),
         Framing::Entries(entries) => entries
             .entries(buf)
             .filter_map(|entry| entry.envelope)
-            .flat_map(|envelope| links_in(&envelope))
+            .flat_map(|envelope| found(&envelope))
             .collect(),
-        Framing::Cluster(_) => HashSet::new(),
+        Framing::Cluster(_) => Vec::new(),
     }
 }
 

@@ -89,7 +89,10 @@ mod tests {
         assert_ne!(Thin::<str>::from("ecs-prod-003").address(), host.address());
         let mut hosts = HashSet::new();
         hosts.insert(host);
-        assert_eq!(hosts.get("ecs-prod-003").map(|h| &**h), Some("ecs-prod-003"));
+        assert_eq!(
+            hosts.get("ecs-prod-003").map(|h| &**h),
+            Some("ecs-prod-003")
+        );
         let set: Thin<[u64]> = [3, 1].into_iter().collect();
         assert_eq!(&*set, &[3, 1]);
     }

@@ -67,6 +67,18 @@ impl LogLifecycle {
     }
 }
 
+/// Whether `state` has something to judge and no listing nor pods' status
+/// that says who is alive: then, and only then, the logs' lifecycle lines
+/// are read (a later pass over the files, since they are routine lines).
+pub fn needs_logs(state: &NodeState) -> bool {
+    !state.paths.is_empty() && !knows_life(state)
+}
+
+/// Whether a runtime listing or a running pod's status says who is alive.
+fn knows_life(state: &NodeState) -> bool {
+    !state.runtime.is_empty() || state.pods.iter().any(|p| p.running)
+}
+
 /// A pod as a status dump shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PodLife {
@@ -204,10 +216,9 @@ pub struct Life<'s> {
 
 impl<'s> Life<'s> {
     pub fn new(state: &'s NodeState, logs: &'s LogLifecycle) -> Life<'s> {
-        let pods_alive = state.pods.iter().any(|p| p.running);
         let basis = if !state.runtime.is_empty() {
             Basis::Runtime
-        } else if pods_alive {
+        } else if knows_life(state) {
             Basis::Pods
         } else if !logs.is_empty() {
             Basis::Logs
