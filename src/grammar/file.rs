@@ -205,6 +205,17 @@ pub fn read_dir(dir: &Path) -> Result<Vec<(String, String)>, GrammarError> {
         .collect()
 }
 
+/// A pattern's regex, ASCII-minded: `\w`, `\d`, `\s` and case folding
+/// cover ASCII only, and `.` or `\S` take any byte. Log fields (IDs,
+/// names, paths, numbers) are ASCII, and non-ASCII text still matches
+/// `\S+` or `.*` byte by byte; Unicode classes made the library's automata
+/// several times larger, at every start and on every candidate line.
+fn line_regex(source: &str) -> Result<regex::bytes::Regex, regex::Error> {
+    regex::bytes::RegexBuilder::new(source)
+        .unicode(false)
+        .build()
+}
+
 pub fn compile_pattern(
     origin: &str,
     source: &str,
@@ -225,8 +236,7 @@ pub fn compile_pattern(
             "`literal` must not hold `\"` or `\\`: pick a plainer part of the message".into(),
         ));
     }
-    let regex = regex::bytes::Regex::new(&def.regex)
-        .map_err(|e| error(&at, format!("invalid regex: {e}")))?;
+    let regex = line_regex(&def.regex).map_err(|e| error(&at, format!("invalid regex: {e}")))?;
     if def.component.is_some() && !regex.capture_names().flatten().any(|n| n == "version") {
         return Err(error(
             &at,
@@ -251,8 +261,7 @@ pub fn compile_pattern(
             .continuation
             .as_deref()
             .map(|c| {
-                regex::bytes::Regex::new(c)
-                    .map_err(|e| error(&at, format!("invalid continuation regex: {e}")))
+                line_regex(c).map_err(|e| error(&at, format!("invalid continuation regex: {e}")))
             })
             .transpose()?,
         regex,
