@@ -622,34 +622,34 @@ pub fn split_pieces(buf: &[u8], size: usize) -> Vec<&[u8]> {
 fn scan_piece(piece: &[u8], format: InputFormat, rules: &RuleSet, stage: Stage) -> ScanOutput {
     let mut out = ScanOutput::default();
     let mut hits = rules.candidates(stage, piece).peekable();
-    let mut last_record = None;
-    let mut start = 0usize;
-    while start < piece.len() {
-        let end = memchr::memchr(b'\n', &piece[start..]).map_or(piece.len(), |i| start + i);
-        let line_start = start;
-        start = end + 1;
+    let mut last_record: Option<(u64, Cow<'_, [u8]>)> = None;
+    // Records a terminal wrapped, or written on two lines, come back whole
+    // (format::wrap).
+    let wrapped = format.wrap();
+    for whole in format::wrap::lines(piece, wrapped, format::is_header, |l| format.is_record(l)) {
         // Hits before this line belong to lines already handled.
-        while hits.next_if(|&h| h < line_start).is_some() {}
-        let candidate = hits.peek().is_some_and(|&h| h < end);
-        out.lines += 1;
-        let (line, cut) = trim_line(&piece[line_start..end]);
+        while hits.next_if(|&h| h < whole.start).is_some() {}
+        let candidate = hits.peek().is_some_and(|&h| h < whole.end);
+        let number = out.lines + 1;
+        out.lines += whole.physical;
+        let (line, cut) = trim_line(&whole.text);
         out.long_lines += u64::from(cut);
         match format.frame(line) {
             Framed::Record(envelope) => {
-                out.take(rules, stage, &envelope, out.lines, line, candidate);
-                last_record = Some((out.lines, line));
+                out.take(rules, stage, &envelope, number, line, candidate);
+                last_record = Some((number, whole.text));
             }
             Framed::Blank => {}
             Framed::Unparsed => {
                 out.unparsed += 1;
                 if candidate {
-                    out.take_unframed(rules, stage, out.lines, line);
+                    out.take_unframed(rules, stage, number, line);
                 }
             }
         }
     }
     // The last time is read once per piece, not on every line.
-    out.last = last_record.and_then(|(n, line)| match format.frame(line) {
+    out.last = last_record.and_then(|(n, line)| match format.frame(trim_line(&line).0) {
         Framed::Record(envelope) => stamp_of(&envelope).map(|stamp| (n, stamp)),
         _ => None,
     });

@@ -91,6 +91,7 @@ fn envelope(i: &[u8]) -> IResult<&[u8], Envelope<'_>> {
         |i| ctime(i).map(|(i, s)| (i, Stamp::Local(s))),
         |i| rfc3339(b',')(i).map(|(i, t)| (i, Stamp::Absolute(t))),
     ))(i)?;
+    let (i, _) = opt(caller)(i)?;
     let (message, _) = alt((char(' '), end))(i)?;
     let mut envelope = Envelope {
         stamp: Some(stamp),
@@ -123,8 +124,9 @@ const KERNEL_TAG: &[u8] = b"kernel: ";
 
 /// Parses `line` as a kernel message with no time (`dmesg -t`, `journalctl
 /// -k -o cat`): an optional `dmesg -x` facility and level or `dmesg -r`
-/// priority, an optional `kernel: ` tag, then the message. Blank lines are
-/// not messages.
+/// priority, an optional `kernel: ` tag (or `kernel:` glued, as syslogd's
+/// console broadcast writes it), then the message. Blank lines are not
+/// messages.
 ///
 /// ```
 /// let e = podmortem::format::dmesg::parse_untimed(b"kernel: INFO: task containerd-shim:1234 blocked for more than 120 seconds.").unwrap();
@@ -138,7 +140,11 @@ pub fn parse_untimed(line: &[u8]) -> Option<Envelope<'_>> {
     }
     let (i, _) = opt(facility_level)(line).ok()?;
     let (i, _) = opt(priority)(i).ok()?;
-    let message = i.strip_prefix(KERNEL_TAG).unwrap_or(i);
+    // syslogd's broadcast writes the tag glued: `kernel:NMI watchdog: …`.
+    let message = i
+        .strip_prefix(KERNEL_TAG)
+        .or_else(|| i.strip_prefix(b"kernel:"))
+        .unwrap_or(i);
     Some(Envelope {
         stamp: None,
         since_boot: None,
@@ -209,6 +215,18 @@ fn since_boot(i: &[u8]) -> IResult<&[u8], Duration> {
     let (i, nanos) = preceded(char('.'), fraction)(i)?;
     let (i, _) = char(']')(i)?;
     Ok((i, Duration::new(u64::from(secs), nanos)))
+}
+
+/// `[    C1]` or `[ T4242]`: the CPU or task that printed the record, after
+/// the time when the kernel is built with CONFIG_PRINTK_CALLER (5.1+,
+/// syzbot's and some distributions' kernels). Not kept.
+fn caller(i: &[u8]) -> IResult<&[u8], ()> {
+    let (i, _) = char('[')(i)?;
+    let (i, _) = take_while(|c| c == b' ')(i)?;
+    let (i, _) = alt((char('C'), char('T')))(i)?;
+    let (i, _) = number(i)?;
+    let (i, _) = char(']')(i)?;
+    Ok((i, ()))
 }
 
 /// `[Mon May  1 11:03:56 2023]`: `dmesg -T`'s `%a %b %e %H:%M:%S %Y`, with
@@ -285,6 +303,17 @@ mod tests {
         let e = parse(b"[   12.000001] systemd[1]: Started Journal Service.").unwrap();
         assert_eq!(e.program.as_deref(), Some(KERNEL));
         assert_eq!(e.message.as_ref(), b"systemd[1]: Started Journal Service.");
+    }
+
+    #[test]
+    fn the_printk_caller_after_the_time_is_passed_over() {
+        // Real: lf-edge/eve#2653 (a 5.10 console, CONFIG_PRINTK_CALLER).
+        let e = parse(b"[  129.338433][    C1] watchdog: BUG: soft lockup - CPU#1 stuck for 22s! [002-logging:310]").unwrap();
+        assert_eq!(since(&e), Duration::from_micros(129_338_433));
+        assert!(e.message.starts_with(b"watchdog: BUG: soft lockup"));
+        let e = parse(b"[   93.255636][ T6320] XFS (loop4): metadata I/O error").unwrap();
+        assert_eq!(e.message.as_ref(), b"XFS (loop4): metadata I/O error");
+        assert!(parse(b"[  129.338433][x] watchdog").is_none());
     }
 
     #[test]

@@ -33,8 +33,11 @@ pub mod logrus_json;
 pub mod logrus_tty;
 pub mod prefix;
 pub mod rfc5424;
+pub mod status;
 pub mod syslog;
 pub mod unframed;
+pub mod wall;
+pub mod wrap;
 
 use std::borrow::Cow;
 
@@ -96,6 +99,12 @@ impl std::fmt::Debug for LineFormat {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name)
     }
+}
+
+/// Whether `line` is the header of a record whose text follows on the next
+/// lines ([`wall`], [`status`]): [`wrap::lines`] joins them.
+pub fn is_header(line: &[u8]) -> bool {
+    wall::is_header(line) || status::is_header(line)
 }
 
 /// Every line format, in the order ties in detection are broken and a line
@@ -163,6 +172,14 @@ pub const LINE_FORMATS: &[LineFormat] = &[
     LineFormat {
         name: cloud::NAME,
         parse: cloud::parse,
+    },
+    LineFormat {
+        name: wall::NAME,
+        parse: wall::parse,
+    },
+    LineFormat {
+        name: status::NAME,
+        parse: status::parse,
     },
     // Last, and never tried on other inputs' lines: it reads any text.
     LineFormat {
@@ -265,6 +282,9 @@ pub fn parse_payload(msg: &[u8]) -> Payload {
 pub struct InputFormat {
     primary: Option<usize>,
     prefix: prefix::Prefix,
+    /// The terminal width its records were wrapped at, if they were
+    /// ([`wrap`]).
+    wrap: wrap::Width,
 }
 
 impl InputFormat {
@@ -272,6 +292,7 @@ impl InputFormat {
     pub const UNKNOWN: InputFormat = InputFormat {
         primary: None,
         prefix: prefix::Prefix::NONE,
+        wrap: wrap::Width::NONE,
     };
 
     /// The line format of [`LINE_FORMATS`] called `name`, without prefix:
@@ -281,6 +302,7 @@ impl InputFormat {
         Some(InputFormat {
             primary: Some(LINE_FORMATS.iter().position(|f| f.name == name)?),
             prefix: prefix::Prefix::NONE,
+            wrap: wrap::Width::NONE,
         })
     }
 
@@ -299,7 +321,21 @@ impl InputFormat {
     /// What was inferred about the lines besides their format
     /// (`grep -n prefix stripped`).
     pub fn notes(self) -> Vec<&'static str> {
-        self.prefix.layers().map(prefix::Layer::note).collect()
+        let mut notes: Vec<&'static str> = self.prefix.layers().map(prefix::Layer::note).collect();
+        if self.wrap.columns().is_some() {
+            notes.push("terminal-wrapped records rejoined");
+        }
+        notes
+    }
+
+    /// The terminal width the input's records were wrapped at ([`wrap`]).
+    pub fn wrap(self) -> wrap::Width {
+        self.wrap
+    }
+
+    /// Whether `line` frames as a record.
+    pub fn is_record(&self, line: &[u8]) -> bool {
+        matches!(self.frame(line), Framed::Record(_))
     }
 
     /// Frames one line (without its newline): in the input's format, else in
@@ -359,14 +395,21 @@ impl InputFormat {
 }
 
 /// Neither data nor errors: empty lines, journalctl's `-- Boot …` / `-- Logs
-/// begin …` separators, grep's `--` between context groups, and what is
-/// left of a pasted quote on an empty line (`>`).
+/// begin …` separators and `journalctl -x`'s catalog text under a record
+/// (`-- Subject: …` before systemd 246, `░░ Subject: …` since), grep's `--`
+/// between context groups, and what is left of a pasted quote on an empty
+/// line (`>`).
 #[inline]
 fn is_blank(line: &[u8]) -> bool {
     line.iter()
         .all(|b| b.is_ascii_whitespace() || matches!(b, b'>' | b'*' | b'-' | b'|'))
         || line.starts_with(b"-- ")
+        || line.starts_with(CATALOG)
 }
+
+/// What `journalctl -x` puts before each line of catalog text since systemd
+/// 246 (two U+2591 LIGHT SHADE).
+const CATALOG: &[u8] = "\u{2591}\u{2591}".as_bytes();
 
 /// One line after framing.
 #[derive(Debug, PartialEq, Eq)]
@@ -462,6 +505,18 @@ pub fn detect(sample: &[u8]) -> InputFormat {
 /// kernel patterns) recognizes one of them, so that a config file of
 /// `key: value` lines is not taken for the kernel's.
 pub fn detect_with(sample: &[u8], is_kernel: &dyn Fn(&[u8]) -> bool) -> InputFormat {
+    let mut format = detect_lines(sample, is_kernel);
+    let consecutive: Vec<&[u8]> = sample
+        .split(|&b| b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .take(SAMPLE_LINES)
+        .collect();
+    format.wrap = wrap::Width::learn(&consecutive, &|l| format.is_record(l));
+    format
+}
+
+/// [`detect_with`] but for the wrap width.
+fn detect_lines(sample: &[u8], is_kernel: &dyn Fn(&[u8]) -> bool) -> InputFormat {
     let lines: Vec<&[u8]> = sample
         .split(|&b| b == b'\n')
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
@@ -492,6 +547,7 @@ pub fn detect_with(sample: &[u8], is_kernel: &dyn Fn(&[u8]) -> bool) -> InputFor
         return InputFormat {
             primary: LINE_FORMATS.iter().position(|f| f.name == UNTIMED_KERNEL),
             prefix: prefix::Prefix::NONE,
+            wrap: wrap::Width::NONE,
         };
     }
     chosen.format
@@ -521,6 +577,7 @@ fn best_format(lines: &[&[u8]], prefix: prefix::Prefix) -> Candidate {
         format: InputFormat {
             primary: (best > 0).then(|| counts.iter().position(|&n| n == best).unwrap_or(0)),
             prefix,
+            wrap: wrap::Width::NONE,
         },
         read,
     }
@@ -562,6 +619,9 @@ May  2 00:10:24 ecs-prod-003 dockerd: time="2023-05-02T00:10:24.148458112+08:00"
         assert_eq!(f.frame(b"   goroutine 1 [running]:"), Framed::Unparsed);
         assert_eq!(f.frame(b"  "), Framed::Blank);
         assert_eq!(f.frame(b"-- Boot 4f2a --"), Framed::Blank);
+        // Real: hzyitc/armbian-onecloud#94 (`journalctl -xe`, systemd 247).
+        assert_eq!(f.frame("░░ Subject: Unit failed".as_bytes()), Framed::Blank);
+        assert_eq!(f.frame("░░ ".as_bytes()), Framed::Blank);
         assert_eq!(InputFormat::UNKNOWN.frame(first), Framed::Unparsed);
     }
 
@@ -735,6 +795,21 @@ May  2 00:10:24 ecs-prod-003 dockerd: time="2023-05-02T00:10:24.148458112+08:00"
                 // (tests/fixtures/cloud).
                 r#"{"labels": {"host": "ecs-prod-003", "job": "systemd-journal", "unit": "kubelet.service"}, "line": "E0501 11:03:37.635343    4568 remote_runtime.go:276] \"StopContainer from runtime service failed\"", "timestamp": "2023-05-01T11:03:56.000000+08:00"}"#,
                 r#"{"@timestamp":"2023-05-01T02:48:02.000Z","_HOSTNAME":"ecs-prod-003","_SYSTEMD_UNIT":"dockerd.service","SYSLOG_IDENTIFIER":"dockerd","_TRANSPORT":"stdout","PRIORITY":"6","MESSAGE":"time=\"2023-05-01T10:48:02.621505552+08:00\" level=info msg=\"Container a9acd5210705 failed to exit within 10 seconds of kill - trying direct SIGKILL\""}"#,
+            ],
+        ),
+        (
+            wall::NAME,
+            &[
+                // Real: radiasoft/devops#141, header alone and with its body.
+                "Message from syslogd@fnl9b at Mar 22 21:40:42 ...",
+                "Message from syslogd@fnl9b at Mar 22 21:40:42 ...  kernel:unregister_netdevice: waiting for lo to become free. Usage count = 1",
+            ],
+        ),
+        (
+            status::NAME,
+            &[
+                // Real: docker/for-linux#646.
+                "● docker.service - Docker Application Container Engine",
             ],
         ),
         (
