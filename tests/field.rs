@@ -233,26 +233,11 @@ fn is_prose(line: &str) -> bool {
     {
         return false;
     }
-    let b = line.as_bytes();
-    let clock = b.windows(8).any(|w| {
-        w[0].is_ascii_digit()
-            && w[1].is_ascii_digit()
-            && w[2] == b':'
-            && w[3].is_ascii_digit()
-            && w[4].is_ascii_digit()
-            && w[5] == b':'
-            && w[6].is_ascii_digit()
-            && w[7].is_ascii_digit()
-    }) || b.windows(7).any(|w| {
-        // `9:31:27`, a clock without its leading zero.
-        (w[0] == b' ' || w[0] == b'T')
-            && w[1].is_ascii_digit()
-            && w[2] == b':'
-            && w[3].is_ascii_digit()
-            && w[4].is_ascii_digit()
-            && w[5] == b':'
-            && w[6].is_ascii_digit()
+    // `12:31:27`, or `9:31:27` (a clock without its leading zero).
+    static CLOCK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?:[0-9]{2}|(?:^|[ T])[0-9]):[0-9]{2}:[0-9]{2}").unwrap()
     });
+    let clock = CLOCK.is_match(line);
     let since_boot = line.match_indices('[').any(|(i, _)| {
         let rest = line[i + 1..].trim_start();
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
