@@ -793,6 +793,30 @@ fn trim_line(line: &[u8]) -> (&[u8], bool) {
 mod tests {
     use super::*;
 
+    /// kubelet's PLEG `ContainerDied` (one per container that ends) is
+    /// routine: a file's first pass keeps nothing of it, not even a link
+    /// (memory would grow with every container the node ever ran); the
+    /// lifecycle pass and stdin's single pass read it.
+    #[test]
+    fn lifecycle_lines_wait_for_the_pass_that_needs_them() {
+        let rules = RuleSet::new(crate::grammar::Grammar::builtin().unwrap());
+        // Real: longhorn/longhorn#3481 (kubelet 1.21 on EKS).
+        let line: &[u8] = b"Jan 10 23:27:04 ip-10-9-57-91 kubelet: I0110 23:27:04.156926    3395 kubelet.go:1973] \"SyncLoop (PLEG): event for pod\" pod=\"longhorn-system/longhorn-ui-6f547c964-66km6\" event=&{ID:48114faa-a07b-4299-9f86-7616f50ca876 Type:ContainerDied Data:b74987752e764941d23a80e51ace957ae0839ea4b3969a6bb6eeb1fad317a58c}\n";
+        let framing = Framing::detect(line);
+        let first = scan(line, framing, &rules, Stage::Findings);
+        assert!(first.lifecycle.is_empty() && first.links.is_empty());
+        let id = "b74987752e764941d23a80e51ace957ae0839ea4b3969a6bb6eeb1fad317a58c";
+        let ended = |lines: &[(crate::grammar::Life, EntitySet)]| {
+            lines.iter().any(|(life, set)| {
+                *life == crate::grammar::Life::Ended && set.contains(&Entity::Container(id.into()))
+            })
+        };
+        assert!(ended(&scan_lifecycle(line, framing, &rules)));
+        let single = scan(line, framing, &rules, Stage::All);
+        assert!(ended(&single.lifecycle));
+        assert_eq!(single.links.len(), 1);
+    }
+
     #[test]
     fn pieces_end_on_newlines_and_cover_the_buffer() {
         let buf = b"aaaa\nbbbbbbbb\ncc\nd";
