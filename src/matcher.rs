@@ -14,7 +14,7 @@
 //! workload) are frequent in healthy logs and, for files, looked for in a
 //! second pass on the lines that mention an entity a finding named.
 
-use aho_corasick::{packed, AhoCorasick, Input, MatchKind, Span};
+use aho_corasick::{packed, AhoCorasick, AhoCorasickKind, Input, MatchKind, Span};
 
 use crate::entity::Role;
 use crate::grammar::Grammar;
@@ -114,9 +114,14 @@ impl RuleSet {
             .collect();
         // Literals are plain strings of bounded number; building cannot fail
         // short of exceeding aho-corasick's size limits.
+        // A DFA: every candidate line is searched end to end for all its
+        // literals (overlapping), where the default's NFA follows failure
+        // links at every byte; the library's literals make a DFA of well
+        // under a megabyte.
         let build = |kind, literals: &[&str]| {
             AhoCorasick::builder()
                 .match_kind(kind)
+                .kind(Some(AhoCorasickKind::DFA))
                 .build(literals)
                 .expect("grammar literals form a valid automaton")
         };

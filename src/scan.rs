@@ -219,8 +219,14 @@ pub struct ScanOutput {
     /// by, in the buffer being scanned: a routine line right after its mark
     /// becomes no event (see [`ScanOutput::routine`]). Dropped with the
     /// buffer, so it holds at most a buffer's subjects.
-    recent: HashMap<(usize, Entity), Stamp>,
+    recent: HashMap<(usize, Entity), (Stamp, usize)>,
 }
+
+/// The pattern of a mark whose work is done: it made a routine line in its
+/// own buffer no event, and nothing else reads it ([`ScanOutput::append`]
+/// drops it). A node ends a container a minute; its marks would otherwise
+/// be kept for the whole run.
+const SPENT: u32 = u32::MAX;
 
 /// Hosts, entity values and entity sets, each allocated once per input.
 #[derive(Debug, Default)]
@@ -292,6 +298,7 @@ impl ScanOutput {
             e.host = e.host.as_deref().map(|h| self.shared.host(h));
             e.entities = self.shared.set(&e.entities);
         }
+        next.marks.retain(|m| m.pattern != SPENT);
         for r in &mut next.marks {
             r.line += base;
             r.entities = self.shared.set(&r.entities);
@@ -469,7 +476,7 @@ impl ScanOutput {
                 for &d in precedes {
                     let subject = scan_subject(&rules.grammar.detectors[d].per, &entities);
                     if let (Some(subject), Some(stamp)) = (subject, stamp) {
-                        self.recent.insert((d, subject), stamp);
+                        self.recent.insert((d, subject), (stamp, self.marks.len()));
                     }
                 }
                 self.marks.push(Mark {
@@ -480,7 +487,13 @@ impl ScanOutput {
                 });
                 continue;
             }
-            if self.routine(rules, &m, stamp, host.as_deref()) {
+            if let Some(mark) = self.routine(rules, &m, stamp, host.as_deref()) {
+                // Its mark served the one line it was for, unless it also
+                // ends an incident or another rule reads it.
+                let pattern = self.marks[mark].pattern as usize;
+                if !rules.grammar.patterns[pattern].resolves && rules.precedes(pattern).len() == 1 {
+                    self.marks[mark].pattern = SPENT;
+                }
                 continue;
             }
             let mut hasher = std::collections::hash_map::DefaultHasher::new();
@@ -511,9 +524,9 @@ impl ScanOutput {
         }
     }
 
-    /// Whether `m` is a routine line its sequence rule can judge here: a
-    /// mark for its subject came earlier in this buffer, within the rule's
-    /// window. Such a line (a shim that disconnects right after its task
+    /// Whether `m` is a routine line its sequence rule can judge here: the
+    /// index of the mark for its subject that came earlier in this buffer,
+    /// within the rule's window. Such a line (a shim that disconnects right after its task
     /// was deleted: one per container that ends) is a state transition, not
     /// an event; any other line of the pattern is kept and judged with
     /// every input's marks when detecting ([`crate::detect`]).
@@ -523,21 +536,16 @@ impl ScanOutput {
         m: &Match<'_>,
         stamp: Option<Stamp>,
         host: Option<&str>,
-    ) -> bool {
-        let (Some(d), Some(stamp)) = (rules.routine_rule(m.pattern), stamp) else {
-            return false;
-        };
+    ) -> Option<usize> {
+        let d = rules.routine_rule(m.pattern)?;
         let detector = &rules.grammar.detectors[d];
-        let Some(rule) = &detector.routine_after else {
-            return false;
-        };
-        let Some(subject) = scan_subject(&detector.per, &entities_of(&m.entities, host)) else {
-            return false;
-        };
-        self.recent
-            .get(&(d, subject))
-            .and_then(|mark| stamp.millis_since(mark))
-            .is_some_and(|ms| (0..=rule.within_s.saturating_mul(1000)).contains(&ms))
+        let rule = detector.routine_after.as_ref()?;
+        let subject = scan_subject(&detector.per, &entities_of(&m.entities, host))?;
+        let (at, mark) = self.recent.get(&(d, subject))?;
+        let ms = stamp?.millis_since(at)?;
+        (0..=rule.within_s.saturating_mul(1000))
+            .contains(&ms)
+            .then_some(*mark)
     }
 
     /// Matches a line no format reads, as [`format::unframed`] says: from
@@ -898,8 +906,8 @@ INFO[2025-05-07T09:04:01.309515034Z] shim disconnected                          
             .map(|e| e.line)
             .collect();
         assert_eq!(events, [3]);
-        assert_eq!(out.marks.len(), 1);
-        assert_eq!(out.marks[0].line, 1);
+        // The task delete made its disconnect routine: nothing keeps it.
+        assert!(out.marks.is_empty());
     }
 
     #[test]
