@@ -223,8 +223,8 @@ pub struct ScanOutput {
 }
 
 /// The pattern of a mark whose work is done: it made a routine line in its
-/// own buffer no event, and nothing else reads it ([`ScanOutput::append`]
-/// drops it). A node ends a container a minute; its marks would otherwise
+/// own buffer no event, and nothing else reads it (dropped when the buffer
+/// ends). A node ends a container a minute; its marks would otherwise
 /// be kept for the whole run.
 const SPENT: u32 = u32::MAX;
 
@@ -298,7 +298,6 @@ impl ScanOutput {
             e.host = e.host.as_deref().map(|h| self.shared.host(h));
             e.entities = self.shared.set(&e.entities);
         }
-        next.marks.retain(|m| m.pattern != SPENT);
         for r in &mut next.marks {
             r.line += base;
             r.entities = self.shared.set(&r.entities);
@@ -374,6 +373,15 @@ impl ScanOutput {
             _ if events.is_empty() => {}
             _ => self.chunks.push(events),
         }
+    }
+
+    /// Drops what only the buffer just scanned needed: the marks spent on
+    /// its routine lines, and the last mark of each subject. The pieces of
+    /// a file wait for each other before they are appended, so this is done
+    /// as each ends.
+    fn end_buffer(&mut self) {
+        self.marks.retain(|m| m.pattern != SPENT);
+        self.recent = HashMap::new();
     }
 
     /// Keeps the entities `m` names together, as one shared set.
@@ -470,9 +478,18 @@ impl ScanOutput {
                 continue;
             }
             let precedes = rules.precedes(m.pattern);
-            if rules.grammar.patterns[m.pattern].resolves || !precedes.is_empty() {
+            let resolves = rules.grammar.patterns[m.pattern].resolves;
+            if resolves || !precedes.is_empty() {
                 self.link(&m, host.as_deref());
-                let entities = self.shared.set(&entities_of(&m.entities, host.as_deref()));
+                // A mark only a sequence rule reads is spent within its
+                // buffer, nearly always: its set is not shared until it
+                // is kept (append).
+                let named = entities_of(&m.entities, host.as_deref());
+                let entities = if resolves {
+                    self.shared.set(&named)
+                } else {
+                    EntitySet::from(named)
+                };
                 for &d in precedes {
                     let subject = scan_subject(&rules.grammar.detectors[d].per, &entities);
                     if let (Some(subject), Some(stamp)) = (subject, stamp) {
@@ -717,6 +734,7 @@ fn scan_piece(piece: &[u8], format: InputFormat, rules: &RuleSet, stage: Stage) 
         Framed::Record(envelope) => stamp_of(&envelope).map(|stamp| (n, stamp)),
         _ => None,
     });
+    out.end_buffer();
     out
 }
 
@@ -742,6 +760,7 @@ fn scan_entries(buf: &[u8], format: EntryFormat, rules: &RuleSet, stage: Stage) 
         out.take(rules, stage, &envelope, line, &message, candidate);
         out.last = stamp_of(&envelope).map(|stamp| (line, stamp)).or(out.last);
     }
+    out.end_buffer();
     out
 }
 
