@@ -32,9 +32,12 @@ use skim::{Part, Skimmed};
 pub struct Merge {
     /// Everything but the incidents.
     report: Report,
-    /// The reports read, with the index of their first input in the
-    /// merged `inputs`.
-    files: Vec<(PathBuf, usize)>,
+    /// The reports read.
+    files: Vec<Source>,
+    /// How many of their files may stay open (see [`emit::open_budget`]),
+    /// once a report is added.
+    open_budget: Option<usize>,
+    open: usize,
     /// Every incident, with its report (index into `files`); its rank and
     /// `related` hold indices into this list until the ranks are known.
     incidents: Vec<(u32, Skimmed)>,
@@ -67,6 +70,8 @@ impl Default for Merge {
                 conditions: Vec::new(),
             },
             files: Vec::new(),
+            open_budget: None,
+            open: 0,
             incidents: Vec::new(),
             sightings: Vec::new(),
             hosts: BTreeSet::new(),
@@ -76,11 +81,22 @@ impl Default for Merge {
     }
 }
 
+/// A report merged, to read its incidents again from.
+struct Source {
+    path: PathBuf,
+    /// The index of its first input in the merged `inputs`.
+    input_base: usize,
+    /// The file read, kept open while the budget allows: each report is
+    /// opened once, and one replaced since (renamed over) is read as it
+    /// was.
+    file: Option<std::fs::File>,
+}
+
 /// The merge, ranked: what is written as the merged report.
 pub struct Merged {
     /// The merged report without its incidents.
     pub report: Report,
-    files: Vec<(PathBuf, usize)>,
+    files: Vec<Source>,
     /// The incidents in rank order (rank = position + 1), with `related`
     /// as ranks.
     ranked: Vec<(u32, Skimmed)>,
@@ -95,6 +111,7 @@ impl Merge {
             incidents,
             sightings,
             hosts,
+            file,
         } = part;
         if report.schema_version == 0 || report.schema_version > SCHEMA_VERSION {
             return Err(format!(
@@ -117,8 +134,15 @@ impl Merge {
             .collect();
         let unknown = usize::MAX;
         self.hosts.extend(hosts);
-        let file = self.files.len() as u32;
-        self.files.push((path, input_base));
+        let budget = *self.open_budget.get_or_insert_with(emit::open_budget);
+        let file = file.filter(|_| self.open < budget);
+        self.open += usize::from(file.is_some());
+        self.files.push(Source {
+            path,
+            input_base,
+            file,
+        });
+        let file = self.files.len() as u32 - 1;
         self.sightings.extend(sightings.into_iter().map(|mut s| {
             s.rank = index.get(&s.rank).copied().unwrap_or(unknown);
             s
@@ -158,6 +182,8 @@ impl Merge {
         let Merge {
             mut report,
             files,
+            open_budget: _,
+            open: _,
             incidents,
             mut sightings,
             hosts,
