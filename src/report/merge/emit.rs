@@ -36,6 +36,7 @@ impl Merged {
             merged: self,
             matched: 0,
             done: self.ranked.is_empty(),
+            failed: false,
             stage: Vec::new(),
         };
         // Through a buffer: the printer writes a token at a time, and the
@@ -224,11 +225,17 @@ struct Splice<'a> {
     /// How much of [`EMPTY`] the last bytes were: held back until known.
     matched: usize,
     done: bool,
+    /// Writing the incidents failed: nothing more is written (the buffer
+    /// before it flushes again when dropped).
+    failed: bool,
     stage: Vec<u8>,
 }
 
 impl Write for Splice<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.failed {
+            return Err(std::io::Error::other("the merged report was cut short"));
+        }
         if self.done {
             return self.out.write(buf);
         }
@@ -240,9 +247,10 @@ impl Write for Splice<'_> {
                     self.stage.extend_from_slice(&EMPTY[..EMPTY.len() - 1]);
                     self.out.write_all(&self.stage)?;
                     self.stage.clear();
-                    self.merged
-                        .write_incidents(self.out)
-                        .map_err(std::io::Error::other)?;
+                    if let Err(e) = self.merged.write_incidents(self.out) {
+                        self.failed = true;
+                        return Err(std::io::Error::other(e));
+                    }
                     self.out.write_all(b"\n  ]")?;
                     self.done = true;
                     self.matched = 0;

@@ -24,6 +24,8 @@ pub mod skim;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 
+use rayon::prelude::*;
+
 use super::fleet::{self, FleetOptions, Sighting};
 use super::{HostVersion, RelativeTime, Report, Stats, SCHEMA_VERSION};
 use skim::{Part, Skimmed};
@@ -192,9 +194,10 @@ impl Merge {
         } = self;
         report.host_versions = versions.into_iter().collect();
         // Ranked as one analyze ranks (score, then the earlier, then by
-        // title), in the order read when all are equal; sorted in place.
+        // title), in the order read when all are equal (a total order: the
+        // sort's result is one); sorted in place, in parallel.
         let mut ranked = incidents;
-        ranked.sort_unstable_by(|(_, a), (_, b)| {
+        ranked.par_sort_unstable_by(|(_, a), (_, b)| {
             b.score
                 .total_cmp(&a.score)
                 .then_with(|| a.first_seen.cmp(&b.first_seen))
