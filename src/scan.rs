@@ -26,7 +26,7 @@
 mod texts;
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
 use rayon::prelude::*;
@@ -168,11 +168,13 @@ impl Context {
     }
 }
 
-/// A line of a `resolves` pattern (a pod's failure over): only its time
-/// and entities are kept, since a node writes one for every container that
-/// stops normally.
+/// A line of a `resolves` pattern (a pod's failure over) or of one that a
+/// sequence rule judges other lines by (a task deleted, a stop asked for):
+/// only its pattern, time and entities are kept, since a node writes such
+/// lines for every container that stops normally.
 #[derive(Clone, Debug)]
-pub struct Resolution {
+pub struct Mark {
+    pub pattern: u32,
     pub line: u64,
     pub stamp: Option<Stamp>,
     pub entities: EntitySet,
@@ -195,7 +197,7 @@ pub struct ScanOutput {
     chunks: Vec<Vec<RawEvent>>,
     /// The lines of the events.
     pub texts: Texts,
-    pub resolutions: Vec<Resolution>,
+    pub marks: Vec<Mark>,
     /// The entities of the lines that show a container or sandbox started
     /// or ended (a pattern's `life`).
     pub lifecycle: Vec<(crate::grammar::Life, EntitySet)>,
@@ -213,6 +215,11 @@ pub struct ScanOutput {
     open: Option<OpenContext>,
     /// One shared copy of each host and entity set the events name.
     shared: Shared,
+    /// The last mark of each (detector, subject) a sequence rule judges
+    /// by, in the buffer being scanned: a routine line right after its mark
+    /// becomes no event (see [`ScanOutput::routine`]). Dropped with the
+    /// buffer, so it holds at most a buffer's subjects.
+    recent: HashMap<(usize, Entity), Stamp>,
 }
 
 /// Hosts, entity values and entity sets, each allocated once per input.
@@ -285,11 +292,11 @@ impl ScanOutput {
             e.host = e.host.as_deref().map(|h| self.shared.host(h));
             e.entities = self.shared.set(&e.entities);
         }
-        for r in &mut next.resolutions {
+        for r in &mut next.marks {
             r.line += base;
             r.entities = self.shared.set(&r.entities);
         }
-        self.resolutions.append(&mut next.resolutions);
+        self.marks.append(&mut next.marks);
         for (_, entities) in &mut next.lifecycle {
             *entities = self.shared.set(entities);
         }
@@ -455,14 +462,25 @@ impl ScanOutput {
                 self.link(&m, host.as_deref());
                 continue;
             }
-            if rules.grammar.patterns[m.pattern].resolves {
+            let precedes = rules.precedes(m.pattern);
+            if rules.grammar.patterns[m.pattern].resolves || !precedes.is_empty() {
                 self.link(&m, host.as_deref());
                 let entities = self.shared.set(&entities_of(&m.entities, host.as_deref()));
-                self.resolutions.push(Resolution {
+                for &d in precedes {
+                    let subject = scan_subject(&rules.grammar.detectors[d].per, &entities);
+                    if let (Some(subject), Some(stamp)) = (subject, stamp) {
+                        self.recent.insert((d, subject), stamp);
+                    }
+                }
+                self.marks.push(Mark {
+                    pattern: m.pattern as u32,
                     line,
                     stamp,
                     entities,
                 });
+                continue;
+            }
+            if self.routine(rules, &m, stamp, host.as_deref()) {
                 continue;
             }
             let mut hasher = std::collections::hash_map::DefaultHasher::new();
@@ -491,6 +509,35 @@ impl ScanOutput {
                 });
             }
         }
+    }
+
+    /// Whether `m` is a routine line its sequence rule can judge here: a
+    /// mark for its subject came earlier in this buffer, within the rule's
+    /// window. Such a line (a shim that disconnects right after its task
+    /// was deleted: one per container that ends) is a state transition, not
+    /// an event; any other line of the pattern is kept and judged with
+    /// every input's marks when detecting ([`crate::detect`]).
+    fn routine(
+        &self,
+        rules: &RuleSet,
+        m: &Match<'_>,
+        stamp: Option<Stamp>,
+        host: Option<&str>,
+    ) -> bool {
+        let (Some(d), Some(stamp)) = (rules.routine_rule(m.pattern), stamp) else {
+            return false;
+        };
+        let detector = &rules.grammar.detectors[d];
+        let Some(rule) = &detector.routine_after else {
+            return false;
+        };
+        let Some(subject) = scan_subject(&detector.per, &entities_of(&m.entities, host)) else {
+            return false;
+        };
+        self.recent
+            .get(&(d, subject))
+            .and_then(|mark| stamp.millis_since(mark))
+            .is_some_and(|ms| (0..=rule.within_s.saturating_mul(1000)).contains(&ms))
     }
 
     /// Matches a line no format reads, as [`format::unframed`] says: from
@@ -583,6 +630,15 @@ impl ScanOutput {
             });
         }
     }
+}
+
+/// The subject a detector counting `per` would count a line naming
+/// `entities` under, as far as the line alone tells (no pod index, no
+/// host): a sequence rule's mark and line meet on it within one buffer.
+fn scan_subject(per: &[crate::entity::Role], entities: &[Entity]) -> Option<Entity> {
+    per.iter()
+        .find_map(|&role| entities.iter().find(|e| e.value_for(role).is_some()))
+        .cloned()
 }
 
 /// Scans a buffer of whole records (the last may lack its newline) for the
@@ -815,6 +871,35 @@ mod tests {
         let single = scan(line, framing, &rules, Stage::All);
         assert!(ended(&single.lifecycle));
         assert_eq!(single.links.len(), 1);
+    }
+
+    /// A shim that disconnects right after dockerd saw its task deleted is
+    /// a state transition, no event; one that disconnects with no mark
+    /// before it stays an event, judged later with every input's marks.
+    #[test]
+    fn a_routine_line_after_its_mark_becomes_no_event() {
+        let rules = RuleSet::new(crate::grammar::Grammar::builtin().unwrap());
+        // Real: containerd/containerd PR 11815 (indentation dropped), then
+        // the disconnect of containerd#6402 (time prefix restored).
+        let log: &[u8] = b"INFO[2025-05-07T08:57:56.576773500Z] ignoring event                                container=589c33c88591a9936cb8fd64453e4b0c1357ae2f79d975c34645ff8f0aa10485 module=libcontainerd namespace=moby topic=/tasks/delete type=\"*events.TaskDelete\"
+INFO[2025-05-07T08:57:56.576938958Z] shim disconnected                             id=589c33c88591a9936cb8fd64453e4b0c1357ae2f79d975c34645ff8f0aa10485 namespace=moby
+INFO[2025-05-07T09:04:01.309515034Z] shim disconnected                             id=6ce9d405aaae9dfae615d0810ba46b4726c60607dd940233fe824b651158372e
+";
+        let out = scan(log, Framing::detect(log), &rules, Stage::Findings);
+        let disconnect = rules
+            .grammar
+            .patterns
+            .iter()
+            .position(|p| p.id == "containerd.shim_disconnected")
+            .unwrap();
+        let events: Vec<u64> = out
+            .events()
+            .filter(|e| e.pattern == disconnect)
+            .map(|e| e.line)
+            .collect();
+        assert_eq!(events, [3]);
+        assert_eq!(out.marks.len(), 1);
+        assert_eq!(out.marks[0].line, 1);
     }
 
     #[test]
