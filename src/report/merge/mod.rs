@@ -10,12 +10,13 @@
 //! `ignored` add up; notes are kept once each. Fleet incidents of the
 //! reports read are dropped and found again over the whole.
 //!
-//! How it scales: each report is read once ([`skim`], in parallel), and of
-//! its incidents only what ranking and grouping need is kept (a few hundred
-//! bytes each, [`skim::Skimmed`]) with where each lies in its file; the
-//! merged JSON report is then written incident by incident from the
-//! reports' files ([`emit`]), so that memory follows the number of
-//! incidents, not their size, and no incident text is held. The other
+//! How it scales: each report is opened once and read ([`skim`], in
+//! parallel, one parser pass), and of its incidents only what ranking and
+//! grouping need is kept (a few hundred bytes each, [`skim::Skimmed`]) with
+//! where each lies in its file, kept open; the merged JSON report is then
+//! written incident by incident from those files ([`emit`]), so that
+//! memory follows the number of incidents, not their size, and no
+//! incident text is held. The other
 //! formats print from a whole report, built by [`Merged::into_report`].
 
 pub mod emit;
