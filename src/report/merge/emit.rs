@@ -52,32 +52,45 @@ impl Merged {
     }
 
     /// The incidents, in rank order, as they sit in the report's array
-    /// (without its brackets).
+    /// (without its brackets). A chunk is written while the workers render
+    /// the next one into a second set of buffers.
     fn write_incidents(&self, out: &mut dyn Write) -> Result<()> {
         let workers = rayon::current_num_threads().max(1) * 4;
         // Reused from chunk to chunk: no fresh pages for each.
-        let mut buffers: Vec<Vec<u8>> = vec![Vec::new(); workers];
+        let mut rendering: Vec<Vec<u8>> = vec![Vec::new(); workers];
+        let mut writing: Vec<Vec<u8>> = vec![Vec::new(); workers];
+        // How many of `writing` hold the previous chunk.
+        let mut ready = 0;
         let mut separator = 1;
         for chunk in self.ranked.chunks(CHUNK) {
-            let run = chunk.len().div_ceil(workers);
-            buffers
-                .par_iter_mut()
-                .zip(chunk.par_chunks(run))
-                .map(|(buffer, incidents)| {
-                    buffer.clear();
-                    for (file, incident) in incidents {
-                        buffer.extend_from_slice(b",\n    ");
-                        self.json_into(*file, incident, buffer)?;
-                    }
-                    Ok(())
-                })
-                .collect::<Result<()>>()?;
-            for buffer in &buffers[..chunk.len().div_ceil(run)] {
-                // The first incident has no comma before it.
-                out.write_all(&buffer[std::mem::take(&mut separator)..])?;
-            }
+            let mut rendered = Ok(0);
+            rayon::in_place_scope(|scope| {
+                scope.spawn(|_| rendered = self.render(chunk, &mut rendering));
+                write_out(&writing[..ready], &mut separator, out)
+            })?;
+            ready = rendered?;
+            std::mem::swap(&mut rendering, &mut writing);
         }
-        Ok(())
+        write_out(&writing[..ready], &mut separator, out)
+    }
+
+    /// A chunk of incidents as they sit in the report's array, each after
+    /// a comma, into the first buffers (as many as it returns).
+    fn render(&self, chunk: &[(u32, Skimmed)], buffers: &mut [Vec<u8>]) -> Result<usize> {
+        let run = chunk.len().div_ceil(buffers.len());
+        buffers
+            .par_iter_mut()
+            .zip(chunk.par_chunks(run))
+            .map(|(buffer, incidents)| {
+                buffer.clear();
+                for (file, incident) in incidents {
+                    buffer.extend_from_slice(b",\n    ");
+                    self.json_into(*file, incident, buffer)?;
+                }
+                Ok(())
+            })
+            .collect::<Result<()>>()?;
+        Ok(chunk.len().div_ceil(run))
     }
 
     /// The whole merged report, every incident read and built (for the
@@ -203,6 +216,15 @@ pub(super) fn open_budget() -> usize {
     }
     #[cfg(not(unix))]
     0
+}
+
+/// Rendered incidents written out; the very first has no comma before it
+/// (`separator` is 1 until then).
+fn write_out(buffers: &[Vec<u8>], separator: &mut usize, out: &mut dyn Write) -> Result<()> {
+    for buffer in buffers {
+        out.write_all(&buffer[std::mem::take(separator)..])?;
+    }
+    Ok(())
 }
 
 /// Pretty JSON printed at depth 0, added to `out` indented by `by` spaces
