@@ -9,7 +9,7 @@
 //! 2021-04-25 14:52:32 Start parsing parameters                                 any ISO date and time before free text
 //!   12 [57539.949044] Out of memory: Killed process 328391 …                    cat -n, nl, an editor's line numbers
 //! Nov 18, 2020 @ 14:17:57.697<TAB>E0501 11:03:37.635343 …                    Kibana / OpenSearch Discover (tab, space or nothing)
-//! > May  1 11:03:56 ecs-prod-003 kubelet: …                                   pasted as a quote, a list (`* `, `- `) or indented
+//! > May  1 11:03:56 ecs-prod-003 kubelet: …                                   pasted as a quote, a list (`* `, `- `), indented or as inline code
 //! ```
 //! The layers nest in this order (a pasted quote of grep output of
 //! `kubectl logs --prefix --timestamps`): [`Layer`]. Which layers an input
@@ -30,15 +30,16 @@ use nom::{
     IResult,
 };
 
-use super::lex::{clock, date, datetime, fixed_digits, month_name, number, space};
+use super::lex::{clock, date, datetime, fixed_digits, month_name, number, space, syslog_tag};
 use crate::time::{PartialStamp, Stamp};
 
 /// The longest learned string (a file name grep prints, a quote).
 const LEARNED_MAX: usize = 64;
 /// Layers at most in one input.
 const MAX_LAYERS: usize = 4;
-/// Bytes that quote or indent a pasted line.
-const QUOTE_BYTES: &[u8] = b" \t>*-+|";
+/// Bytes that quote or indent a pasted line (markdown's backticks too: a
+/// record pasted as inline code, ```` ```May  1 … ```` ).
+const QUOTE_BYTES: &[u8] = b" \t>*-+|`";
 
 /// A constant string learned from an input, kept inline so that an input's
 /// framing stays `Copy`.
@@ -382,6 +383,26 @@ fn separator(rest: &[u8]) -> Option<&[u8]> {
     }
 }
 
+/// A syslog-style tag at the start of what a prefix's time leaves, after
+/// any indentation: `(program, pid, message)`. Without a PID the tag is
+/// taken only when a known payload follows it (`    default: time="…"
+/// level=error …`, a CI runner's machine label), so that free text's
+/// `Warning: …` keeps its first word.
+///
+/// ```text
+/// 2023-12-16T04:14:34Z systemd[1]: snap.microk8s.daemon-kubelite.service: Scheduled restart job …   snap logs
+/// 2023-12-01T00:21:16.6665871Z     default: time="2023-12-01T00:18:12.888Z" level=error msg="…"   GitHub Actions, Vagrant
+/// ```
+pub fn tag(rest: &[u8]) -> Option<(&[u8], Option<u32>, &[u8])> {
+    let start = rest.iter().position(|&b| b != b' ' && b != b'\t')?;
+    let (message, (program, pid)) = syslog_tag(&rest[start..]).ok()?;
+    let named = program
+        .iter()
+        .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'/' | b'@'));
+    let known = || super::parse_payload(message).form != super::PayloadForm::Plain;
+    (named && !message.is_empty() && (pid.is_some() || known())).then_some((program, pid, message))
+}
+
 /// `[pod/NAME/CONTAINER] `: the rest and the container.
 fn kubectl(line: &[u8]) -> Option<(&[u8], &[u8])> {
     let inner = line.strip_prefix(b"[")?;
@@ -572,5 +593,23 @@ mod tests {
             prefix.strip(format!("12:{SYSLOG}").as_bytes()).0,
             SYSLOG.as_bytes()
         );
+    }
+
+    #[test]
+    fn a_tag_after_a_prefix_time() {
+        // Real: canonical/microk8s#4342 (`snap logs`) and
+        // containerd/containerd#9446 (GitHub Actions, then Vagrant's label).
+        let (program, pid, message) =
+            tag(b"systemd[1]: snap.microk8s.daemon-kubelite.service: Scheduled restart job")
+                .unwrap();
+        assert_eq!((program, pid), (&b"systemd"[..], Some(1)));
+        assert!(message.starts_with(b"snap.microk8s"));
+        let (program, pid, message) =
+            tag(br#"    default: time="2023-12-01T00:18:12.888205053Z" level=error msg="failed to delete shim""#).unwrap();
+        assert_eq!((program, pid), (&b"default"[..], None));
+        assert!(message.starts_with(b"time="));
+        // Free text keeps its first word.
+        assert!(tag(b"Warning: disk almost full").is_none());
+        assert!(tag(b"Start parsing parameters").is_none());
     }
 }
