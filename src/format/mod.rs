@@ -18,6 +18,7 @@ pub mod cloud_doc;
 pub mod cni;
 pub mod cri;
 pub mod dmesg;
+pub mod env_logger;
 pub mod iso;
 pub mod journal_delta;
 pub mod journal_export;
@@ -161,6 +162,10 @@ pub const LINE_FORMATS: &[LineFormat] = &[
     LineFormat {
         name: "talosctl-dmesg",
         parse: talos::parse,
+    },
+    LineFormat {
+        name: "env-logger",
+        parse: env_logger::parse,
     },
     LineFormat {
         name: "logrus-tty",
@@ -556,16 +561,18 @@ fn detect_lines(sample: &[u8], is_kernel: &dyn Fn(&[u8]) -> bool) -> InputFormat
         return bare.format;
     }
     let learned = prefix::Prefix::learn(&lines);
-    let chosen = if learned.is_none() {
-        bare
-    } else {
-        let with_prefix = best_format(&lines, learned);
-        if with_prefix.read > bare.read {
-            with_prefix
-        } else {
-            bare
+    let mut chosen = bare;
+    // The known layers, then a constant string inside them.
+    for candidate in [Some(learned), learned.with_constant(&lines)]
+        .into_iter()
+        .flatten()
+        .filter(|p| !p.is_none())
+    {
+        let with_prefix = best_format(&lines, candidate);
+        if with_prefix.read > chosen.read {
+            chosen = with_prefix;
         }
-    };
+    }
     let kernel_message =
         |line: &&[u8]| dmesg::parse_untimed(line).is_some_and(|e| is_kernel(&e.message));
     if chosen.read == 0
@@ -784,6 +791,12 @@ May  2 00:10:24 ecs-prod-003 dockerd: time="2023-05-02T00:10:24.148458112+08:00"
             "journal-delta",
             &[
                 r#"[ 7265.418733 <    1.000000 >] ecs-prod-003 kubelet[4568]: E0501 11:03:37.635343    4568 remote_runtime.go:276] "StopContainer from runtime service failed""#,
+            ],
+        ),
+        (
+            "env-logger",
+            &[
+                "[2026-09-10T01:28:06.838797Z ERROR init_or_kernel] [   26.869570] EXT4-fs error (device vda): ext4_lookup:1821: inode #97: comm nebula-init: deleted inode referenced: 1140",
             ],
         ),
         (

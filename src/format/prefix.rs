@@ -94,6 +94,9 @@ pub enum Layer {
     /// Kibana's and OpenSearch Dashboards' default date format
     /// (`MMM D, YYYY @ HH:mm:ss.SSS`), then a tab, spaces or nothing.
     Kibana,
+    /// Any other string every line starts with, up to a space: a build
+    /// tool's target (`  +greet | `), a fan-out tool's host (`10.0.0.3: `).
+    Constant(Learned),
 }
 
 impl Layer {
@@ -114,6 +117,7 @@ impl Layer {
             Layer::Kubectl => "kubectl --prefix stripped",
             Layer::Stamp => "leading timestamp read (kubectl/docker --timestamps)",
             Layer::Kibana => "Kibana/OpenSearch Discover time read",
+            Layer::Constant(_) => "constant line prefix stripped",
         }
     }
 
@@ -133,7 +137,7 @@ impl Layer {
     /// it; what the layer says goes to `outer`.
     fn strip<'a>(self, line: &'a [u8], outer: &mut Outer<'a>) -> Option<&'a [u8]> {
         match self {
-            Layer::Quote(quote) => line.strip_prefix(quote.get()),
+            Layer::Quote(quote) | Layer::Constant(quote) => line.strip_prefix(quote.get()),
             Layer::Grep { file, numbered } => grep(line, file, numbered),
             Layer::LineNumber => line_number(line),
             Layer::Kubectl => {
@@ -226,6 +230,43 @@ impl Prefix {
             }
         }
         prefix
+    }
+}
+
+impl Prefix {
+    /// These layers and, inside them, the longest string most `lines`
+    /// start with that ends at a space ([`Layer::Constant`]), if there is
+    /// one and a layer is left for it: the unknown prefix issue 9 asks to
+    /// learn. The caller keeps it only when more lines read with it.
+    pub fn with_constant(&self, lines: &[&[u8]]) -> Option<Prefix> {
+        let n = self.layers().count();
+        if n == MAX_LAYERS || lines.len() < 3 {
+            return None;
+        }
+        let inner: Vec<&[u8]> = lines.iter().map(|l| self.strip(l).0).collect();
+        let mut best: Option<&[u8]> = None;
+        for line in inner.iter().take(8) {
+            let head = &line[..line.len().min(LEARNED_MAX)];
+            for end in (1..head.len()).rev().filter(|&i| head[i] == b' ') {
+                let constant = &head[..=end];
+                if best.is_some_and(|b| b.len() >= constant.len()) {
+                    break;
+                }
+                // Blanks alone are the quote learner's; a constant names
+                // something.
+                if !constant.iter().any(u8::is_ascii_alphanumeric) {
+                    break;
+                }
+                let hits = inner.iter().filter(|l| l.starts_with(constant)).count();
+                if most(hits, inner.len()) {
+                    best = Some(constant);
+                    break;
+                }
+            }
+        }
+        let mut prefix = *self;
+        prefix.layers[n] = Some(Layer::Constant(Learned::new(best?)?));
+        Some(prefix)
     }
 }
 
@@ -611,5 +652,32 @@ mod tests {
         // Free text keeps its first word.
         assert!(tag(b"Warning: disk almost full").is_none());
         assert!(tag(b"Start parsing parameters").is_none());
+    }
+
+    #[test]
+    fn a_constant_string_inside_the_known_layers() {
+        // Real: earthly/earthly#1870 (a build target before containerd's
+        // lines) and kubernetes/kubernetes#61117 (a fan-out tool's host).
+        let lines: Vec<&[u8]> = vec![
+            br#"              +greet | time="2022-05-05T06:01:30.274013434Z" level=info msg="loading plugin""#,
+            br#"              +greet | time="2022-05-05T06:01:30.274085249Z" level=info msg="loading plugin""#,
+            br#"              +greet | time="2022-05-05T06:01:30.274161415Z" level=info msg="loading plugin""#,
+        ];
+        let prefix = Prefix::learn(&lines).with_constant(&lines).unwrap();
+        assert!(prefix.strip(lines[0]).0.starts_with(b"time="));
+        let hosts: Vec<&[u8]> = vec![
+            br#"10.200.1.3: {"ts":1753121332053.952,"msg":"a"}"#,
+            br#"10.200.1.3: {"ts":1753121332054.528,"msg":"b"}"#,
+            br#"10.200.1.3: {"ts":1753121332054.56,"msg":"c"}"#,
+        ];
+        let prefix = Prefix::NONE.with_constant(&hosts).unwrap();
+        assert!(prefix.strip(hosts[0]).0.starts_with(b"{"));
+        // Blanks alone are no constant, and too few lines teach nothing.
+        assert!(Prefix::NONE
+            .with_constant(&[&b"   a x"[..], b"   b y", b"   c z"])
+            .is_none());
+        assert!(Prefix::NONE
+            .with_constant(&[&b"host: a"[..], b"host: b"])
+            .is_none());
     }
 }
