@@ -8,8 +8,9 @@ use std::time::Instant;
 use chrono::{DateTime, FixedOffset};
 
 use crate::correlate::{correlate, Resolutions};
-use crate::detect::{detect, Event};
+use crate::detect::{detect, Event, PlacedMark, Precursors};
 use crate::entity::{Entity, EntityGraph, EntitySet, IdResolver, Mentions, Name};
+use crate::grammar::check::SampleFailure;
 use crate::input::{self, InputScan, NotRead, Progress, Source};
 use crate::matcher::RuleSet;
 use crate::report::{
@@ -128,13 +129,15 @@ pub fn run_with_progress(rules: &RuleSet, options: &Options, progress: Progress<
     }
     let outside = keep_within(&mut events, options.since, options.until);
 
-    let findings = detect(rules, &events, &graph);
+    let precursors = precursors(rules, &scans, &contexts, &resolver, &graph);
+    let findings = detect(rules, &events, &graph, &precursors);
+    drop(precursors);
     let event_records = if options.keep_events {
         event_records(rules, &events, &graph, &scans, &texts)
     } else {
         Vec::new()
     };
-    let resolutions = resolutions(&scans, &contexts, &resolver, &graph);
+    let resolutions = resolutions(rules, &scans, &contexts, &resolver, &graph);
     let clusters = correlate(
         &rules.grammar,
         &findings,
@@ -271,27 +274,75 @@ fn timeline(
     (events, untimed)
 }
 
+/// Every input's marks, placed in time, with resolved entities.
+fn placed_marks<'s>(
+    scans: &'s [InputScan],
+    contexts: &'s [TimeContext],
+    resolver: &'s IdResolver,
+) -> impl Iterator<Item = (usize, EventTime, Vec<Entity>)> + 's {
+    scans
+        .iter()
+        .zip(contexts)
+        .enumerate()
+        .flat_map(move |(input, (scan, ctx))| {
+            scan.output.marks.iter().map(move |m| {
+                (
+                    m.pattern as usize,
+                    ctx.place(m.stamp, m.line, input),
+                    resolver.resolve_all(&m.entities),
+                )
+            })
+        })
+}
+
 /// The resolution lines of every input, placed in time, by entity group.
 fn resolutions(
+    rules: &RuleSet,
     scans: &[InputScan],
     contexts: &[TimeContext],
     resolver: &IdResolver,
     graph: &EntityGraph,
 ) -> Resolutions {
-    let placed: Vec<(EventTime, Vec<Entity>)> = scans
+    let placed: Vec<(EventTime, Vec<Entity>)> = placed_marks(scans, contexts, resolver)
+        .filter(|(pattern, _, _)| rules.grammar.patterns[*pattern].resolves)
+        .map(|(_, time, entities)| (time, entities))
+        .collect();
+    Resolutions::new(placed.iter().map(|(t, e)| (*t, e.as_slice())), graph)
+}
+
+/// The marks sequence rules judge lines by, and where each input begins.
+fn precursors(
+    rules: &RuleSet,
+    scans: &[InputScan],
+    contexts: &[TimeContext],
+    resolver: &IdResolver,
+    graph: &EntityGraph,
+) -> Precursors {
+    let placed: Vec<(usize, EventTime, Vec<Entity>)> = placed_marks(scans, contexts, resolver)
+        .filter(|(pattern, _, _)| !rules.precedes(*pattern).is_empty())
+        .collect();
+    let starts = scans
         .iter()
         .zip(contexts)
         .enumerate()
-        .flat_map(|(input, (scan, ctx))| {
-            scan.output.resolutions.iter().map(move |r| {
-                (
-                    ctx.place(r.stamp, r.line, input),
-                    resolver.resolve_all(&r.entities),
-                )
-            })
+        .map(|(input, (scan, ctx))| {
+            // Exports list newest first: the input begins at the earlier
+            // of its first and last records.
+            let ends = [scan.output.first, scan.output.last];
+            let placed = ends
+                .into_iter()
+                .flatten()
+                .map(|(line, stamp)| ctx.place(Some(stamp), line, input));
+            placed.min()
         })
         .collect();
-    Resolutions::new(placed.iter().map(|(t, e)| (*t, e.as_slice())), graph)
+    let marks = placed.iter().map(|(pattern, time, entities)| PlacedMark {
+        pattern: *pattern,
+        time: *time,
+        entities,
+        host: None,
+    });
+    Precursors::new(&rules.grammar, marks, starts, graph)
 }
 
 /// Every event as the drill-down prints it: with its kinds, the pods its
@@ -613,6 +664,57 @@ fn not_read(n: NotRead) -> InputFailure {
         path: n.name,
         message: n.reason,
     }
+}
+
+/// Runs every detector's sequence samples (`[[detector.sequence]]`, which
+/// prove its `routine_after` rule) through the whole analysis, as a log
+/// would go: each must make a finding of its detector, or none, as it
+/// says.
+pub fn check_sequences(rules: &RuleSet) -> Vec<SampleFailure> {
+    let Ok(now) = DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z") else {
+        return Vec::new();
+    };
+    let mut failures = Vec::new();
+    for detector in &rules.grammar.detectors {
+        for sample in &detector.sequences {
+            let options = Options {
+                sources: vec![Source::Text {
+                    name: format!("sequence of {}", detector.kind),
+                    text: sample.lines.join("\n").into_bytes(),
+                }],
+                overrides: Overrides::default(),
+                local_zone: Zone::Fixed(*now.offset()),
+                now,
+                merge_window_s: 30 * 60,
+                since: None,
+                until: None,
+                keep_events: false,
+            };
+            let report = run(rules, &options);
+            let found = report
+                .incidents
+                .iter()
+                .flat_map(|i| &i.findings)
+                .any(|f| f.kind == detector.kind);
+            if found != sample.found {
+                failures.push(SampleFailure {
+                    origin: detector.kind.clone(),
+                    pattern: detector.kind.clone(),
+                    line: sample.lines.join("\n    "),
+                    problem: format!(
+                        "sequence ({}) {}",
+                        sample.note,
+                        if sample.found {
+                            "makes no finding"
+                        } else {
+                            "makes a finding"
+                        }
+                    ),
+                });
+            }
+        }
+    }
+    failures
 }
 
 #[cfg(test)]

@@ -450,11 +450,21 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<u8> {
         }
         Command::Grammars(GrammarsCommand::Check { dir }) => {
             let rules = load_rules(Some(&dir))?;
-            let failures = check(&rules);
+            let failures = check_all(&rules);
             report::grammars::print_check(&rules.grammar, &failures, out)?;
             Ok(u8::from(!failures.is_empty()))
         }
     }
+}
+
+/// Every proof a grammar carries: its lines ([`check`]) and its detectors'
+/// sequences, run through the analysis.
+fn check_all(rules: &RuleSet) -> Vec<crate::grammar::check::SampleFailure> {
+    let mut failures = check(rules);
+    if failures.is_empty() {
+        failures.extend(crate::analyze::check_sequences(rules));
+    }
+    failures
 }
 
 /// The built-in grammars, plus a user's directory.
@@ -483,7 +493,7 @@ pub(crate) fn analyze(args: AnalyzeArgs, out: &mut dyn Write) -> Result<u8> {
     if args.grammars.is_some() {
         // A user's grammar proves itself before it is trusted, as the
         // built-in ones do in the test suite.
-        let failures = check(&rules);
+        let failures = check_all(&rules);
         if !failures.is_empty() {
             let list: Vec<String> = failures.iter().map(ToString::to_string).collect();
             bail!("grammar samples do not hold:\n{}", list.join("\n"));

@@ -27,6 +27,9 @@ use crate::matcher::RuleSet;
 use crate::severity::Severity;
 use crate::time::EventTime;
 
+mod routine;
+pub use routine::{PlacedMark, Precursors};
+
 /// A matched line with its instant and resolved entities. Its host and
 /// entity set are shared with the other events that name the same, and its
 /// text stays in its input's [`crate::scan::Texts`].
@@ -97,7 +100,12 @@ impl Finding {
 /// Runs every detector over `events` (which must be sorted by time);
 /// `graph` says which pod a UID or name belongs to, and which containers
 /// are in one pod.
-pub fn detect(rules: &RuleSet, events: &[Event], graph: &EntityGraph) -> Vec<Finding> {
+pub fn detect(
+    rules: &RuleSet,
+    events: &[Event],
+    graph: &EntityGraph,
+    precursors: &Precursors,
+) -> Vec<Finding> {
     let pods = PodIndex::new(graph);
     let detectors = &rules.grammar.detectors;
     let mut findings = Vec::new();
@@ -116,6 +124,12 @@ pub fn detect(rules: &RuleSet, events: &[Event], graph: &EntityGraph) -> Vec<Fin
                     .entry((set, host))
                     .or_insert_with(|| subject(&detector.per, e, &pods).map(Arc::new));
                 Some((i, found.clone()?))
+            })
+            .filter(|(i, subject)| {
+                detector
+                    .routine_after
+                    .as_ref()
+                    .is_none_or(|rule| precursors.counts(d, rule.within_s, subject, &events[*i]))
             })
             .collect();
         drop(known);
@@ -171,18 +185,24 @@ pub fn detect(rules: &RuleSet, events: &[Event], graph: &EntityGraph) -> Vec<Fin
 /// roles the line names. A pod may be named by its UID or bare name, when
 /// the entity graph ties that to one `namespace/name`.
 fn subject(per: &[Role], event: &Event, pods: &PodIndex) -> Option<Entity> {
+    subject_of(per, &event.entities, event.host.as_deref(), pods)
+}
+
+/// [`subject`] of a line naming `entities` on `host`.
+fn subject_of(
+    per: &[Role],
+    entities: &[Entity],
+    host: Option<&str>,
+    pods: &PodIndex,
+) -> Option<Entity> {
     per.iter().find_map(|&role| match role {
-        Role::Node => Some(Entity::Node(Arc::from(
-            event.host.as_deref().unwrap_or(UNKNOWN_HOST),
-        ))),
-        Role::Pod => event
-            .entities
+        Role::Node => Some(Entity::Node(Arc::from(host.unwrap_or(UNKNOWN_HOST)))),
+        Role::Pod => entities
             .iter()
             .find(|e| matches!(e, Entity::Pod(_)))
-            .or_else(|| event.entities.iter().find_map(|e| pods.pod_of(e)))
+            .or_else(|| entities.iter().find_map(|e| pods.pod_of(e)))
             .cloned(),
-        role => event
-            .entities
+        role => entities
             .iter()
             .find(|e| e.value_for(role).is_some())
             .cloned(),

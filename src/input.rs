@@ -44,6 +44,12 @@ const FILE_PIECE: usize = 4 * 1024 * 1024;
 pub enum Source {
     Path(PathBuf),
     Stdin,
+    /// A log held in memory, read as stdin is (a grammar's sequence
+    /// sample: `grammars check`).
+    Text {
+        name: String,
+        text: Vec<u8>,
+    },
 }
 
 impl Source {
@@ -113,6 +119,7 @@ pub fn read_all(sources: &[Source], rules: &RuleSet, progress: Progress<'_>) -> 
         let named = match source {
             Source::Path(path) => path.display().to_string(),
             Source::Stdin => "-".to_string(),
+            Source::Text { name, .. } => name.clone(),
         };
         let mut scans = Vec::new();
         let mut notes = Vec::new();
@@ -133,6 +140,7 @@ pub fn read_all(sources: &[Source], rules: &RuleSet, progress: Progress<'_>) -> 
         let walk = catch_unwind(AssertUnwindSafe(|| match source {
             Source::Path(path) => discover::walk(path, &mut visit),
             Source::Stdin => discover::walk_reader("-", &mut std::io::stdin().lock(), &mut visit),
+            Source::Text { name, text } => discover::walk_reader(name, &mut &text[..], &mut visit),
         }));
         let walk = walk.unwrap_or_else(|panic| {
             notes.push(internal_error(named.clone(), &*panic));

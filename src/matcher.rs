@@ -14,7 +14,7 @@
 //! workload) are frequent in healthy logs and, for files, looked for in a
 //! second pass on the lines that mention an entity a finding named.
 
-use aho_corasick::{packed, AhoCorasick, Input, MatchKind, Span};
+use aho_corasick::{packed, AhoCorasick, AhoCorasickKind, Input, MatchKind, Span};
 
 use crate::entity::Role;
 use crate::grammar::Grammar;
@@ -59,6 +59,10 @@ pub struct RuleSet {
     roles: Vec<Vec<(usize, Role)>>,
     /// For each pattern, whether a detector uses it.
     feeds_detector: Vec<bool>,
+    /// Per pattern, [`RuleSet::precedes`].
+    precedes: Vec<Vec<usize>>,
+    /// Per pattern, [`RuleSet::routine_rule`].
+    routine_rule: Vec<Option<usize>>,
 }
 
 /// One pattern matched one message; capture values borrow from it.
@@ -82,22 +86,42 @@ impl RuleSet {
         // lines are routine (a kubelet writes one per container that ends):
         // like links, a later pass reads them, and only when node state
         // needs them (state/life.rs).
-        let feeds_detector: Vec<bool> = grammar
-            .detectors_of_pattern()
+        // So are the lines that make a detector's lines routine
+        // (`routine_after`): kept as marks, they are what the detector's
+        // lines are judged by.
+        let detectors = grammar.detectors_of_pattern();
+        let precedes = grammar.routines_of_pattern();
+        let feeds_detector: Vec<bool> = detectors
             .iter()
+            .zip(&precedes)
             .zip(&grammar.patterns)
-            .map(|(d, p)| {
+            .map(|((d, r), p)| {
                 !d.is_empty()
+                    || !r.is_empty()
                     || p.component.is_some()
                     || p.resolves
                     || crate::report::conditions::states_condition(&p.regex)
             })
             .collect();
+        // A line may be left out as routine while scanning only when the
+        // one detector that counts its pattern has a sequence rule.
+        let routine_rule: Vec<Option<usize>> = detectors
+            .iter()
+            .map(|d| match d[..] {
+                [only] if grammar.detectors[only].routine_after.is_some() => Some(only),
+                _ => None,
+            })
+            .collect();
         // Literals are plain strings of bounded number; building cannot fail
         // short of exceeding aho-corasick's size limits.
+        // A DFA: every candidate line is searched end to end for all its
+        // literals (overlapping), where the default's NFA follows failure
+        // links at every byte; the library's literals make a DFA of well
+        // under a megabyte.
         let build = |kind, literals: &[&str]| {
             AhoCorasick::builder()
                 .match_kind(kind)
+                .kind(Some(AhoCorasickKind::DFA))
                 .build(literals)
                 .expect("grammar literals form a valid automaton")
         };
@@ -131,7 +155,21 @@ impl RuleSet {
             by_literal,
             roles,
             feeds_detector,
+            precedes,
+            routine_rule,
         }
+    }
+
+    /// The detectors whose `routine_after` lists `pattern`: its lines are
+    /// kept as marks.
+    pub fn precedes(&self, pattern: usize) -> &[usize] {
+        &self.precedes[pattern]
+    }
+
+    /// The detector that alone counts `pattern`, when it has a sequence
+    /// rule: a line of the pattern may be routine.
+    pub fn routine_rule(&self, pattern: usize) -> Option<usize> {
+        self.routine_rule[pattern]
     }
 
     /// Whether a detector uses `pattern`, or it states a version, a

@@ -26,7 +26,7 @@
 mod texts;
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
 use rayon::prelude::*;
@@ -168,11 +168,13 @@ impl Context {
     }
 }
 
-/// A line of a `resolves` pattern (a pod's failure over): only its time
-/// and entities are kept, since a node writes one for every container that
-/// stops normally.
+/// A line of a `resolves` pattern (a pod's failure over) or of one that a
+/// sequence rule judges other lines by (a task deleted, a stop asked for):
+/// only its pattern, time and entities are kept, since a node writes such
+/// lines for every container that stops normally.
 #[derive(Clone, Debug)]
-pub struct Resolution {
+pub struct Mark {
+    pub pattern: u32,
     pub line: u64,
     pub stamp: Option<Stamp>,
     pub entities: EntitySet,
@@ -195,7 +197,7 @@ pub struct ScanOutput {
     chunks: Vec<Vec<RawEvent>>,
     /// The lines of the events.
     pub texts: Texts,
-    pub resolutions: Vec<Resolution>,
+    pub marks: Vec<Mark>,
     /// The entities of the lines that show a container or sandbox started
     /// or ended (a pattern's `life`).
     pub lifecycle: Vec<(crate::grammar::Life, EntitySet)>,
@@ -213,7 +215,18 @@ pub struct ScanOutput {
     open: Option<OpenContext>,
     /// One shared copy of each host and entity set the events name.
     shared: Shared,
+    /// The last mark of each (detector, subject) a sequence rule judges
+    /// by, in the buffer being scanned: a routine line right after its mark
+    /// becomes no event (see [`ScanOutput::routine`]). Dropped with the
+    /// buffer, so it holds at most a buffer's subjects.
+    recent: HashMap<(usize, Entity), (Stamp, usize)>,
 }
+
+/// The pattern of a mark whose work is done: it made a routine line in its
+/// own buffer no event, and nothing else reads it (dropped when the buffer
+/// ends). A node ends a container a minute; its marks would otherwise
+/// be kept for the whole run.
+const SPENT: u32 = u32::MAX;
 
 /// Hosts, entity values and entity sets, each allocated once per input.
 #[derive(Debug, Default)]
@@ -285,11 +298,11 @@ impl ScanOutput {
             e.host = e.host.as_deref().map(|h| self.shared.host(h));
             e.entities = self.shared.set(&e.entities);
         }
-        for r in &mut next.resolutions {
+        for r in &mut next.marks {
             r.line += base;
             r.entities = self.shared.set(&r.entities);
         }
-        self.resolutions.append(&mut next.resolutions);
+        self.marks.append(&mut next.marks);
         for (_, entities) in &mut next.lifecycle {
             *entities = self.shared.set(entities);
         }
@@ -360,6 +373,15 @@ impl ScanOutput {
             _ if events.is_empty() => {}
             _ => self.chunks.push(events),
         }
+    }
+
+    /// Drops what only the buffer just scanned needed: the marks spent on
+    /// its routine lines, and the last mark of each subject. The pieces of
+    /// a file wait for each other before they are appended, so this is done
+    /// as each ends.
+    fn end_buffer(&mut self) {
+        self.marks.retain(|m| m.pattern != SPENT);
+        self.recent = HashMap::new();
     }
 
     /// Keeps the entities `m` names together, as one shared set.
@@ -455,14 +477,40 @@ impl ScanOutput {
                 self.link(&m, host.as_deref());
                 continue;
             }
-            if rules.grammar.patterns[m.pattern].resolves {
+            let precedes = rules.precedes(m.pattern);
+            let resolves = rules.grammar.patterns[m.pattern].resolves;
+            if resolves || !precedes.is_empty() {
                 self.link(&m, host.as_deref());
-                let entities = self.shared.set(&entities_of(&m.entities, host.as_deref()));
-                self.resolutions.push(Resolution {
+                // A mark only a sequence rule reads is spent within its
+                // buffer, nearly always: its set is not shared until it
+                // is kept (append).
+                let named = entities_of(&m.entities, host.as_deref());
+                let entities = if resolves {
+                    self.shared.set(&named)
+                } else {
+                    EntitySet::from(named)
+                };
+                for &d in precedes {
+                    let subject = scan_subject(&rules.grammar.detectors[d].per, &entities);
+                    if let (Some(subject), Some(stamp)) = (subject, stamp) {
+                        self.recent.insert((d, subject), (stamp, self.marks.len()));
+                    }
+                }
+                self.marks.push(Mark {
+                    pattern: m.pattern as u32,
                     line,
                     stamp,
                     entities,
                 });
+                continue;
+            }
+            if let Some(mark) = self.routine(rules, &m, stamp, host.as_deref()) {
+                // Its mark served the one line it was for, unless it also
+                // ends an incident or another rule reads it.
+                let pattern = self.marks[mark].pattern as usize;
+                if !rules.grammar.patterns[pattern].resolves && rules.precedes(pattern).len() == 1 {
+                    self.marks[mark].pattern = SPENT;
+                }
                 continue;
             }
             let mut hasher = std::collections::hash_map::DefaultHasher::new();
@@ -491,6 +539,30 @@ impl ScanOutput {
                 });
             }
         }
+    }
+
+    /// Whether `m` is a routine line its sequence rule can judge here: the
+    /// index of the mark for its subject that came earlier in this buffer,
+    /// within the rule's window. Such a line (a shim that disconnects right after its task
+    /// was deleted: one per container that ends) is a state transition, not
+    /// an event; any other line of the pattern is kept and judged with
+    /// every input's marks when detecting ([`crate::detect`]).
+    fn routine(
+        &self,
+        rules: &RuleSet,
+        m: &Match<'_>,
+        stamp: Option<Stamp>,
+        host: Option<&str>,
+    ) -> Option<usize> {
+        let d = rules.routine_rule(m.pattern)?;
+        let detector = &rules.grammar.detectors[d];
+        let rule = detector.routine_after.as_ref()?;
+        let subject = scan_subject(&detector.per, &entities_of(&m.entities, host))?;
+        let (at, mark) = self.recent.get(&(d, subject))?;
+        let ms = stamp?.millis_since(at)?;
+        (0..=rule.within_s.saturating_mul(1000))
+            .contains(&ms)
+            .then_some(*mark)
     }
 
     /// Matches a line no format reads, as [`format::unframed`] says: from
@@ -585,6 +657,15 @@ impl ScanOutput {
     }
 }
 
+/// The subject a detector counting `per` would count a line naming
+/// `entities` under, as far as the line alone tells (no pod index, no
+/// host): a sequence rule's mark and line meet on it within one buffer.
+fn scan_subject(per: &[crate::entity::Role], entities: &[Entity]) -> Option<Entity> {
+    per.iter()
+        .find_map(|&role| entities.iter().find(|e| e.value_for(role).is_some()))
+        .cloned()
+}
+
 /// Scans a buffer of whole records (the last may lack its newline) for the
 /// patterns of `stage`, framing and counting every record.
 pub fn scan(buf: &[u8], framing: Framing, rules: &RuleSet, stage: Stage) -> ScanOutput {
@@ -653,6 +734,7 @@ fn scan_piece(piece: &[u8], format: InputFormat, rules: &RuleSet, stage: Stage) 
         Framed::Record(envelope) => stamp_of(&envelope).map(|stamp| (n, stamp)),
         _ => None,
     });
+    out.end_buffer();
     out
 }
 
@@ -678,6 +760,7 @@ fn scan_entries(buf: &[u8], format: EntryFormat, rules: &RuleSet, stage: Stage) 
         out.take(rules, stage, &envelope, line, &message, candidate);
         out.last = stamp_of(&envelope).map(|stamp| (line, stamp)).or(out.last);
     }
+    out.end_buffer();
     out
 }
 
@@ -815,6 +898,35 @@ mod tests {
         let single = scan(line, framing, &rules, Stage::All);
         assert!(ended(&single.lifecycle));
         assert_eq!(single.links.len(), 1);
+    }
+
+    /// A shim that disconnects right after dockerd saw its task deleted is
+    /// a state transition, no event; one that disconnects with no mark
+    /// before it stays an event, judged later with every input's marks.
+    #[test]
+    fn a_routine_line_after_its_mark_becomes_no_event() {
+        let rules = RuleSet::new(crate::grammar::Grammar::builtin().unwrap());
+        // Real: containerd/containerd PR 11815 (indentation dropped), then
+        // the disconnect of containerd#6402 (time prefix restored).
+        let log: &[u8] = b"INFO[2025-05-07T08:57:56.576773500Z] ignoring event                                container=589c33c88591a9936cb8fd64453e4b0c1357ae2f79d975c34645ff8f0aa10485 module=libcontainerd namespace=moby topic=/tasks/delete type=\"*events.TaskDelete\"
+INFO[2025-05-07T08:57:56.576938958Z] shim disconnected                             id=589c33c88591a9936cb8fd64453e4b0c1357ae2f79d975c34645ff8f0aa10485 namespace=moby
+INFO[2025-05-07T09:04:01.309515034Z] shim disconnected                             id=6ce9d405aaae9dfae615d0810ba46b4726c60607dd940233fe824b651158372e
+";
+        let out = scan(log, Framing::detect(log), &rules, Stage::Findings);
+        let disconnect = rules
+            .grammar
+            .patterns
+            .iter()
+            .position(|p| p.id == "containerd.shim_disconnected")
+            .unwrap();
+        let events: Vec<u64> = out
+            .events()
+            .filter(|e| e.pattern == disconnect)
+            .map(|e| e.line)
+            .collect();
+        assert_eq!(events, [3]);
+        // The task delete made its disconnect routine: nothing keeps it.
+        assert!(out.marks.is_empty());
     }
 
     #[test]

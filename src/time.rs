@@ -99,6 +99,27 @@ impl Stamp {
     pub fn is_relative(self) -> bool {
         matches!(self, Stamp::SinceBoot(_) | Stamp::SinceStart(_))
     }
+
+    /// Milliseconds from `earlier` to `self` as read, before any time
+    /// context: two readings of one kind (and, for local ones, both with or
+    /// both without a year) are on one clock. `None` otherwise, or for an
+    /// impossible date.
+    pub fn millis_since(&self, earlier: &Stamp) -> Option<i64> {
+        let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        match (self, earlier) {
+            (Stamp::Absolute(a), Stamp::Absolute(b)) => {
+                Some(a.signed_duration_since(*b).num_milliseconds())
+            }
+            (Stamp::Local(a), Stamp::Local(b)) if a.year.is_some() == b.year.is_some() => {
+                // A leap year, so that Feb 29 of a yearless reading exists.
+                let (a, b) = (a.naive_in(2000)?, b.naive_in(2000)?);
+                Some(a.signed_duration_since(b).num_milliseconds())
+            }
+            (Stamp::SinceBoot(a), Stamp::SinceBoot(b))
+            | (Stamp::SinceStart(a), Stamp::SinceStart(b)) => Some(ms(*a).saturating_sub(ms(*b))),
+            _ => None,
+        }
+    }
 }
 
 /// When an event happened, as precisely as its line says: an instant, or a

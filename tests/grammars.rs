@@ -20,6 +20,38 @@ fn every_builtin_sample_and_reject_holds() {
     }
 }
 
+/// Every `[[detector.sequence]]` runs through the whole analysis and makes
+/// a finding exactly when it says; and the check catches one that lies.
+#[test]
+fn every_builtin_sequence_holds_and_a_wrong_one_is_caught() {
+    let rules = RuleSet::new(Grammar::builtin().expect("built-in grammars load"));
+    let failures = podmortem::analyze::check_sequences(&rules);
+    let report: Vec<String> = failures.iter().map(ToString::to_string).collect();
+    assert!(
+        failures.is_empty(),
+        "sequences fail:\n{}",
+        report.join("\n")
+    );
+    let proved: usize = rules
+        .grammar
+        .detectors
+        .iter()
+        .map(|d| d.sequences.len())
+        .sum();
+    assert!(proved >= 3, "{proved} sequences");
+    // The same library with each sequence's verdict turned round fails on
+    // every one of them.
+    let files = builtin::FILES.iter().map(|(name, text)| {
+        let flipped = text
+            .replace("\nfound = true", "\nfound = was_true")
+            .replace("\nfound = false", "\nfound = true")
+            .replace("\nfound = was_true", "\nfound = false");
+        (format!("grammars/{name}"), flipped)
+    });
+    let flipped = RuleSet::new(Grammar::from_sources(files).unwrap());
+    assert_eq!(podmortem::analyze::check_sequences(&flipped).len(), proved);
+}
+
 #[test]
 fn builtin_list_names_every_grammar_file_in_order() {
     let mut on_disk: Vec<String> =
@@ -131,6 +163,14 @@ fn loading_rejects_broken_grammars_with_the_file_and_reason() {
         (&detector_per("['node', 'container']"), "`node` only last"),
         (&detector_per("'pid'"), "is not a subject"),
         (&detector_per("['pod', 'container']"), "captures none of pod, container"),
+        (
+            &format!("{}routine_after = {{ patterns = ['p'], within = '2m' }}\n", detector_per("'pid'").replace("per = 'pid'", "per = 'node'")),
+            "none of them one the detector counts",
+        ),
+        (
+            &format!("{}[[detector.sequence]]\nnote = 'n'\nlines = ['a1']\nfound = true\n", detector_per("'node'")),
+            "the detector has none",
+        ),
     ];
     for (text, expected) in cases {
         let text: &str = text;

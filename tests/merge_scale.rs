@@ -203,3 +203,54 @@ fn a_merge_holds_no_report_whole() {
         .all(|(i, r)| r.rank == i + 1));
     assert_eq!(merged.fleet.len(), 20);
 }
+
+/// `podmortem merge`'s two passes over the same reports, in process.
+fn merge_in_process(paths: &[PathBuf]) -> podmortem::report::merge::Merged {
+    use podmortem::report::merge::{skim, Merge};
+    let mut merge = Merge::default();
+    for path in paths {
+        merge.add(path.clone(), skim::read(path).unwrap()).unwrap();
+    }
+    merge.finish(podmortem::report::fleet::FleetOptions::default())
+}
+
+/// Each report is opened once: its incidents are read again from the
+/// file read first. One replaced after it was read (a new file renamed
+/// over it, as a DaemonSet rewrites its report) is merged as it was read;
+/// one cut short in place is an error that names it, never a merged report
+/// with a torn incident.
+#[cfg(unix)]
+#[test]
+fn a_report_changed_between_the_passes() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let paths = many_reports(dir.path(), 3, 4);
+    let mut expected = Vec::new();
+    merge_in_process(&paths).write_json(&mut expected).unwrap();
+    let original = std::fs::read(&paths[1]).unwrap();
+
+    let merged = merge_in_process(&paths);
+    let other = dir.path().join("other.json");
+    std::fs::write(&other, &original[..original.len() / 2]).unwrap();
+    std::fs::rename(&other, &paths[1]).unwrap();
+    let mut out = Vec::new();
+    merged.write_json(&mut out).unwrap();
+    assert!(out == expected, "a report renamed over is read as it was");
+
+    std::fs::write(&paths[1], &original).unwrap();
+    let merged = merge_in_process(&paths);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&paths[1])
+        .unwrap()
+        .set_len(original.len() as u64 / 2)
+        .unwrap();
+    let error = format!("{:#}", merged.write_json(&mut Vec::new()).unwrap_err());
+    assert!(
+        error.contains(&format!(
+            "{}: changed while it was merged",
+            paths[1].display()
+        )),
+        "{error}"
+    );
+}

@@ -30,10 +30,12 @@ fn a_benign_day_of_node_noise_raises_nothing_above_low() {
     assert!(report["stats"]["events"].as_u64().unwrap() > 0);
 }
 
-/// containerd's routine cleanup after a shim exits: `shim disconnected`,
-/// `cleaning up after shim disconnected`, `cleaning up dead shim`.
+/// containerd's routine end of a pod's sandbox: the stop asked for, then
+/// the cleanup after its shim exits: `shim disconnected`, `cleaning up
+/// after shim disconnected`, `cleaning up dead shim`.
 fn cleanup_round(hms: &str, id: &str) -> String {
     [
+        format!("May  1 {hms} worker-7 containerd: time=\"2023-05-01T{hms}.401238120+08:00\" level=info msg=\"StopPodSandbox for \\\"{id}\\\"\""),
         format!("May  1 {hms} worker-7 containerd: time=\"2023-05-01T{hms}.606751136+08:00\" level=info msg=\"shim disconnected\" id={id} namespace=k8s.io"),
         format!("May  1 {hms} worker-7 containerd: time=\"2023-05-01T{hms}.606804172+08:00\" level=warning msg=\"cleaning up after shim disconnected\" id={id} namespace=k8s.io"),
         format!("May  1 {hms} worker-7 containerd: time=\"2023-05-01T{hms}.606833001+08:00\" level=info msg=\"cleaning up dead shim\" namespace=k8s.io"),
@@ -43,8 +45,9 @@ fn cleanup_round(hms: &str, id: &str) -> String {
 
 #[test]
 fn routine_shim_cleanups_are_not_even_events() {
-    // A busy node logs this triple for every container that exits (the
-    // generated day holds ~100k): counting them would cost an event each.
+    // A busy node logs this for every pod that ends (the generated day
+    // holds ~100k): holding them would cost an event each. The stop before
+    // each disconnect makes it a state transition (issue 9 section 4).
     let ids: Vec<String> = (0..50)
         .map(|n| format!("{n:02x}{}", "ab".repeat(31)))
         .collect();
@@ -61,4 +64,32 @@ fn routine_shim_cleanups_are_not_even_events() {
         "{report:#}"
     );
     assert_eq!(report["stats"]["events"], 0);
+}
+
+/// Among routine ends, one shim that disconnects with no stop, exit or
+/// delete before it, minutes into the log, is one incident on its
+/// container, and the only event held.
+#[test]
+fn a_shim_that_dies_among_routine_ends_is_one_incident() {
+    let ids: Vec<String> = (0..50)
+        .map(|n| format!("{n:02x}{}", "ab".repeat(31)))
+        .collect();
+    let mut lines: Vec<String> = ids
+        .iter()
+        .enumerate()
+        .map(|(n, id)| cleanup_round(&format!("12:{:02}:{:02}", n / 10, (n % 10) * 6), id))
+        .collect();
+    let dead = format!("ee{}", "cd".repeat(31));
+    // Composed from containerd#6402's disconnect, at 12:03:31.
+    lines.insert(
+        36,
+        format!("May  1 12:03:31 worker-7 containerd: time=\"2023-05-01T12:03:31.309515034+08:00\" level=info msg=\"shim disconnected\" id={dead} namespace=k8s.io"),
+    );
+    let report = common::report_on_cst_log(&(lines.join("\n") + "\n"));
+    let incidents = report["incidents"].as_array().unwrap();
+    assert_eq!(incidents.len(), 1, "{report:#}");
+    assert_eq!(incidents[0]["kind"], "containerd_shim_died");
+    assert_eq!(incidents[0]["severity"], "medium");
+    assert_eq!(incidents[0]["containers"], serde_json::json!([dead]));
+    assert_eq!(report["stats"]["events"], 1);
 }

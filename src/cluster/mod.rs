@@ -237,7 +237,7 @@ pub fn scan_records(
         }
     }
     out.texts = texts;
-    for r in &mut out.resolutions {
+    for r in &mut out.marks {
         r.line = source(r.line).map_or(0, |s| s.line);
     }
     let back = |at: Option<(u64, crate::time::Stamp)>| {

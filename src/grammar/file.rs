@@ -7,7 +7,10 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::advice::{self, Source, StepDef};
-use super::{error, Chain, Detector, DetectorLevel, FixedIn, GrammarError, Pattern, Sample};
+use super::{
+    error, Chain, Detector, DetectorLevel, FixedIn, GrammarError, Pattern, Routine, Sample,
+    SequenceSample,
+};
 use crate::entity::Role;
 use crate::severity::Severity;
 use crate::time::parse_duration;
@@ -133,6 +136,30 @@ pub struct DetectorDef {
     pub references: Vec<String>,
     #[serde(default)]
     pub fixed_in: Option<FixedInDef>,
+    /// When the detector's lines are routine: `{ patterns = [...], within
+    /// = "2m" }` (see [`super::Routine`]).
+    #[serde(default)]
+    pub routine_after: Option<RoutineDef>,
+    /// Short logs that prove `routine_after`: `[[detector.sequence]]`.
+    #[serde(default)]
+    pub sequence: Vec<SequenceDef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoutineDef {
+    pub patterns: Vec<String>,
+    pub within: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SequenceDef {
+    /// Why these lines should (or should not) make a finding.
+    pub note: String,
+    pub lines: Vec<String>,
+    /// Whether the lines make a finding of the detector.
+    pub found: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -286,26 +313,18 @@ pub fn compile_detector(
 ) -> Result<Detector, GrammarError> {
     let at = format!("{origin}: detector '{}'", def.kind);
     let per = subject_roles(&at, &def.per.list())?;
-    let pattern_ids = def
-        .patterns
-        .iter()
-        .map(|id| {
-            let index = patterns.iter().position(|p| p.id == *id);
-            let index = index.ok_or_else(|| error(&at, format!("unknown pattern '{id}'")))?;
-            let captures: Vec<&str> = patterns[index].regex.capture_names().flatten().collect();
-            let names_subject = per.iter().any(|&role| {
-                role == Role::Node || role.spellings().iter().any(|n| captures.contains(n))
-            });
-            if !names_subject {
-                let names: Vec<&str> = per.iter().map(|r| r.name()).collect();
-                return Err(error(
-                    &at,
-                    format!("pattern '{id}' captures none of {}", names.join(", ")),
-                ));
-            }
-            Ok(index)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let pattern_ids = subject_patterns(&at, &def.patterns, &per, patterns)?;
+    let routine_after = def
+        .routine_after
+        .as_ref()
+        .map(|r| compile_routine(&at, r, &per, &pattern_ids, patterns))
+        .transpose()?;
+    if routine_after.is_none() && !def.sequence.is_empty() {
+        return Err(error(
+            &at,
+            "[[detector.sequence]] proves a `routine_after` rule: the detector has none".into(),
+        ));
+    }
     let window_s = parse_duration(&def.window).ok_or_else(|| {
         error(
             &at,
@@ -348,6 +367,77 @@ pub fn compile_detector(
         sources: def.sources.clone(),
         remediation,
         references: def.references.clone(),
+        routine_after,
+        sequences: def
+            .sequence
+            .iter()
+            .map(|q| SequenceSample {
+                note: q.note.clone(),
+                lines: q.lines.clone(),
+                found: q.found,
+            })
+            .collect(),
+    })
+}
+
+/// The indices of pattern `ids`, each of which must capture one of the
+/// subjects `per` names.
+fn subject_patterns(
+    at: &str,
+    ids: &[String],
+    per: &[Role],
+    patterns: &[Pattern],
+) -> Result<Vec<usize>, GrammarError> {
+    ids.iter()
+        .map(|id| {
+            let index = patterns.iter().position(|p| p.id == *id);
+            let index = index.ok_or_else(|| error(at, format!("unknown pattern '{id}'")))?;
+            let captures: Vec<&str> = patterns[index].regex.capture_names().flatten().collect();
+            let names_subject = per.iter().any(|&role| {
+                role == Role::Node || role.spellings().iter().any(|n| captures.contains(n))
+            });
+            if !names_subject {
+                let names: Vec<&str> = per.iter().map(|r| r.name()).collect();
+                return Err(error(
+                    at,
+                    format!("pattern '{id}' captures none of {}", names.join(", ")),
+                ));
+            }
+            Ok(index)
+        })
+        .collect()
+}
+
+/// A detector's `routine_after`: patterns that name its subjects and that
+/// it does not count itself, and a bounded window.
+fn compile_routine(
+    at: &str,
+    def: &RoutineDef,
+    per: &[Role],
+    counted: &[usize],
+    patterns: &[Pattern],
+) -> Result<Routine, GrammarError> {
+    let indices = subject_patterns(at, &def.patterns, per, patterns)?;
+    if indices.is_empty() || indices.iter().any(|p| counted.contains(p)) {
+        return Err(error(
+            at,
+            "`routine_after.patterns` must list at least one pattern, none of them one the detector counts".into(),
+        ));
+    }
+    let within_s = parse_duration(&def.within)
+        .filter(|&s| s > 0)
+        .ok_or_else(|| {
+            error(
+                at,
+                format!(
+                    "`routine_after.within = \"{}\"`: use 30s, 2m or 1h",
+                    def.within
+                ),
+            )
+        })?;
+    Ok(Routine {
+        patterns: indices,
+        within_s,
     })
 }
 

@@ -160,6 +160,32 @@ pub struct Detector {
     pub references: Vec<String>,
     /// The component version that fixes what this detector finds.
     pub fixed_in: Option<FixedIn>,
+    /// When its lines are routine rather than counted.
+    pub routine_after: Option<Routine>,
+    /// Short logs that prove `routine_after` (`grammars check` runs them).
+    pub sequences: Vec<SequenceSample>,
+}
+
+/// A sequence rule: a line of the detector is routine, and not counted,
+/// when a line of one of `patterns` named the same subject at most
+/// `within_s` before it (or in the same second after it: two programs'
+/// lines written at once land in either order). A shim that disconnects
+/// after its task was deleted is routine; one that disconnects with no
+/// stop, kill or exit before it died. A line whose input does not reach
+/// `within_s` back cannot be judged and is not counted either: an excerpt
+/// that begins at the disconnect does not show what came before.
+#[derive(Debug)]
+pub struct Routine {
+    pub patterns: Vec<usize>,
+    pub within_s: i64,
+}
+
+/// A short log and whether it makes a finding of its detector.
+#[derive(Debug)]
+pub struct SequenceSample {
+    pub note: String,
+    pub lines: Vec<String>,
+    pub found: bool,
 }
 
 impl Detector {
@@ -302,6 +328,17 @@ impl Grammar {
         let mut uses = vec![Vec::new(); self.patterns.len()];
         for (d, detector) in self.detectors.iter().enumerate() {
             for &p in &detector.patterns {
+                uses[p].push(d);
+            }
+        }
+        uses
+    }
+
+    /// Which detectors' `routine_after` rules list each pattern.
+    pub fn routines_of_pattern(&self) -> Vec<Vec<usize>> {
+        let mut uses = vec![Vec::new(); self.patterns.len()];
+        for (d, detector) in self.detectors.iter().enumerate() {
+            for &p in detector.routine_after.iter().flat_map(|r| &r.patterns) {
                 uses[p].push(d);
             }
         }

@@ -19,6 +19,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, FixedOffset};
+use rayon::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -353,29 +354,36 @@ pub fn group(
     }
     let none = BTreeSet::new();
     let window = chrono::Duration::seconds(options.window_s);
-    let mut out = Vec::new();
-    for (kind, mut list) in by_kind {
-        list.sort_by_key(|s| (s.first, s.last, s.rank));
-        let mut start = 0;
-        while start < list.len() {
-            let mut end = start + 1;
-            let mut reach = list[start].last;
-            while end < list.len() && list[end].first <= reach + window {
-                reach = reach.max(list[end].last);
-                end += 1;
+    // Kind by kind in parallel (a merge of 10,000 reports: 50 kinds of
+    // 10,000 sightings each), in the order of the kinds.
+    let by_kind: Vec<(&str, Vec<&Sighting>)> = by_kind.into_iter().collect();
+    let mut out: Vec<FleetIncident> = by_kind
+        .into_par_iter()
+        .flat_map_iter(|(kind, mut list)| {
+            list.sort_by_key(|s| (s.first, s.last, s.rank));
+            let mut out = Vec::new();
+            let mut start = 0;
+            while start < list.len() {
+                let mut end = start + 1;
+                let mut reach = list[start].last;
+                while end < list.len() && list[end].first <= reach + window {
+                    reach = reach.max(list[end].last);
+                    end += 1;
+                }
+                let members = &list[start..end];
+                let hit: BTreeSet<&str> = members
+                    .iter()
+                    .flat_map(|s| s.hosts.iter().map(String::as_str))
+                    .collect();
+                if hit.len() >= options.min_hosts.max(2) {
+                    let touched = touched.get(kind).unwrap_or(&none);
+                    out.push(incident(kind, members, touched, fleet, &inventory));
+                }
+                start = end;
             }
-            let members = &list[start..end];
-            let hit: BTreeSet<&str> = members
-                .iter()
-                .flat_map(|s| s.hosts.iter().map(String::as_str))
-                .collect();
-            if hit.len() >= options.min_hosts.max(2) {
-                let touched = touched.get(kind).unwrap_or(&none);
-                out.push(incident(kind, members, touched, fleet, &inventory));
-            }
-            start = end;
-        }
-    }
+            out
+        })
+        .collect();
     out.sort_by(|a, b| {
         b.hosts
             .len()

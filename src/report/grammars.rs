@@ -77,10 +77,11 @@ pub fn print_check(
         .iter()
         .map(|p| p.samples.len() + p.rejects.len())
         .sum();
+    let sequences: usize = grammar.detectors.iter().map(|d| d.sequences.len()).sum();
     let verdict = if failures.is_empty() { "ok" } else { "FAILED" };
     writeln!(
         out,
-        "{verdict}: {} patterns, {} detectors, {samples} sample and reject lines checked, {} failures",
+        "{verdict}: {} patterns, {} detectors, {samples} sample and reject lines and {sequences} sequences checked, {} failures",
         grammar.patterns.len(),
         grammar.detectors.len(),
         failures.len()

@@ -9,13 +9,12 @@
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 
 use super::skim::{Skimmed, CLOSE, OPEN};
-use super::{shift, Merged};
+use super::{shift, Merged, Source};
 use crate::report::{Incident, Report};
 
 /// Incidents rendered at once: ~10 MB of text at 10 KB an incident.
@@ -37,10 +36,15 @@ impl Merged {
             merged: self,
             matched: 0,
             done: self.ranked.is_empty(),
+            failed: false,
             stage: Vec::new(),
         };
-        serde_json::to_writer_pretty(&mut splice, &self.report)?;
-        splice.flush()?;
+        // Through a buffer: the printer writes a token at a time, and the
+        // splice looks at every byte until it has found the place.
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut splice);
+        serde_json::to_writer_pretty(&mut buffered, &self.report)?;
+        buffered.flush()?;
+        drop(buffered);
         if !splice.done {
             bail!("the merged report has no place for its incidents");
         }
@@ -48,32 +52,45 @@ impl Merged {
     }
 
     /// The incidents, in rank order, as they sit in the report's array
-    /// (without its brackets).
+    /// (without its brackets). A chunk is written while the workers render
+    /// the next one into a second set of buffers.
     fn write_incidents(&self, out: &mut dyn Write) -> Result<()> {
         let workers = rayon::current_num_threads().max(1) * 4;
         // Reused from chunk to chunk: no fresh pages for each.
-        let mut buffers: Vec<Vec<u8>> = vec![Vec::new(); workers];
+        let mut rendering: Vec<Vec<u8>> = vec![Vec::new(); workers];
+        let mut writing: Vec<Vec<u8>> = vec![Vec::new(); workers];
+        // How many of `writing` hold the previous chunk.
+        let mut ready = 0;
         let mut separator = 1;
         for chunk in self.ranked.chunks(CHUNK) {
-            let run = chunk.len().div_ceil(workers);
-            buffers
-                .par_iter_mut()
-                .zip(chunk.par_chunks(run))
-                .map(|(buffer, incidents)| {
-                    buffer.clear();
-                    for (file, incident) in incidents {
-                        buffer.extend_from_slice(b",\n    ");
-                        self.json_into(*file, incident, buffer)?;
-                    }
-                    Ok(())
-                })
-                .collect::<Result<()>>()?;
-            for buffer in &buffers[..chunk.len().div_ceil(run)] {
-                // The first incident has no comma before it.
-                out.write_all(&buffer[std::mem::take(&mut separator)..])?;
-            }
+            let mut rendered = Ok(0);
+            rayon::in_place_scope(|scope| {
+                scope.spawn(|_| rendered = self.render(chunk, &mut rendering));
+                write_out(&writing[..ready], &mut separator, out)
+            })?;
+            ready = rendered?;
+            std::mem::swap(&mut rendering, &mut writing);
         }
-        Ok(())
+        write_out(&writing[..ready], &mut separator, out)
+    }
+
+    /// A chunk of incidents as they sit in the report's array, each after
+    /// a comma, into the first buffers (as many as it returns).
+    fn render(&self, chunk: &[(u32, Skimmed)], buffers: &mut [Vec<u8>]) -> Result<usize> {
+        let run = chunk.len().div_ceil(buffers.len());
+        buffers
+            .par_iter_mut()
+            .zip(chunk.par_chunks(run))
+            .map(|(buffer, incidents)| {
+                buffer.clear();
+                for (file, incident) in incidents {
+                    buffer.extend_from_slice(b",\n    ");
+                    self.json_into(*file, incident, buffer)?;
+                }
+                Ok(())
+            })
+            .collect::<Result<()>>()?;
+        Ok(chunk.len().div_ceil(run))
     }
 
     /// The whole merged report, every incident read and built (for the
@@ -97,9 +114,10 @@ impl Merged {
             indent_into(&whole, 4, text);
             return Ok(());
         }
-        let (path, _) = &self.files[file as usize];
+        let source = &self.files[file as usize];
+        let path = &source.path;
         READ.with_borrow_mut(|bytes| {
-            read_range(path, skimmed, bytes)?;
+            read_range(source, skimmed, bytes)?;
             if !(bytes.starts_with(OPEN.as_bytes()) && bytes.ends_with(CLOSE.as_bytes())) {
                 bail!("{}: changed while it was merged", path.display());
             }
@@ -129,15 +147,15 @@ impl Merged {
     /// One incident read whole from its report, its rank, `related` and
     /// relative times those of the merge.
     fn incident(&self, file: u32, skimmed: &Skimmed) -> Result<Incident> {
-        let (path, input_base) = &self.files[file as usize];
+        let source = &self.files[file as usize];
         let mut incident: Incident = READ.with_borrow_mut(|bytes| {
-            read_range(path, skimmed, bytes)?;
+            read_range(source, skimmed, bytes)?;
             serde_json::from_slice(bytes)
-                .with_context(|| format!("{}: changed while it was merged", path.display()))
+                .with_context(|| format!("{}: changed while it was merged", source.path.display()))
         })?;
         incident.rank = skimmed.rank;
         incident.related = skimmed.related.clone();
-        shift_inputs(&mut incident, *input_base);
+        shift_inputs(&mut incident, source.input_base);
         Ok(incident)
     }
 }
@@ -147,13 +165,66 @@ thread_local! {
     static READ: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// The bytes of one incident in its report's file, into `bytes`.
-fn read_range(path: &Path, skimmed: &Skimmed, bytes: &mut Vec<u8>) -> Result<()> {
+/// The bytes of one incident in its report's file, into `bytes`: read
+/// from the file kept open, else from the file opened again.
+fn read_range(source: &Source, skimmed: &Skimmed, bytes: &mut Vec<u8>) -> Result<()> {
+    let path = &source.path;
+    let changed = || format!("{}: changed while it was merged", path.display());
     bytes.resize(skimmed.len as usize, 0);
+    #[cfg(unix)]
+    if let Some(file) = &source.file {
+        use std::os::unix::fs::FileExt;
+        return file
+            .read_exact_at(bytes, skimmed.offset)
+            .with_context(changed);
+    }
     let mut file = File::open(path).with_context(|| format!("{}", path.display()))?;
     file.seek(SeekFrom::Start(skimmed.offset))?;
-    file.read_exact(bytes)
-        .with_context(|| format!("{}: changed while it was merged", path.display()))
+    file.read_exact(bytes).with_context(changed)
+}
+
+/// How many reports' files a merge keeps open: the process's limit on
+/// open files, raised to its hard limit (as Go programs do at start), less
+/// room for the reports being read (a batch of 256) and for the rest. A
+/// report past it is opened again for each of its incidents. None where
+/// files are not read at an offset without a seek shared by threads.
+pub(super) fn open_budget() -> usize {
+    #[cfg(unix)]
+    {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit only writes the struct it is given.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+            return 0;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: limit.rlim_max.min(1 << 20),
+                ..limit
+            };
+            // SAFETY: setrlimit only reads the struct it is given; a
+            // refusal leaves the limit as it was.
+            if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+                limit = raised;
+            }
+        }
+        usize::try_from(limit.rlim_cur)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(512)
+    }
+    #[cfg(not(unix))]
+    0
+}
+
+/// Rendered incidents written out; the very first has no comma before it
+/// (`separator` is 1 until then).
+fn write_out(buffers: &[Vec<u8>], separator: &mut usize, out: &mut dyn Write) -> Result<()> {
+    for buffer in buffers {
+        out.write_all(&buffer[std::mem::take(separator)..])?;
+    }
+    Ok(())
 }
 
 /// Pretty JSON printed at depth 0, added to `out` indented by `by` spaces
@@ -176,11 +247,17 @@ struct Splice<'a> {
     /// How much of [`EMPTY`] the last bytes were: held back until known.
     matched: usize,
     done: bool,
+    /// Writing the incidents failed: nothing more is written (the buffer
+    /// before it flushes again when dropped).
+    failed: bool,
     stage: Vec<u8>,
 }
 
 impl Write for Splice<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.failed {
+            return Err(std::io::Error::other("the merged report was cut short"));
+        }
         if self.done {
             return self.out.write(buf);
         }
@@ -192,9 +269,10 @@ impl Write for Splice<'_> {
                     self.stage.extend_from_slice(&EMPTY[..EMPTY.len() - 1]);
                     self.out.write_all(&self.stage)?;
                     self.stage.clear();
-                    self.merged
-                        .write_incidents(self.out)
-                        .map_err(std::io::Error::other)?;
+                    if let Err(e) = self.merged.write_incidents(self.out) {
+                        self.failed = true;
+                        return Err(std::io::Error::other(e));
+                    }
                     self.out.write_all(b"\n  ]")?;
                     self.done = true;
                     self.matched = 0;

@@ -10,12 +10,13 @@
 //! `ignored` add up; notes are kept once each. Fleet incidents of the
 //! reports read are dropped and found again over the whole.
 //!
-//! How it scales: each report is read once ([`skim`], in parallel), and of
-//! its incidents only what ranking and grouping need is kept (a few hundred
-//! bytes each, [`skim::Skimmed`]) with where each lies in its file; the
-//! merged JSON report is then written incident by incident from the
-//! reports' files ([`emit`]), so that memory follows the number of
-//! incidents, not their size, and no incident text is held. The other
+//! How it scales: each report is opened once and read ([`skim`], in
+//! parallel, one parser pass), and of its incidents only what ranking and
+//! grouping need is kept (a few hundred bytes each, [`skim::Skimmed`]) with
+//! where each lies in its file, kept open; the merged JSON report is then
+//! written incident by incident from those files ([`emit`]), so that
+//! memory follows the number of incidents, not their size, and no
+//! incident text is held. The other
 //! formats print from a whole report, built by [`Merged::into_report`].
 
 pub mod emit;
@@ -23,6 +24,8 @@ pub mod skim;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
+
+use rayon::prelude::*;
 
 use super::fleet::{self, FleetOptions, Sighting};
 use super::{HostVersion, RelativeTime, Report, Stats, SCHEMA_VERSION};
@@ -32,9 +35,12 @@ use skim::{Part, Skimmed};
 pub struct Merge {
     /// Everything but the incidents.
     report: Report,
-    /// The reports read, with the index of their first input in the
-    /// merged `inputs`.
-    files: Vec<(PathBuf, usize)>,
+    /// The reports read.
+    files: Vec<Source>,
+    /// How many of their files may stay open (see [`emit::open_budget`]),
+    /// once a report is added.
+    open_budget: Option<usize>,
+    open: usize,
     /// Every incident, with its report (index into `files`); its rank and
     /// `related` hold indices into this list until the ranks are known.
     incidents: Vec<(u32, Skimmed)>,
@@ -67,6 +73,8 @@ impl Default for Merge {
                 conditions: Vec::new(),
             },
             files: Vec::new(),
+            open_budget: None,
+            open: 0,
             incidents: Vec::new(),
             sightings: Vec::new(),
             hosts: BTreeSet::new(),
@@ -76,11 +84,22 @@ impl Default for Merge {
     }
 }
 
+/// A report merged, to read its incidents again from.
+struct Source {
+    path: PathBuf,
+    /// The index of its first input in the merged `inputs`.
+    input_base: usize,
+    /// The file read, kept open while the budget allows: each report is
+    /// opened once, and one replaced since (renamed over) is read as it
+    /// was.
+    file: Option<std::fs::File>,
+}
+
 /// The merge, ranked: what is written as the merged report.
 pub struct Merged {
     /// The merged report without its incidents.
     pub report: Report,
-    files: Vec<(PathBuf, usize)>,
+    files: Vec<Source>,
     /// The incidents in rank order (rank = position + 1), with `related`
     /// as ranks.
     ranked: Vec<(u32, Skimmed)>,
@@ -95,6 +114,7 @@ impl Merge {
             incidents,
             sightings,
             hosts,
+            file,
         } = part;
         if report.schema_version == 0 || report.schema_version > SCHEMA_VERSION {
             return Err(format!(
@@ -117,8 +137,15 @@ impl Merge {
             .collect();
         let unknown = usize::MAX;
         self.hosts.extend(hosts);
-        let file = self.files.len() as u32;
-        self.files.push((path, input_base));
+        let budget = *self.open_budget.get_or_insert_with(emit::open_budget);
+        let file = file.filter(|_| self.open < budget);
+        self.open += usize::from(file.is_some());
+        self.files.push(Source {
+            path,
+            input_base,
+            file,
+        });
+        let file = self.files.len() as u32 - 1;
         self.sightings.extend(sightings.into_iter().map(|mut s| {
             s.rank = index.get(&s.rank).copied().unwrap_or(unknown);
             s
@@ -158,6 +185,8 @@ impl Merge {
         let Merge {
             mut report,
             files,
+            open_budget: _,
+            open: _,
             incidents,
             mut sightings,
             hosts,
@@ -166,9 +195,10 @@ impl Merge {
         } = self;
         report.host_versions = versions.into_iter().collect();
         // Ranked as one analyze ranks (score, then the earlier, then by
-        // title), in the order read when all are equal; sorted in place.
+        // title), in the order read when all are equal (a total order: the
+        // sort's result is one); sorted in place, in parallel.
         let mut ranked = incidents;
-        ranked.sort_unstable_by(|(_, a), (_, b)| {
+        ranked.par_sort_unstable_by(|(_, a), (_, b)| {
             b.score
                 .total_cmp(&a.score)
                 .then_with(|| a.first_seen.cmp(&b.first_seen))

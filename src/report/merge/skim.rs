@@ -9,9 +9,11 @@
 //! read whole, into the same [`Report`] type `analyze` builds, so that a
 //! field added there is merged without a change here.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::Path;
 
+use serde::de::value::MapDeserializer;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -32,6 +34,9 @@ pub struct Part {
     pub sightings: Vec<Sighting>,
     /// Every host it knows (inputs, versions, incidents).
     pub hosts: std::collections::BTreeSet<String>,
+    /// Its file, still open, to read its incidents again from (none when
+    /// parsed from bytes).
+    pub file: Option<std::fs::File>,
 }
 
 /// What a merge keeps of one incident until the merged report is written.
@@ -72,10 +77,14 @@ pub fn read(path: &Path) -> anyhow::Result<Part> {
     }
     BUFFER.with_borrow_mut(|bytes| {
         bytes.clear();
-        std::fs::File::open(path)
-            .and_then(|mut file| file.read_to_end(bytes))
+        let mut file = std::fs::File::open(path).with_context(|| format!("{}", path.display()))?;
+        file.read_to_end(bytes)
             .with_context(|| format!("{}", path.display()))?;
-        let part = parse(bytes).with_context(|| {
+        let part = parse(bytes).map(|part| Part {
+            file: Some(file),
+            ..part
+        });
+        let part = part.with_context(|| {
             format!(
                 "{}: not a podmortem JSON report (`analyze --format json`)",
                 path.display()
@@ -89,10 +98,13 @@ pub fn read(path: &Path) -> anyhow::Result<Part> {
     })
 }
 
-/// A report's bytes, skimmed.
+/// A report's bytes, skimmed: one pass of the parser over them. Each
+/// incident's values are passed over as raw JSON (their place in the
+/// bytes, checked but not built), and only those a merge reads are parsed
+/// again from there ([`READ`]: a tenth of an incident's bytes).
 pub fn parse(bytes: &[u8]) -> serde_json::Result<Part> {
     let top: Top = serde_json::from_slice(bytes)?;
-    let Some(raw_incidents) = top.incidents else {
+    let Some(located) = top.incidents else {
         return Err(de::Error::missing_field("incidents"));
     };
     // The rest, read whole as the report it is, with no incidents.
@@ -108,15 +120,30 @@ pub fn parse(bytes: &[u8]) -> serde_json::Result<Part> {
     let input_hosts = InputHosts::of(&report.inputs);
     let mut hosts = fleet::hosts(&report);
     let base = bytes.as_ptr() as usize;
-    let mut incidents = Vec::with_capacity(raw_incidents.len());
+    let mut incidents = Vec::with_capacity(located.len());
     let mut sightings = Vec::new();
-    for raw in raw_incidents {
-        let text = raw.get();
-        let skim: Skim = serde_json::from_str(text)?;
+    for Located { key, end, fields } in located {
+        // Its `{`: before its first key's quote, past white space; its
+        // `}`: after its last value, past white space.
+        let start = bytes[..key - base - 1]
+            .iter()
+            .rposition(|b| !b.is_ascii_whitespace())
+            .filter(|&at| bytes[at] == b'{')
+            .ok_or_else(|| de::Error::custom("an incident object out of shape"))?;
+        let close = (end - base)
+            + bytes[end - base..]
+                .iter()
+                .position(|b| !b.is_ascii_whitespace())
+                .filter(|&n| bytes[end - base + n] == b'}')
+                .ok_or_else(|| de::Error::custom("an incident object out of shape"))?;
+        let text = &bytes[start..=close];
+        let skim = Skim::deserialize(MapDeserializer::<_, serde_json::Error>::new(
+            fields.into_iter(),
+        ))?;
         let rank: usize = serde_json::from_str(skim.rank_raw.get())?;
         let at = |v: &RawValue| {
-            let start = v.get().as_ptr() as usize - text.as_ptr() as usize;
-            (start as u32, (start + v.get().len()) as u32)
+            let from = v.get().as_ptr() as usize - base - start;
+            (from as u32, (from + v.get().len()) as u32)
         };
         let relative = skim.first_relative.is_some()
             || skim.last_relative.is_some()
@@ -130,12 +157,12 @@ pub fn parse(bytes: &[u8]) -> serde_json::Result<Part> {
         sightings.extend(
             input_hosts.sighting(Facts {
                 kind: &skim.kind,
-                finding_kinds: skim.findings.iter().map(|f| f.kind.as_str()).collect(),
+                finding_kinds: skim.findings.iter().map(|f| &*f.kind).collect(),
                 evidence_files: skim
                     .findings
                     .iter()
                     .flat_map(|f| &f.evidence)
-                    .map(|e| e.file.as_str())
+                    .map(|e| &*e.file)
                     .collect(),
                 hosts: &skim.hosts,
                 relative: skim.first_relative.is_some() || skim.last_relative.is_some(),
@@ -143,17 +170,19 @@ pub fn parse(bytes: &[u8]) -> serde_json::Result<Part> {
                 last_seen: &skim.last_seen,
                 severity: skim.severity,
                 rank,
-                components: skim.versions.iter().map(|v| v.component.as_str()).collect(),
+                components: skim.versions.iter().map(|v| &*v.component).collect(),
             }),
         );
         let len = u32::try_from(text.len())
             .map_err(|_| de::Error::custom("an incident of 4 GiB or more"))?;
         incidents.push(Skimmed {
-            offset: (text.as_ptr() as usize - base) as u64,
+            offset: start as u64,
             len,
             rank_at: at(skim.rank_raw),
             related_at: at(skim.related_raw),
-            verbatim: !relative && text.starts_with(OPEN) && text.ends_with(CLOSE),
+            verbatim: !relative
+                && text.starts_with(OPEN.as_bytes())
+                && text.ends_with(CLOSE.as_bytes()),
             rank,
             related: serde_json::from_str(skim.related_raw.get())?,
             score: skim.score,
@@ -168,13 +197,14 @@ pub fn parse(bytes: &[u8]) -> serde_json::Result<Part> {
         incidents,
         sightings,
         hosts,
+        file: None,
     })
 }
 
-/// A report's top level: its incidents as raw JSON, its fleet incidents
+/// A report's top level: its incidents located, their fleet incidents
 /// passed over, the rest raw until read as a [`Report`].
 struct Top<'a> {
-    incidents: Option<Vec<&'a RawValue>>,
+    incidents: Option<Vec<Located<'a>>>,
     rest: Vec<(String, &'a RawValue)>,
 }
 
@@ -210,40 +240,141 @@ impl<'de> Deserialize<'de> for Top<'de> {
     }
 }
 
+/// The keys of an incident a merge reads ([`Skim`]'s fields).
+const READ: [&str; 15] = [
+    "rank",
+    "related",
+    "kind",
+    "suppressed",
+    "title",
+    "severity",
+    "score",
+    "first_seen",
+    "last_seen",
+    "first_relative",
+    "last_relative",
+    "hosts",
+    "findings",
+    "timeline",
+    "versions",
+];
+
+/// One incident as the parser passes it: where its first key and its last
+/// value lie (addresses in the report's bytes), and the values of the keys
+/// it reads, raw.
+struct Located<'a> {
+    key: usize,
+    end: usize,
+    fields: Vec<(&'static str, &'a RawValue)>,
+}
+
+impl<'de> Deserialize<'de> for Located<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct LocatedVisitor;
+        impl<'de> Visitor<'de> for LocatedVisitor {
+            type Value = Located<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an incident object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Located<'de>, A::Error> {
+                let mut located = Located {
+                    key: 0,
+                    end: 0,
+                    fields: Vec::with_capacity(READ.len()),
+                };
+                while let Some(Key(key)) = map.next_key()? {
+                    if located.key == 0 {
+                        // The first key's place tells where the object
+                        // starts: known when it is borrowed, as every key
+                        // podmortem prints is (no escape).
+                        let Cow::Borrowed(first) = key else {
+                            return Err(de::Error::custom("an incident's first key escaped"));
+                        };
+                        located.key = first.as_ptr() as usize;
+                    }
+                    let value: &'de RawValue = map.next_value()?;
+                    located.end = value.get().as_ptr() as usize + value.get().len();
+                    if let Some(name) = READ.iter().find(|name| **name == key) {
+                        located.fields.push((name, value));
+                    }
+                }
+                if located.key == 0 {
+                    return Err(de::Error::custom("an empty incident"));
+                }
+                Ok(located)
+            }
+        }
+        d.deserialize_map(LocatedVisitor)
+    }
+}
+
+/// A key, borrowed from the report's bytes when it holds no escape (its
+/// address is then its place).
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
 /// The fields of an incident a merge reads; `rank` and `related` raw, to
-/// know where they are.
+/// know where they are. Strings are borrowed from the report's bytes when
+/// they hold no escape.
 #[derive(Deserialize)]
 struct Skim<'a> {
     #[serde(rename = "rank", borrow)]
     rank_raw: &'a RawValue,
     #[serde(rename = "related", borrow)]
     related_raw: &'a RawValue,
-    kind: String,
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
     suppressed: Option<IgnoredAny>,
-    title: String,
+    #[serde(borrow)]
+    title: Cow<'a, str>,
     severity: Severity,
     score: f64,
-    first_seen: String,
-    last_seen: String,
+    #[serde(borrow)]
+    first_seen: Cow<'a, str>,
+    #[serde(borrow)]
+    last_seen: Cow<'a, str>,
     first_relative: Option<IgnoredAny>,
     last_relative: Option<IgnoredAny>,
     hosts: Vec<String>,
-    findings: Vec<FindingSkim>,
+    #[serde(borrow)]
+    findings: Vec<FindingSkim<'a>>,
     timeline: Vec<Relative>,
-    versions: Vec<VersionSkim>,
+    #[serde(borrow)]
+    versions: Vec<VersionSkim<'a>>,
 }
 
 #[derive(Deserialize)]
-struct FindingSkim {
-    kind: String,
+struct FindingSkim<'a> {
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
     first_relative: Option<IgnoredAny>,
     last_relative: Option<IgnoredAny>,
-    evidence: Vec<EvidenceSkim>,
+    #[serde(borrow)]
+    evidence: Vec<EvidenceSkim<'a>>,
 }
 
 #[derive(Deserialize)]
-struct EvidenceSkim {
-    file: String,
+struct EvidenceSkim<'a> {
+    #[serde(borrow)]
+    file: Cow<'a, str>,
     relative: Option<IgnoredAny>,
 }
 
@@ -253,6 +384,7 @@ struct Relative {
 }
 
 #[derive(Deserialize)]
-struct VersionSkim {
-    component: String,
+struct VersionSkim<'a> {
+    #[serde(borrow)]
+    component: Cow<'a, str>,
 }
