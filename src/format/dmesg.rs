@@ -66,7 +66,7 @@ const KERNEL: &[u8] = b"kernel";
 /// ```
 pub fn parse(line: &[u8]) -> Option<Envelope<'_>> {
     match line.first()? {
-        b'[' | b'<' | b'a'..=b'z' => {}
+        b'[' | b'<' | b' ' | b'a'..=b'z' => {}
         b'0'..=b'9' if line.get(19) == Some(&b',') => {}
         _ => return None,
     }
@@ -84,7 +84,7 @@ pub fn payload(msg: &[u8]) -> Option<Payload> {
 }
 
 fn envelope(i: &[u8]) -> IResult<&[u8], Envelope<'_>> {
-    let (i, _) = opt(facility_level)(i)?;
+    let (i, _) = opt(alt((facility_level, level_word)))(i)?;
     let (i, _) = opt(priority)(i)?;
     let (i, stamp) = alt((
         |i| since_boot(i).map(|(i, d)| (i, Stamp::SinceBoot(d))),
@@ -195,6 +195,30 @@ fn facility_level(i: &[u8]) -> IResult<&[u8], &[u8]> {
     let (i, level) = delimited(char(':'), name, pad)(i)?;
     let (i, _) = char(':')(i)?;
     let (i, _) = char(' ')(i)?;
+    Ok((i, level))
+}
+
+/// `   err ` before the stamp: `dmesg -x` with its facility column cut
+/// (`dmesg -x | awk '{$1=""; print}'`, systemd/systemd#23638), a level name
+/// alone, right-aligned or not.
+fn level_word(i: &[u8]) -> IResult<&[u8], &[u8]> {
+    let (i, _) = take_while(|c| c == b' ')(i)?;
+    let (i, level) = take_while_m_n(3, 7, |c: u8| c.is_ascii_lowercase())(i)?;
+    if !matches!(
+        level,
+        b"emerg"
+            | b"alert"
+            | b"crit"
+            | b"err"
+            | b"warn"
+            | b"warning"
+            | b"notice"
+            | b"info"
+            | b"debug"
+    ) {
+        return Err(fail(i));
+    }
+    let (i, _) = take_while_m_n(1, 8, |c| c == b' ')(i)?;
     Ok((i, level))
 }
 
@@ -314,6 +338,21 @@ mod tests {
         let e = parse(b"[   93.255636][ T6320] XFS (loop4): metadata I/O error").unwrap();
         assert_eq!(e.message.as_ref(), b"XFS (loop4): metadata I/O error");
         assert!(parse(b"[  129.338433][x] watchdog").is_none());
+    }
+
+    #[test]
+    fn a_level_name_alone_before_the_stamp() {
+        // Real: systemd/systemd#23638 (dmesg -x, facility cut by awk).
+        let e = parse(
+            b" err [129398.233826] INFO: task exe:1990875 blocked for more than 120 seconds.",
+        )
+        .unwrap();
+        assert_eq!(
+            e.stamp,
+            Some(Stamp::SinceBoot(Duration::from_micros(129_398_233_826)))
+        );
+        assert!(e.message.starts_with(b"INFO: task exe:1990875"));
+        assert!(parse(b" loud [129398.233826] x").is_none());
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! 2023-05-01T11:03:56.123456+08:00 ecs-prod-003 dockerd: time="…" level=info …    rsyslog RSYSLOG_FileFormat
 //! 2023-05-01T03:03:56Z ecs-prod-003 kernel: IPv6: ADDRCONF(NETDEV_CHANGE): …
 //! 2025-01-18 08:42:12.584 ecs-prod-003 kubelet[4568]: …                            (a space, no zone: syslog-ng, rsyslog templates)
+//! 2023-12-16T04:14:34Z systemd[1]: snap.microk8s.daemon-kubelite.service: …       snap logs (no host)
 //! ```
 //! With a `T`, the instant is complete (RFC 3339 §5.6, with journalctl's
 //! `+0800` as an alternative offset spelling), so the stamp is
@@ -53,14 +54,21 @@ fn envelope(i: &[u8]) -> IResult<&[u8], Envelope<'_>> {
         Some(b' ') if i.get(19) != Some(&b',') => terminated(datetime, char(' '))(i)?,
         _ => return Err(fail(i)),
     };
-    let (i, host) = terminated(word, char(' '))(i)?;
+    // No host name ends with the tag's colon: `snap logs` writes none.
+    let (i, host) = match word(i)? {
+        (_, first) if first.ends_with(b":") => (i, None),
+        _ => {
+            let (i, host) = terminated(word, char(' '))(i)?;
+            (i, Some(Cow::Borrowed(host)))
+        }
+    };
     let (message, (program, pid)) = syslog_tag(i)?;
     Ok((
         &[],
         Envelope {
             stamp: Some(stamp),
             since_boot: None,
-            host: Some(Cow::Borrowed(host)),
+            host,
             program: Some(Cow::Borrowed(program)),
             pid,
             message: Cow::Borrowed(message),
@@ -77,6 +85,20 @@ mod tests {
             Some(Stamp::Absolute(t)) => t.to_rfc3339(),
             other => panic!("absolute stamp expected, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn snap_logs_write_no_host() {
+        // Real: canonical/microk8s#4342.
+        let line = b"2023-12-16T04:14:34Z systemd[1]: snap.microk8s.daemon-kubelite.service: Scheduled restart job, restart counter is at 259.";
+        let e = parse(line).unwrap();
+        assert_eq!(instant(line), "2023-12-16T04:14:34+00:00");
+        assert_eq!(e.host, None);
+        assert_eq!(e.program.as_deref(), Some(&b"systemd"[..]));
+        assert_eq!(e.pid, Some(1));
+        assert!(e
+            .message
+            .starts_with(b"snap.microk8s.daemon-kubelite.service: "));
     }
 
     #[test]

@@ -5,6 +5,9 @@
 //! ```
 //! The `time` field is a full RFC 3339 instant, which makes these lines the
 //! anchors from which the year and zone of the other lines are inferred.
+//! A record pasted without its `time` field (`level=error msg="failed to
+//! delete" cmd=…`, as threads quote containerd) is still logrus', with no
+//! time of its own.
 
 use chrono::DateTime;
 use nom::{
@@ -22,6 +25,9 @@ pub fn parse(msg: &[u8]) -> Option<Payload> {
 }
 
 fn prefix(i: &[u8]) -> IResult<&[u8], Payload> {
+    if i.starts_with(b"level=") {
+        return untimed(i);
+    }
     let (i, time) = delimited(tag("time=\""), take_till1(|c| c == b'"'), tag("\""))(i)?;
     let (i, level) = preceded(tag(" level="), take_while1(|c: u8| c.is_ascii_alphabetic()))(i)?;
     let stamp = std::str::from_utf8(time)
@@ -40,6 +46,26 @@ fn prefix(i: &[u8]) -> IResult<&[u8], Payload> {
             form: PayloadForm::Logrus,
             stamp: Some(stamp),
             level: Level::from_name(level),
+        },
+    ))
+}
+
+/// `level=error msg=…`: the record without its time.
+fn untimed(i: &[u8]) -> IResult<&[u8], Payload> {
+    let (i, level) = preceded(tag("level="), take_while1(|c: u8| c.is_ascii_alphabetic()))(i)?;
+    let Some(level) = Level::from_name(level) else {
+        return Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Verify,
+        )));
+    };
+    let (i, _) = tag(" msg=")(i)?;
+    Ok((
+        i,
+        Payload {
+            form: PayloadForm::Logrus,
+            stamp: None,
+            level: Some(level),
         },
     ))
 }
@@ -66,8 +92,20 @@ mod tests {
     }
 
     #[test]
+    fn without_its_time() {
+        // Real: kata-containers/kata-containers#11328 (containerd's record
+        // as the thread quotes it).
+        let p = parse(br#"level=error msg="failed to delete" cmd="/usr/local/bin/containerd-shim-kata-v2 -namespace k8s.io" error="exit status 1" namespace=k8s.io"#).unwrap();
+        assert_eq!(
+            (p.form, p.stamp, p.level),
+            (PayloadForm::Logrus, None, Some(Level::Error))
+        );
+    }
+
+    #[test]
     fn not_logrus() {
         assert!(parse(br#"time="yesterday" level=info msg="x""#).is_none());
-        assert!(parse(br#"level=info msg="x""#).is_none());
+        assert!(parse(br#"level=loud msg="x""#).is_none());
+        assert!(parse(br#"level=info and more"#).is_none());
     }
 }

@@ -18,6 +18,7 @@ pub mod cloud_doc;
 pub mod cni;
 pub mod cri;
 pub mod dmesg;
+pub mod env_logger;
 pub mod iso;
 pub mod journal_delta;
 pub mod journal_export;
@@ -35,6 +36,7 @@ pub mod prefix;
 pub mod rfc5424;
 pub mod status;
 pub mod syslog;
+pub mod talos;
 pub mod unframed;
 pub mod wall;
 pub mod wrap;
@@ -156,6 +158,14 @@ pub const LINE_FORMATS: &[LineFormat] = &[
     LineFormat {
         name: "rfc5424",
         parse: rfc5424::parse,
+    },
+    LineFormat {
+        name: "talosctl-dmesg",
+        parse: talos::parse,
+    },
+    LineFormat {
+        name: "env-logger",
+        parse: env_logger::parse,
     },
     LineFormat {
         name: "logrus-tty",
@@ -367,6 +377,16 @@ impl InputFormat {
                 Framed::Record(e)
             }
             Framed::Unparsed if outer.stamp.is_some() || outer.program.is_some() => {
+                // The prefix's time, then a tag naming the writer: `snap
+                // logs`' `systemd[1]: …`, a CI runner's `    default: time=…`.
+                if let Some((program, pid, message)) = prefix::tag(rest) {
+                    return Framed::Record(Envelope {
+                        stamp: outer.stamp,
+                        program: Some(Cow::Borrowed(program)),
+                        pid,
+                        ..Envelope::bare(message)
+                    });
+                }
                 Framed::Record(Envelope {
                     stamp: outer.stamp,
                     program: outer.program.map(Cow::Borrowed),
@@ -385,12 +405,25 @@ impl InputFormat {
         if let Some(e) = LINE_FORMATS[primary].parse(line) {
             return Framed::Record(e);
         }
-        LINE_FORMATS
-            .iter()
-            .enumerate()
-            .filter(|(i, f)| *i != primary && f.name != UNTIMED_KERNEL)
-            .find_map(|(_, f)| f.parse(line))
-            .map_or(Framed::Unparsed, Framed::Record)
+        let other = |line| {
+            LINE_FORMATS
+                .iter()
+                .enumerate()
+                .filter(|(i, f)| *i != primary && f.name != UNTIMED_KERNEL)
+                .find_map(|(_, f)| f.parse(line))
+        };
+        if let Some(e) = other(line) {
+            return Framed::Record(e);
+        }
+        // A markdown code span or fence glued to the record (```May 1 …```,
+        // `E0501 …`): the first line of a pasted block, or an inline quote.
+        match line.iter().position(|&b| b != b'`') {
+            Some(start) if start > 0 => LINE_FORMATS[primary]
+                .parse(&line[start..])
+                .or_else(|| other(&line[start..]))
+                .map_or(Framed::Unparsed, Framed::Record),
+            _ => Framed::Unparsed,
+        }
     }
 }
 
@@ -528,16 +561,18 @@ fn detect_lines(sample: &[u8], is_kernel: &dyn Fn(&[u8]) -> bool) -> InputFormat
         return bare.format;
     }
     let learned = prefix::Prefix::learn(&lines);
-    let chosen = if learned.is_none() {
-        bare
-    } else {
-        let with_prefix = best_format(&lines, learned);
-        if with_prefix.read > bare.read {
-            with_prefix
-        } else {
-            bare
+    let mut chosen = bare;
+    // The known layers, then a constant string inside them.
+    for candidate in [Some(learned), learned.with_constant(&lines)]
+        .into_iter()
+        .flatten()
+        .filter(|p| !p.is_none())
+    {
+        let with_prefix = best_format(&lines, candidate);
+        if with_prefix.read > chosen.read {
+            chosen = with_prefix;
         }
-    };
+    }
     let kernel_message =
         |line: &&[u8]| dmesg::parse_untimed(line).is_some_and(|e| is_kernel(&e.message));
     if chosen.read == 0
@@ -756,6 +791,19 @@ May  2 00:10:24 ecs-prod-003 dockerd: time="2023-05-02T00:10:24.148458112+08:00"
             "journal-delta",
             &[
                 r#"[ 7265.418733 <    1.000000 >] ecs-prod-003 kubelet[4568]: E0501 11:03:37.635343    4568 remote_runtime.go:276] "StopContainer from runtime service failed""#,
+            ],
+        ),
+        (
+            "env-logger",
+            &[
+                "[2026-09-10T01:28:06.838797Z ERROR init_or_kernel] [   26.869570] EXT4-fs error (device vda): ext4_lookup:1821: inode #97: comm nebula-init: deleted inode referenced: 1140",
+            ],
+        ),
+        (
+            "talosctl-dmesg",
+            &[
+                "109.200.197.196: kern:    info: [2024-04-16T18:19:30.92421418Z]: XFS (sdb5): Ending clean mount",
+                r#"user: warning: [2026-01-12T20:27:31.913975631Z]: [talos] Sending SIGKILL to cgroup {"component": "controller-runtime"}"#,
             ],
         ),
         (

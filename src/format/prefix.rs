@@ -9,7 +9,7 @@
 //! 2021-04-25 14:52:32 Start parsing parameters                                 any ISO date and time before free text
 //!   12 [57539.949044] Out of memory: Killed process 328391 …                    cat -n, nl, an editor's line numbers
 //! Nov 18, 2020 @ 14:17:57.697<TAB>E0501 11:03:37.635343 …                    Kibana / OpenSearch Discover (tab, space or nothing)
-//! > May  1 11:03:56 ecs-prod-003 kubelet: …                                   pasted as a quote, a list (`* `, `- `) or indented
+//! > May  1 11:03:56 ecs-prod-003 kubelet: …                                   pasted as a quote, a list (`* `, `- `), indented or as inline code
 //! ```
 //! The layers nest in this order (a pasted quote of grep output of
 //! `kubectl logs --prefix --timestamps`): [`Layer`]. Which layers an input
@@ -30,15 +30,16 @@ use nom::{
     IResult,
 };
 
-use super::lex::{clock, date, datetime, fixed_digits, month_name, number, space};
+use super::lex::{clock, date, datetime, fixed_digits, month_name, number, space, syslog_tag};
 use crate::time::{PartialStamp, Stamp};
 
 /// The longest learned string (a file name grep prints, a quote).
 const LEARNED_MAX: usize = 64;
 /// Layers at most in one input.
 const MAX_LAYERS: usize = 4;
-/// Bytes that quote or indent a pasted line.
-const QUOTE_BYTES: &[u8] = b" \t>*-+|";
+/// Bytes that quote or indent a pasted line (markdown's backticks too: a
+/// record pasted as inline code, ```` ```May  1 … ```` ).
+const QUOTE_BYTES: &[u8] = b" \t>*-+|`";
 
 /// A constant string learned from an input, kept inline so that an input's
 /// framing stays `Copy`.
@@ -93,6 +94,9 @@ pub enum Layer {
     /// Kibana's and OpenSearch Dashboards' default date format
     /// (`MMM D, YYYY @ HH:mm:ss.SSS`), then a tab, spaces or nothing.
     Kibana,
+    /// Any other string every line starts with, up to a space: a build
+    /// tool's target (`  +greet | `), a fan-out tool's host (`10.0.0.3: `).
+    Constant(Learned),
 }
 
 impl Layer {
@@ -113,6 +117,7 @@ impl Layer {
             Layer::Kubectl => "kubectl --prefix stripped",
             Layer::Stamp => "leading timestamp read (kubectl/docker --timestamps)",
             Layer::Kibana => "Kibana/OpenSearch Discover time read",
+            Layer::Constant(_) => "constant line prefix stripped",
         }
     }
 
@@ -132,7 +137,7 @@ impl Layer {
     /// it; what the layer says goes to `outer`.
     fn strip<'a>(self, line: &'a [u8], outer: &mut Outer<'a>) -> Option<&'a [u8]> {
         match self {
-            Layer::Quote(quote) => line.strip_prefix(quote.get()),
+            Layer::Quote(quote) | Layer::Constant(quote) => line.strip_prefix(quote.get()),
             Layer::Grep { file, numbered } => grep(line, file, numbered),
             Layer::LineNumber => line_number(line),
             Layer::Kubectl => {
@@ -225,6 +230,43 @@ impl Prefix {
             }
         }
         prefix
+    }
+}
+
+impl Prefix {
+    /// These layers and, inside them, the longest string most `lines`
+    /// start with that ends at a space ([`Layer::Constant`]), if there is
+    /// one and a layer is left for it: the unknown prefix issue 9 asks to
+    /// learn. The caller keeps it only when more lines read with it.
+    pub fn with_constant(&self, lines: &[&[u8]]) -> Option<Prefix> {
+        let n = self.layers().count();
+        if n == MAX_LAYERS || lines.len() < 3 {
+            return None;
+        }
+        let inner: Vec<&[u8]> = lines.iter().map(|l| self.strip(l).0).collect();
+        let mut best: Option<&[u8]> = None;
+        for line in inner.iter().take(8) {
+            let head = &line[..line.len().min(LEARNED_MAX)];
+            for end in (1..head.len()).rev().filter(|&i| head[i] == b' ') {
+                let constant = &head[..=end];
+                if best.is_some_and(|b| b.len() >= constant.len()) {
+                    break;
+                }
+                // Blanks alone are the quote learner's; a constant names
+                // something.
+                if !constant.iter().any(u8::is_ascii_alphanumeric) {
+                    break;
+                }
+                let hits = inner.iter().filter(|l| l.starts_with(constant)).count();
+                if most(hits, inner.len()) {
+                    best = Some(constant);
+                    break;
+                }
+            }
+        }
+        let mut prefix = *self;
+        prefix.layers[n] = Some(Layer::Constant(Learned::new(best?)?));
+        Some(prefix)
     }
 }
 
@@ -380,6 +422,26 @@ fn separator(rest: &[u8]) -> Option<&[u8]> {
         [b':' | b'-', tail @ ..] => Some(tail),
         _ => None,
     }
+}
+
+/// A syslog-style tag at the start of what a prefix's time leaves, after
+/// any indentation: `(program, pid, message)`. Without a PID the tag is
+/// taken only when a known payload follows it (`    default: time="…"
+/// level=error …`, a CI runner's machine label), so that free text's
+/// `Warning: …` keeps its first word.
+///
+/// ```text
+/// 2023-12-16T04:14:34Z systemd[1]: snap.microk8s.daemon-kubelite.service: Scheduled restart job …   snap logs
+/// 2023-12-01T00:21:16.6665871Z     default: time="2023-12-01T00:18:12.888Z" level=error msg="…"   GitHub Actions, Vagrant
+/// ```
+pub fn tag(rest: &[u8]) -> Option<(&[u8], Option<u32>, &[u8])> {
+    let start = rest.iter().position(|&b| b != b' ' && b != b'\t')?;
+    let (message, (program, pid)) = syslog_tag(&rest[start..]).ok()?;
+    let named = program
+        .iter()
+        .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'/' | b'@'));
+    let known = || super::parse_payload(message).form != super::PayloadForm::Plain;
+    (named && !message.is_empty() && (pid.is_some() || known())).then_some((program, pid, message))
 }
 
 /// `[pod/NAME/CONTAINER] `: the rest and the container.
@@ -572,5 +634,50 @@ mod tests {
             prefix.strip(format!("12:{SYSLOG}").as_bytes()).0,
             SYSLOG.as_bytes()
         );
+    }
+
+    #[test]
+    fn a_tag_after_a_prefix_time() {
+        // Real: canonical/microk8s#4342 (`snap logs`) and
+        // containerd/containerd#9446 (GitHub Actions, then Vagrant's label).
+        let (program, pid, message) =
+            tag(b"systemd[1]: snap.microk8s.daemon-kubelite.service: Scheduled restart job")
+                .unwrap();
+        assert_eq!((program, pid), (&b"systemd"[..], Some(1)));
+        assert!(message.starts_with(b"snap.microk8s"));
+        let (program, pid, message) =
+            tag(br#"    default: time="2023-12-01T00:18:12.888205053Z" level=error msg="failed to delete shim""#).unwrap();
+        assert_eq!((program, pid), (&b"default"[..], None));
+        assert!(message.starts_with(b"time="));
+        // Free text keeps its first word.
+        assert!(tag(b"Warning: disk almost full").is_none());
+        assert!(tag(b"Start parsing parameters").is_none());
+    }
+
+    #[test]
+    fn a_constant_string_inside_the_known_layers() {
+        // Real: earthly/earthly#1870 (a build target before containerd's
+        // lines) and kubernetes/kubernetes#61117 (a fan-out tool's host).
+        let lines: Vec<&[u8]> = vec![
+            br#"              +greet | time="2022-05-05T06:01:30.274013434Z" level=info msg="loading plugin""#,
+            br#"              +greet | time="2022-05-05T06:01:30.274085249Z" level=info msg="loading plugin""#,
+            br#"              +greet | time="2022-05-05T06:01:30.274161415Z" level=info msg="loading plugin""#,
+        ];
+        let prefix = Prefix::learn(&lines).with_constant(&lines).unwrap();
+        assert!(prefix.strip(lines[0]).0.starts_with(b"time="));
+        let hosts: Vec<&[u8]> = vec![
+            br#"10.200.1.3: {"ts":1753121332053.952,"msg":"a"}"#,
+            br#"10.200.1.3: {"ts":1753121332054.528,"msg":"b"}"#,
+            br#"10.200.1.3: {"ts":1753121332054.56,"msg":"c"}"#,
+        ];
+        let prefix = Prefix::NONE.with_constant(&hosts).unwrap();
+        assert!(prefix.strip(hosts[0]).0.starts_with(b"{"));
+        // Blanks alone are no constant, and too few lines teach nothing.
+        assert!(Prefix::NONE
+            .with_constant(&[&b"   a x"[..], b"   b y", b"   c z"])
+            .is_none());
+        assert!(Prefix::NONE
+            .with_constant(&[&b"host: a"[..], b"host: b"])
+            .is_none());
     }
 }

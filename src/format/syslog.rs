@@ -81,7 +81,8 @@ fn tag(i: &[u8]) -> IResult<&[u8], (&[u8], Option<u32>)> {
 /// The tag of a header the common form does not fit: one with spaces
 /// after the host, or a header without a host at all (`May 17 16:45:26
 /// kubelet[3292]: …`, where the word taken for the host is the tag; only
-/// with a pid, so that `host: message` is never read as a tag).
+/// with a pid, or the kernel's `kernel:`, so that `host: message` is never
+/// read as a tag).
 #[inline(never)]
 #[allow(clippy::type_complexity)]
 fn unusual_tag<'a>(
@@ -93,7 +94,9 @@ fn unusual_tag<'a>(
         return Ok((rest, (host, read)));
     }
     let (rest, (program, pid)) = tag(header)?;
-    if pid.is_none() {
+    // The kernel's records carry no pid: `May 17 18:48:11 kernel: [ 6141.9…] …`
+    // from a sender that gave no host is the kernel's, not host `kernel:`.
+    if pid.is_none() && program != b"kernel" {
         return Err(super::lex::fail(header));
     }
     Ok((rest, (None, (program, pid))))
@@ -197,6 +200,17 @@ mod tests {
         assert_eq!(e.pid, Some(3292));
         assert!(e.message.starts_with(b"E0517"));
         assert!(parse(b"May 17 16:45:26 kubelet: E0517 16:45:26.176639 x").is_none());
+    }
+
+    #[test]
+    fn the_kernel_without_a_host() {
+        // Real: raspberrypi/linux#1587 (the syslog of a sender with no host).
+        let e = parse(b"May 17 18:48:11 kernel: [ 6141.921740] INFO: task kworker/u8:0:5 blocked for more than 120 seconds.").unwrap();
+        assert_eq!(e.host, None);
+        assert_eq!(e.program.as_deref(), Some(&b"kernel"[..]));
+        assert!(e.message.starts_with(b"[ 6141.921740] INFO: task"));
+        // Any other word before a colon is still a host, not a tag.
+        assert!(parse(b"May 17 18:48:11 sshd: Accepted publickey").is_none());
     }
 
     #[test]
