@@ -342,7 +342,10 @@ fn precursors(
         entities,
         host: None,
     });
-    Precursors::new(&rules.grammar, marks, starts, graph)
+    let mut judged: Vec<usize> = scans.iter().flat_map(|s| s.output.judged.clone()).collect();
+    judged.sort_unstable();
+    judged.dedup();
+    Precursors::new(&rules.grammar, marks, starts, judged, graph)
 }
 
 /// Every event as the drill-down prints it: with its kinds, the pods its

@@ -220,6 +220,10 @@ pub struct ScanOutput {
     /// becomes no event (see [`ScanOutput::routine`]). Dropped with the
     /// buffer, so it holds at most a buffer's subjects.
     recent: HashMap<(usize, Entity), (Stamp, usize)>,
+    /// The detectors whose sequence rules saw a mark here, spent or kept:
+    /// their rule can judge lines only where the logs show such marks at
+    /// all (a containerd log read without dockerd's shows no task delete).
+    pub judged: Vec<usize>,
 }
 
 /// The pattern of a mark whose work is done: it made a routine line in its
@@ -307,6 +311,11 @@ impl ScanOutput {
             *entities = self.shared.set(entities);
         }
         self.lifecycle.append(&mut next.lifecycle);
+        for d in std::mem::take(&mut next.judged) {
+            if !self.judged.contains(&d) {
+                self.judged.push(d);
+            }
+        }
         self.lines += next.lines;
         self.unparsed += next.unparsed;
         self.unframed += next.unframed;
@@ -491,6 +500,9 @@ impl ScanOutput {
                     EntitySet::from(named)
                 };
                 for &d in precedes {
+                    if !self.judged.contains(&d) {
+                        self.judged.push(d);
+                    }
                     let subject = scan_subject(&rules.grammar.detectors[d].per, &entities);
                     if let (Some(subject), Some(stamp)) = (subject, stamp) {
                         self.recent.insert((d, subject), (stamp, self.marks.len()));

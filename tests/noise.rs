@@ -93,3 +93,50 @@ fn a_shim_that_dies_among_routine_ends_is_one_incident() {
     assert_eq!(incidents[0]["containers"], serde_json::json!([dead]));
     assert_eq!(report["stats"]["events"], 1);
 }
+
+/// dockerd's log and containerd's in two files, as a bundle keeps them: a
+/// disconnect whose task delete is in the other file is routine; a
+/// disconnect with none is a dead shim; containerd's file read alone shows
+/// no task delete at all, so it cannot tell and says nothing.
+#[test]
+fn a_task_delete_in_another_file_makes_the_disconnect_routine() {
+    let ids: Vec<String> = (0..20)
+        .map(|n| format!("{n:02x}{}", "9f".repeat(31)))
+        .collect();
+    // Composed from containerd#8921's routine exit (Docker 24.0.5), one
+    // container every 15 s from 07:20:00; the first containerd line opens
+    // its file three minutes earlier.
+    let at = |n: usize| format!("07:{:02}:{:02}", 20 + n * 15 / 60, n * 15 % 60);
+    // The first container's task delete is not there: its shim died.
+    let docker: Vec<String> = ids.iter().enumerate().skip(1).map(|(n, id)| format!(
+        "Aug  5 {t} DOCKER-RYZEN dockerd[2697]: time=\"2023-08-05T{t}.304639979+02:00\" level=info msg=\"ignoring event\" container={id} module=libcontainerd namespace=moby topic=/tasks/delete type=\"*events.TaskDelete\"",
+        t = at(n)
+    )).collect();
+    let mut containerd = vec![
+        "Aug  5 07:17:00 DOCKER-RYZEN containerd[1709]: time=\"2023-08-05T07:17:00.101235871+02:00\" level=info msg=\"containerd successfully booted in 0.052411s\"".to_string(),
+    ];
+    containerd.extend(ids.iter().enumerate().map(|(n, id)| format!(
+        "Aug  5 {t} DOCKER-RYZEN containerd[1709]: time=\"2023-08-05T{t}.304609945+02:00\" level=info msg=\"shim disconnected\" id={id}",
+        t = at(n)
+    )));
+    let docker = common::temp_log((docker.join("\n") + "\n").as_bytes());
+    let containerd = common::temp_log((containerd.join("\n") + "\n").as_bytes());
+    let died = |report: &serde_json::Value| {
+        report["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["kind"] == "containerd_shim_died")
+            .count()
+    };
+    let (docker, containerd) = (
+        docker.path().to_str().unwrap(),
+        containerd.path().to_str().unwrap(),
+    );
+    let both = common::json_report(&["--year", "2023", docker, containerd], None);
+    assert_eq!(died(&both), 1, "{both:#}");
+    let first = &both["incidents"].as_array().unwrap()[0];
+    assert_eq!(first["containers"], serde_json::json!([ids[0]]));
+    let alone = common::json_report(&["--year", "2023", containerd], None);
+    assert_eq!(died(&alone), 0, "{alone:#}");
+}

@@ -38,6 +38,8 @@ pub struct Precursors {
     marks: HashMap<usize, HashMap<Entity, Vec<EventTime>>>,
     /// Per input, the time of its first record.
     starts: Vec<Option<EventTime>>,
+    /// The detectors whose marks the logs show at all.
+    judged: Vec<usize>,
 }
 
 impl Precursors {
@@ -45,6 +47,7 @@ impl Precursors {
         grammar: &Grammar,
         marks: impl Iterator<Item = PlacedMark<'m>>,
         starts: Vec<Option<EventTime>>,
+        judged: Vec<usize>,
         graph: &crate::entity::EntityGraph,
     ) -> Precursors {
         let pods = PodIndex::new(graph);
@@ -65,14 +68,20 @@ impl Precursors {
         Precursors {
             marks: by_detector,
             starts,
+            judged,
         }
     }
 
     /// Whether detector `d` counts `event`, a line about `subject`: yes
     /// unless a mark for the subject came at most `within_s` before it (or
     /// in the same instant after it), or its input does not reach that far
-    /// back, or its line has no clock to measure with.
+    /// back, or its line has no clock to measure with, or no input shows a
+    /// single mark of the rule (the log that would show the routine ends is
+    /// not among them: containerd's journal read without dockerd's).
     pub fn counts(&self, d: usize, within_s: i64, subject: &Entity, event: &Event) -> bool {
+        if !self.judged.contains(&d) {
+            return false;
+        }
         let window_ms = within_s.saturating_mul(1000);
         let reaches_back = self
             .starts
