@@ -274,24 +274,29 @@ fn timeline(
     (events, untimed)
 }
 
-/// Every input's marks, placed in time, with resolved entities.
+/// Every input's marks of the patterns `wanted` takes, placed in time,
+/// with resolved entities (only those are resolved).
 fn placed_marks<'s>(
     scans: &'s [InputScan],
     contexts: &'s [TimeContext],
     resolver: &'s IdResolver,
+    wanted: impl Fn(usize) -> bool + Copy + 's,
 ) -> impl Iterator<Item = (usize, EventTime, Vec<Entity>)> + 's {
     scans
         .iter()
         .zip(contexts)
         .enumerate()
         .flat_map(move |(input, (scan, ctx))| {
-            scan.output.marks.iter().map(move |m| {
-                (
-                    m.pattern as usize,
-                    ctx.place(m.stamp, m.line, input),
-                    resolver.resolve_all(&m.entities),
-                )
-            })
+            let marks = scan.output.marks.iter();
+            marks
+                .filter(move |m| wanted(m.pattern as usize))
+                .map(move |m| {
+                    (
+                        m.pattern as usize,
+                        ctx.place(m.stamp, m.line, input),
+                        resolver.resolve_all(&m.entities),
+                    )
+                })
         })
 }
 
@@ -303,8 +308,8 @@ fn resolutions(
     resolver: &IdResolver,
     graph: &EntityGraph,
 ) -> Resolutions {
-    let placed: Vec<(EventTime, Vec<Entity>)> = placed_marks(scans, contexts, resolver)
-        .filter(|(pattern, _, _)| rules.grammar.patterns[*pattern].resolves)
+    let resolves = |p: usize| rules.grammar.patterns[p].resolves;
+    let placed: Vec<(EventTime, Vec<Entity>)> = placed_marks(scans, contexts, resolver, resolves)
         .map(|(_, time, entities)| (time, entities))
         .collect();
     Resolutions::new(placed.iter().map(|(t, e)| (*t, e.as_slice())), graph)
@@ -318,9 +323,9 @@ fn precursors(
     resolver: &IdResolver,
     graph: &EntityGraph,
 ) -> Precursors {
-    let placed: Vec<(usize, EventTime, Vec<Entity>)> = placed_marks(scans, contexts, resolver)
-        .filter(|(pattern, _, _)| !rules.precedes(*pattern).is_empty())
-        .collect();
+    let precedes = |p: usize| !rules.precedes(p).is_empty();
+    let placed: Vec<(usize, EventTime, Vec<Entity>)> =
+        placed_marks(scans, contexts, resolver, precedes).collect();
     let starts = scans
         .iter()
         .zip(contexts)
